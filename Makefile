@@ -1,0 +1,55 @@
+# The two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app wsgi
+CHROMIUM ?= /usr/bin/chromium
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test
+PG_BROWSER_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_browser
+PG_MIGRATIONS_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_migrations
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test test-sqlite test-postgres install install-dev chromium clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+run: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(PY) -m app.devserver
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM)
+
+test: $(VENV)/.dev chromium
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(PY) scripts/test_services.py; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL or Redis unreachable: the PostgreSQL + Redis run was skipped"; fi
+
+test-sqlite: $(VENV)/.dev
+	@echo "== tests on SQLite, jobs run eagerly =="
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider
+
+test-postgres: $(VENV)/.dev
+	@echo "== tests on PostgreSQL with RQ on Redis =="
+	env -u DATABASE_URL -u REDIS_URL TEST_DATABASE_URL=$(PG_TEST_URL) TEST_BROWSER_DATABASE_URL=$(PG_BROWSER_TEST_URL) \
+		TEST_MIGRATIONS_DATABASE_URL=$(PG_MIGRATIONS_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
+		$(PY) -m pytest -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) instance tests/artifacts

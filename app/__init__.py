@@ -1,0 +1,92 @@
+"""AlphaSite AI Services: the application factory."""
+from __future__ import annotations
+
+import logging
+from flask import Flask
+
+from app.config import BASE_DIR, INSTANCE_DIR, config_from_environment
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type | None = None, **overrides) -> Flask:
+    """Build the app from a config class (by default the one APP_ENV names),
+    with keyword overrides on top, as flaskr's `create_app(test_config)`."""
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    config_class = config or config_from_environment()
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    config_class.fill_secrets(app.config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise RuntimeError("DATABASE_URL is not set")
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+
+    _configure_logging(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    from app import models  # noqa: F401  (registers every table)
+    from app.jobs.queue import init_queue
+
+    init_queue(app)
+    _register_blueprints(app)
+
+    from app.cli import register_cli
+    from app.errors import register_error_handlers
+    from app.web import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_cli(app)
+    _enable_sqlite_foreign_keys(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.routes import bp as auth_bp
+    from app.businesses.routes import bp as businesses_bp
+    from app.main.routes import bp as main_bp
+    from app.packages.routes import bp as packages_bp
+
+    for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp):
+        app.register_blueprint(blueprint)
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.logger.handlers or app.config.get("ENV_NAME") == "production":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

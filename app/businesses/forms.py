@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+
+CATEGORIES = (
+    "Restaurant",
+    "Cafe",
+    "Salon",
+    "Dental",
+    "Medical",
+    "Plumbing",
+    "Electrician",
+    "Auto Repair",
+    "Law Firm",
+    "Fitness",
+    "Real Estate",
+    "Retail",
+    "Veterinary",
+    "Cleaning",
+    "Other",
+)
+
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()\-.]{7,25}$")
+
+
+def validate_phone(form, field):
+    if not field.data:
+        return
+    digits = re.sub(r"\D", "", field.data)
+    if not _PHONE_CHARS.match(field.data.strip()) or not 7 <= len(digits) <= 15:
+        raise ValidationError("Enter a phone number like +1 555 123 4567.")
+
+
+class DayHoursForm(Form):
+    closed = BooleanField("Closed")
+    opens = TimeField("Opens", validators=[Optional()])
+    closes = TimeField("Closes", validators=[Optional()])
+
+    def validate_closes(self, field):
+        if self.closed.data:
+            return
+        if not self.opens.data or not field.data:
+            raise ValidationError("Give opening and closing times, or mark the day closed.")
+        if field.data <= self.opens.data:
+            raise ValidationError("Closing time must be after opening time.")
+
+
+class FaqEntryForm(Form):
+    # No Optional(): it would stop the chain before the pairing check below.
+    question = StringField("Question", validators=[Length(max=300)])
+    answer = TextAreaField("Answer", validators=[Length(max=2000)])
+
+    def validate_answer(self, field):
+        if bool(self.question.data and self.question.data.strip()) != bool(field.data and field.data.strip()):
+            raise ValidationError("Give both a question and its answer, or leave both empty.")
+
+
+class BusinessProfileForm(FlaskForm):
+    name = StringField("Business name", validators=[DataRequired(), Length(max=160)])
+    category = SelectField("Category", choices=list(CATEGORIES), validators=[DataRequired()])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), validate_phone])
+    address = StringField("Street address", validators=[Optional(), Length(max=255)])
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    website = StringField(
+        "Website", validators=[Optional(), Length(max=255), URL(message="Enter a full address, like https://example.com.")]
+    )
+    description = TextAreaField("About the business", validators=[Optional(), Length(max=4000)])
+    services = TextAreaField(
+        "Services (one per line)", validators=[Optional(), Length(max=4000)]
+    )
+    monday = FormField(DayHoursForm)
+    tuesday = FormField(DayHoursForm)
+    wednesday = FormField(DayHoursForm)
+    thursday = FormField(DayHoursForm)
+    friday = FormField(DayHoursForm)
+    saturday = FormField(DayHoursForm)
+    sunday = FormField(DayHoursForm)
+    faq = FieldList(FormField(FaqEntryForm), min_entries=3, max_entries=30)
+
+    def validate_services(self, field):
+        if len(self.services_list()) > 50:
+            raise ValidationError("List at most 50 services.")
+
+    def services_list(self) -> list[str]:
+        return [line.strip() for line in (self.services.data or "").splitlines() if line.strip()]
+
+
+class NewBusinessForm(FlaskForm):
+    name = StringField("Business name", validators=[DataRequired(), Length(max=160)])
+    category = SelectField("Category", choices=list(CATEGORIES), validators=[DataRequired()])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40), validate_phone])
+    address = StringField("Street address", validators=[Optional(), Length(max=255)])
+    city = StringField("City", validators=[DataRequired(), Length(max=120)])

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.businesses.forms import BusinessProfileForm, NewBusinessForm
+from app.businesses.services import (
+    AlreadyClaimed,
+    claim_business,
+    create_business,
+    directory_categories,
+    profile_form_data,
+    search_directory,
+    update_profile,
+)
+from app.extensions import db
+from app.models import Business
+from app.web import owned_business_or_404, render_partial_or_page
+
+bp = Blueprint("businesses", __name__)
+
+
+@bp.get("/directory")
+def directory():
+    query = request.args.get("q", "")
+    category = request.args.get("category", "")
+    page = request.args.get("page", 1, type=int)
+    results, total = search_directory(query, category, page)
+    return render_partial_or_page(
+        "businesses/directory.html",
+        "businesses/_directory_results.html",
+        results=results,
+        total=total,
+        query=query,
+        category=category,
+        page=page,
+        categories=directory_categories(),
+    )
+
+
+@bp.get("/directory/<slug>")
+def listing(slug: str):
+    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    if business is None:
+        abort(404)
+    return render_template("businesses/listing.html", business=business)
+
+
+@bp.post("/directory/<slug>/claim")
+@login_required
+def claim(slug: str):
+    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    if business is None:
+        abort(404)
+    try:
+        claim_business(business, current_user)
+    except AlreadyClaimed:
+        flash("This business has already been claimed by its owner.", "error")
+        return render_template("businesses/listing.html", business=business), 409
+    flash(f"You now manage {business.name}. Check your profile, then pick an AI package.", "success")
+    return redirect(url_for("businesses.edit", slug=business.slug))
+
+
+@bp.get("/businesses")
+@login_required
+def mine():
+    return render_template("businesses/mine.html", businesses=current_user.businesses)
+
+
+@bp.route("/businesses/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = NewBusinessForm()
+    if form.validate_on_submit():
+        business = create_business(
+            current_user,
+            name=form.name.data,
+            category=form.category.data,
+            city=form.city.data,
+            phone=form.phone.data,
+            address=form.address.data,
+        )
+        flash(f"{business.name} was added. Complete its profile so your AI assistant knows it.", "success")
+        return redirect(url_for("businesses.edit", slug=business.slug))
+    return render_template("businesses/new.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/businesses/switch")
+@login_required
+def switch():
+    business = owned_business_or_404(request.args.get("slug", ""))
+    return redirect(url_for("businesses.overview", slug=business.slug))
+
+
+@bp.get("/businesses/<slug>")
+@login_required
+def overview(slug: str):
+    business = owned_business_or_404(slug)
+    return render_template("businesses/overview.html", business=business)
+
+
+@bp.route("/businesses/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    business = owned_business_or_404(slug)
+    if request.method == "POST":
+        form = BusinessProfileForm()
+    else:
+        form = BusinessProfileForm(data=profile_form_data(business))
+        # Two empty FAQ rows after the saved ones, so there is always room to add.
+        while len(form.faq.entries) < min(len(business.faq or []) + 2, form.faq.max_entries):
+            form.faq.append_entry()
+    if form.validate_on_submit():
+        update_profile(business, form)
+        flash("Profile saved.", "success")
+        return redirect(url_for("businesses.edit", slug=business.slug))
+    return render_template("businesses/edit.html", form=form, business=business), (422 if form.errors else 200)

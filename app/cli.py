@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("sync-packages")
+    def sync_packages_command():
+        """Insert or update the package rows from the catalog."""
+        from app.packages.services import sync_catalog
+
+        click.echo(f"Packages changed: {sync_catalog()}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Load demo data (idempotent) and print the demo logins."""
+        from app.demo import DEMO_ADMIN_PASSWORD, DEMO_OWNER_PASSWORD, seed_demo
+        from app.packages.services import sync_catalog
+
+        sync_catalog()
+        result = seed_demo()
+        click.echo(f"Directory businesses added: {result['businesses_created']}")
+        click.echo(f"Demo owner:  {result['owner'].email} / {DEMO_OWNER_PASSWORD}")
+        click.echo(f"Demo admin:  {result['admin'].email} / {DEMO_ADMIN_PASSWORD}")
+
+    @app.cli.command("make-admin")
+    @click.argument("email")
+    def make_admin_command(email):
+        """Grant AlphaSite admin rights to an existing account."""
+        from app.auth.services import find_user_by_email
+        from app.extensions import db
+
+        user = find_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No account with email {email}")
+        user.is_admin = True
+        db.session.commit()
+        click.echo(f"{user.email} is now an admin.")

@@ -1,0 +1,166 @@
+"""Configuration read from the environment.
+
+Development generates its own secrets once into instance/ so a fresh clone
+runs with no setup; production refuses to start when a secret is missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+# Secrets production must be given; development and tests fill them in.
+REQUIRED_SECRETS = (
+    "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "FOURCALLS_API_KEY",
+    "FOURCALLS_WEBHOOK_SECRET",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+)
+
+# Well-known keys the local sandboxes accept by default; they guard nothing real.
+SANDBOX_DEFAULTS = {
+    "FOURCALLS_API_KEY": "fc_platform_sandbox_key",
+    "FOURCALLS_WEBHOOK_SECRET": "fc_whsec_sandbox",
+    "STRIPE_SECRET_KEY": "sk_test_sandbox",
+    "STRIPE_WEBHOOK_SECRET": "whsec_sandbox",
+}
+
+
+def _env(name: str, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, default))
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = _env("SECRET_KEY")
+    ENCRYPTION_KEYS = _env("ENCRYPTION_KEYS")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL")
+    RQ_QUEUE_NAME = _env("RQ_QUEUE_NAME", "default")
+    # Seconds between retries of a failed background job.
+    JOB_RETRY_INTERVALS = [10, 60, 300]
+
+    FOURCALLS_API_URL = _env("FOURCALLS_API_URL", "https://api.4calls.ai")
+    FOURCALLS_API_KEY = _env("FOURCALLS_API_KEY")
+    FOURCALLS_WEBHOOK_SECRET = _env("FOURCALLS_WEBHOOK_SECRET")
+    FOURCALLS_TIMEOUT_SECONDS = _env_float("FOURCALLS_TIMEOUT_SECONDS", 10.0)
+
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE", "https://api.stripe.com")
+
+    # Package prices (plan section 7); the catalog reads these.
+    AI_RECEPTIONIST_PRICE = _env("AI_RECEPTIONIST_PRICE", "49.00")
+    AI_SALES_PRICE = _env("AI_SALES_PRICE", "99.00")
+    AI_BUSINESS_SUITE_PRICE = _env("AI_BUSINESS_SUITE_PRICE", "199.00")
+    AI_ENTERPRISE_PRICE = _env("AI_ENTERPRISE_PRICE", "399.00")
+
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Large enough for a contacts CSV, small enough to refuse abuse early.
+    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024))
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    # "rq" with REDIS_URL, otherwise jobs run in a thread pool inside the web process.
+    JOB_BACKEND = _env("JOB_BACKEND") or ("rq" if _env("REDIS_URL") else "in-process")
+    ADMIN_EMAILS = [e.strip().lower() for e in (_env("ADMIN_EMAILS", "") or "").split(",") if e.strip()]
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'alphasite.sqlite3'}")
+
+    @classmethod
+    def fill_secrets(cls, values: dict) -> None:
+        generated = _load_or_create_dev_secrets()
+        for name in REQUIRED_SECRETS:
+            if not values.get(name):
+                values[name] = generated.get(name) or SANDBOX_DEFAULTS.get(name)
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    ENCRYPTION_KEYS = Fernet.generate_key().decode()
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = _env("TEST_REDIS_URL")
+    JOB_BACKEND = "rq" if _env("TEST_REDIS_URL") else "eager"
+    RQ_QUEUE_NAME = "test"
+    JOB_RETRY_INTERVALS = [0, 0, 0]
+    RATELIMIT_STORAGE_URI = "memory://"
+    FOURCALLS_API_URL = "http://127.0.0.1:9/unreachable"
+    FOURCALLS_API_KEY = SANDBOX_DEFAULTS["FOURCALLS_API_KEY"]
+    FOURCALLS_WEBHOOK_SECRET = SANDBOX_DEFAULTS["FOURCALLS_WEBHOOK_SECRET"]
+    FOURCALLS_TIMEOUT_SECONDS = 5.0
+    STRIPE_SECRET_KEY = SANDBOX_DEFAULTS["STRIPE_SECRET_KEY"]
+    STRIPE_WEBHOOK_SECRET = SANDBOX_DEFAULTS["STRIPE_WEBHOOK_SECRET"]
+    STRIPE_API_BASE = "http://127.0.0.1:9"
+    PUBLIC_BASE_URL = "http://localhost"
+
+    @classmethod
+    def fill_secrets(cls, values: dict) -> None:
+        return None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def fill_secrets(cls, values: dict) -> None:
+        missing = [name for name in REQUIRED_SECRETS if not values.get(name)]
+        if not values.get("SQLALCHEMY_DATABASE_URI"):
+            missing.append("DATABASE_URL")
+        if missing:
+            raise RuntimeError(
+                "Refusing to start in production without: " + ", ".join(missing)
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment():
+    return CONFIGS[_env("APP_ENV", "development")]
+
+
+def _load_or_create_dev_secrets() -> dict:
+    """Generate development secrets once so sessions and encrypted keys
+    survive restarts of `make run`."""
+    path = INSTANCE_DIR / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    path.write_text(json.dumps(generated))
+    path.chmod(0o600)
+    return generated

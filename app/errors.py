@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Forbidden", "You are not allowed to do that."),
+    404: ("Not found", "We couldn't find that page."),
+    405: ("Method not allowed", "That action isn't available here."),
+    413: ("Too large", "That upload is too large. The maximum is {limit}."),
+    429: ("Slow down", "Too many attempts. Please wait a minute and try again."),
+    500: ("Something went wrong", "An unexpected error occurred. It has been logged."),
+    503: ("Unavailable", "The service is temporarily unavailable."),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(("/api/", "/webhooks/")) or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, message: str | None = None):
+    from flask import current_app
+
+    title, default = MESSAGES.get(status, ("Error", "Something went wrong."))
+    limit_mb = current_app.config.get("MAX_CONTENT_LENGTH", 0) // (1024 * 1024)
+    text = (message or default).format(limit=f"{limit_mb} MB")
+    if _wants_json():
+        return jsonify(error={"status": status, "message": text}), status
+    return render_template("errors/error.html", status=status, title=title, message=text), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(
+            400, "Your form expired or could not be verified. Reload the page and try again."
+        )
+
+    def handle_http_error(error):
+        status = getattr(error, "code", 500) or 500
+        # abort(400, "explanation") carries a message meant for the user;
+        # werkzeug's stock descriptions are replaced with friendlier ones.
+        custom = error.description if error.description != type(error).description else None
+        return error_response(status, custom)
+
+    for status in MESSAGES:
+        app.register_error_handler(status, handle_http_error)

@@ -1,0 +1,3 @@
+from app.jobs.queue import enqueue, get_queue
+
+__all__ = ["enqueue", "get_queue"]

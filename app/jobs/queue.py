@@ -1,0 +1,231 @@
+"""One way to enqueue background work, three ways to run it.
+
+* ``rq``: RQ on Redis — production, and the PostgreSQL test run.
+* ``in-process``: a thread pool inside the web process, for `make run`
+  without Redis. It runs the very same job functions with the same unique
+  ids and retry schedule.
+* ``eager``: jobs wait in a list until a test calls ``drain()``.
+
+Job functions are plain module-level functions taking ids; every runner
+calls them inside an app context and cleans the session afterwards.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+# RQ statuses in which a job with the same id is still going to run.
+_PENDING_STATUSES = {"queued", "started", "deferred", "scheduled"}
+
+
+def run_in_app_context(app: Flask, func: Callable, args: tuple, kwargs: dict):
+    from app.extensions import db
+
+    with app.app_context():
+        try:
+            return func(*args, **kwargs)
+        finally:
+            db.session.remove()
+
+
+@dataclass
+class _PendingJob:
+    func: Callable
+    args: tuple
+    kwargs: dict
+    job_id: str | None
+    attempts_left: int
+    attempt: int = 0
+    not_before: float = field(default=0.0)
+
+
+class EagerQueue:
+    """Holds jobs until `drain()`; used by tests for determinism."""
+
+    backend = "eager"
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.pending: deque[_PendingJob] = deque()
+        self.failed: list[tuple[_PendingJob, BaseException]] = []
+
+    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, **kwargs):
+        if job_id and any(p.job_id == job_id for p in self.pending):
+            return None
+        retries = len(self.app.config["JOB_RETRY_INTERVALS"]) if retries is None else retries
+        self.pending.append(_PendingJob(func, args, kwargs, job_id, retries))
+        return job_id or func.__name__
+
+    def drain(self, max_jobs: int = 10_000) -> int:
+        """Run queued jobs (and their retries) until none are left."""
+        ran = 0
+        while self.pending and ran < max_jobs:
+            job = self.pending.popleft()
+            ran += 1
+            try:
+                run_in_app_context(self.app, job.func, job.args, job.kwargs)
+            except Exception as exc:  # recorded by the job itself; retried here
+                if job.attempts_left > 0:
+                    job.attempts_left -= 1
+                    self.pending.append(job)
+                else:
+                    self.failed.append((job, exc))
+        return ran
+
+    def health(self) -> dict:
+        return {"backend": self.backend, "status": "ok", "pending": len(self.pending)}
+
+
+class InProcessQueue:
+    """A small thread pool standing in for RQ workers when there is no Redis."""
+
+    backend = "in-process"
+
+    def __init__(self, app: Flask, workers: int = 4):
+        self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self.active_ids: set[str] = set()
+        self.lock = threading.Lock()
+
+    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, **kwargs):
+        with self.lock:
+            if job_id and job_id in self.active_ids:
+                return None
+            if job_id:
+                self.active_ids.add(job_id)
+        intervals = list(self.app.config["JOB_RETRY_INTERVALS"])
+        if retries is not None:
+            intervals = intervals[:retries]
+        job = _PendingJob(func, args, kwargs, job_id, len(intervals))
+        self._schedule(job, delay.total_seconds() if delay else 0, intervals)
+        return job_id or func.__name__
+
+    def _schedule(self, job: _PendingJob, seconds: float, intervals: list[int]):
+        if seconds > 0:
+            timer = threading.Timer(seconds, self.executor.submit, args=(self._run, job, intervals))
+            timer.daemon = True
+            timer.start()
+        else:
+            self.executor.submit(self._run, job, intervals)
+
+    def _run(self, job: _PendingJob, intervals: list[int]):
+        try:
+            run_in_app_context(self.app, job.func, job.args, job.kwargs)
+        except Exception:
+            log.exception("job %s failed (attempt %s)", job.job_id or job.func.__name__, job.attempt + 1)
+            if job.attempt < len(intervals):
+                delay = intervals[job.attempt]
+                job.attempt += 1
+                self._schedule(job, delay, intervals)
+                return
+        self._release(job)
+
+    def _release(self, job: _PendingJob):
+        if job.job_id:
+            with self.lock:
+                self.active_ids.discard(job.job_id)
+
+    def start_recurring(self) -> None:
+        """Run RECURRING_JOBS on their intervals, as `rq cron` does in production."""
+        from app.jobs.schedule import RECURRING_JOBS
+
+        def loop(func, interval):
+            while True:
+                time.sleep(interval)
+                self.enqueue(func, job_id=f"cron:{func.__module__}.{func.__name__}")
+
+        for func, interval in RECURRING_JOBS:
+            threading.Thread(target=loop, args=(func, interval), daemon=True, name=f"cron-{func.__name__}").start()
+
+    def drain(self, timeout: float = 30.0) -> int:
+        deadline = time.monotonic() + timeout
+        while self.active_ids and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return 0
+
+    def health(self) -> dict:
+        return {"backend": self.backend, "status": "ok", "active": len(self.active_ids)}
+
+
+class RQQueue:
+    backend = "rq"
+
+    def __init__(self, app: Flask):
+        from redis import Redis
+        from rq import Queue
+
+        self.app = app
+        self.redis = Redis.from_url(app.config["REDIS_URL"])
+        self.queue = Queue(app.config["RQ_QUEUE_NAME"], connection=self.redis)
+
+    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, **kwargs):
+        from rq import Retry
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+
+        if job_id:
+            try:
+                existing = Job.fetch(job_id, connection=self.redis)
+                if existing.get_status(refresh=True) in _PENDING_STATUSES:
+                    return None
+            except NoSuchJobError:
+                pass
+        intervals = list(self.app.config["JOB_RETRY_INTERVALS"])
+        if retries is not None:
+            intervals = intervals[:retries]
+        options = {"job_id": job_id, "kwargs": kwargs, "args": args}
+        if intervals:
+            options["retry"] = Retry(max=len(intervals), interval=intervals)
+        if delay:
+            job = self.queue.enqueue_in(delay, func, **options)
+        else:
+            job = self.queue.enqueue(func, **options)
+        return job.id
+
+    def drain(self, timeout: float = 60.0) -> int:
+        """Run everything queued in this process (tests)."""
+        from app.jobs.worker import AppContextSimpleWorker
+
+        worker = AppContextSimpleWorker([self.queue], connection=self.redis)
+        worker.flask_app = self.app
+        worker.work(burst=True, with_scheduler=False)
+        return 0
+
+    def health(self) -> dict:
+        try:
+            self.redis.ping()
+            return {"backend": self.backend, "status": "ok", "queued": len(self.queue)}
+        except Exception as exc:  # reported, not raised: health must answer
+            return {"backend": self.backend, "status": "error", "error": type(exc).__name__}
+
+
+def init_queue(app: Flask):
+    backend = app.config["JOB_BACKEND"]
+    if backend == "rq":
+        queue = RQQueue(app)
+    elif backend == "eager":
+        queue = EagerQueue(app)
+    else:
+        queue = InProcessQueue(app)
+    app.extensions["job_queue"] = queue
+    return queue
+
+
+def get_queue():
+    return current_app.extensions["job_queue"]
+
+
+def enqueue(func, *args, job_id: str | None = None, delay: timedelta | None = None, **kwargs):
+    """Queue `func(*args, **kwargs)`. A job whose id is already waiting or
+    running is not queued again; returns None in that case."""
+    return get_queue().enqueue(func, *args, job_id=job_id, delay=delay, **kwargs)

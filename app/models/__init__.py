@@ -1,0 +1,21 @@
+"""All models, imported here so Alembic and `db.create_all` see every table."""
+from app.models.business import WEEKDAYS, Business
+from app.models.integration import (
+    AIServiceUsage,
+    FourCallsIntegration,
+    IntegrationStatus,
+    JobRun,
+)
+from app.models.packages import AIServicePackage
+from app.models.user import User
+
+__all__ = [
+    "AIServicePackage",
+    "AIServiceUsage",
+    "Business",
+    "FourCallsIntegration",
+    "IntegrationStatus",
+    "JobRun",
+    "User",
+    "WEEKDAYS",
+]

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Uuid
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+# JSONB where the database has it, plain JSON text on SQLite.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+class UTC(TypeDecorator):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+class UUIDPrimaryKey:
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(UTC, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTC, default=utcnow, onupdate=utcnow, nullable=False)

@@ -1,0 +1,118 @@
+"""Playwright against a live server on a free port, in Debian's Chromium."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app, port):
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._server.shutdown()
+
+
+def build_live_app(tmp_path, **overrides):
+    """A fresh app on its own database, migrated with Alembic as production is."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.config import TestingConfig
+    from app.extensions import db
+
+    database_url = os.environ.get("TEST_BROWSER_DATABASE_URL") or f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    port = overrides.pop("port", None) or free_port()
+    settings = dict(
+        SQLALCHEMY_DATABASE_URI=database_url,
+        WTF_CSRF_ENABLED=True,
+        JOB_BACKEND="in-process",
+        JOB_RETRY_INTERVALS=[1, 2, 4],
+        PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
+        LOGIN_RATE_LIMIT="100 per minute",
+    )
+    settings.update(overrides)
+    app = create_app(TestingConfig, **settings)
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        from app.demo import seed_demo
+        from app.packages.services import sync_catalog
+
+        sync_catalog()
+        seed_demo()
+    return app, port
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory):
+    app, port = build_live_app(tmp_path_factory.mktemp("live"))
+    server = LiveServer(app, port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(page, request):
+    """shot("name") saves a full-page screenshot under tests/artifacts/<test>/."""
+    folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = {"n": 0}
+
+    def _shot(name: str, target=None):
+        counter["n"] += 1
+        path = folder / f"{counter['n']:02d}-{name}.png"
+        (target or page).screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot

@@ -1,0 +1,175 @@
+"""Shared fixtures, flaskr style: `app`, `client`, `auth`, and model factories.
+
+The suite runs on SQLite by default and on PostgreSQL + Redis when
+TEST_DATABASE_URL / TEST_REDIS_URL are set (see the Makefile).
+"""
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.config import TestingConfig
+from app.extensions import db, limiter
+from app.models import Business, User
+from app.businesses.services import default_opening_hours, slugify
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def _schema_app(tmp_path_factory):
+    """One app per session creates the schema once; each test then starts clean.
+    SQLite runs on a file so requests and tests use separate connections, as in production."""
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+
+
+def _clean_tables(app):
+    with app.app_context():
+        db.session.remove()
+        tables = list(reversed(db.metadata.sorted_tables))
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            with db.engine.begin() as conn:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_schema_app):
+    app = _schema_app
+    _clean_tables(app)
+    limiter.reset()
+    queue = app.extensions["job_queue"]
+    if hasattr(queue, "pending"):
+        queue.pending.clear()
+        queue.failed.clear()
+    elif queue.backend == "rq":
+        queue.queue.empty()
+    with app.app_context():
+        from app.packages.services import sync_catalog
+
+        sync_catalog()
+    ctx = app.test_request_context()
+    ctx.push()
+    yield app
+    db.session.remove()
+    ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_client(app):
+    """A client that must send real CSRF tokens, for the CSRF tests."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _csrf_off_by_default(request):
+    # Most tests post forms directly; CSRF has its own tests with it enabled.
+    if "app" in request.fixturenames or "client" in request.fixturenames:
+        app = request.getfixturevalue("_schema_app")
+        app.config["WTF_CSRF_ENABLED"] = False
+        yield
+        app.config["WTF_CSRF_ENABLED"] = True
+    else:
+        yield
+
+
+def make_user(email=None, password="correct-horse-battery", name="Test Owner", is_admin=False) -> User:
+    user = User(email=email or f"owner{next(_counter)}@example.com", name=name, is_admin=is_admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_business(owner: User | None = None, name=None, category="Salon", city="Springfield", **fields) -> Business:
+    name = name or f"Business {next(_counter)}"
+    business = Business(
+        name=name,
+        slug=slugify(f"{name} {city}"),
+        category=category,
+        city=city,
+        phone=fields.pop("phone", "+1 555 000 0000"),
+        opening_hours=fields.pop("opening_hours", default_opening_hours()),
+        services=fields.pop("services", ["Haircut"]),
+        faq=fields.pop("faq", []),
+        owner_id=owner.id if owner else None,
+        **fields,
+    )
+    if owner:
+        from app.models.base import utcnow
+
+        business.claimed_at = utcnow()
+    db.session.add(business)
+    db.session.commit()
+    return business
+
+
+@pytest.fixture
+def factories():
+    class Factories:
+        user = staticmethod(make_user)
+        business = staticmethod(make_business)
+
+    return Factories
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email, password="correct-horse-battery"):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def owner(app):
+    return make_user(email="owner@example.com")
+
+
+@pytest.fixture
+def logged_in_owner(client, auth, owner):
+    auth.login(owner.email)
+    return owner
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run everything queued so far, as a worker would."""
+    def _run():
+        return app.extensions["job_queue"].drain()
+
+    return _run
+
+
+def pytest_report_header(config):
+    return f"database: {os.environ.get('TEST_DATABASE_URL', 'sqlite (in memory)')}; redis: {os.environ.get('TEST_REDIS_URL', 'none (eager jobs)')}"

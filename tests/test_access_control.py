@@ -1,0 +1,49 @@
+"""Every business-scoped URL answers 404 to anyone but the owner.
+
+Areas register their URLs in BUSINESS_SCOPED_URLS so this walk covers them all.
+"""
+import pytest
+
+# (method, path template with {slug})
+BUSINESS_SCOPED_URLS = [
+    ("GET", "/businesses/{slug}"),
+    ("GET", "/businesses/{slug}/edit"),
+    ("POST", "/businesses/{slug}/edit"),
+    ("GET", "/businesses/{slug}/packages"),
+]
+
+
+def all_business_scoped_urls(app):
+    """Every registered rule with a <slug> under /businesses/, so a new page
+    cannot be forgotten here."""
+    urls = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/businesses/<slug>"):
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                path = rule.rule.replace("<slug>", "{slug}")
+                urls.add((method, path))
+    return sorted(urls)
+
+
+def test_every_scoped_rule_is_listed(app):
+    unlisted = [u for u in all_business_scoped_urls(app) if "<" not in u[1] and u not in BUSINESS_SCOPED_URLS]
+    assert unlisted == [], f"add these to BUSINESS_SCOPED_URLS: {unlisted}"
+
+
+@pytest.mark.parametrize("method, template", BUSINESS_SCOPED_URLS)
+def test_other_owner_gets_404(client, auth, factories, method, template):
+    owner = factories.user()
+    business = factories.business(owner=owner, name="Private Business")
+    intruder = factories.user()
+    auth.login(intruder.email)
+    response = client.open(template.format(slug=business.slug), method=method)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method, template", BUSINESS_SCOPED_URLS)
+def test_owner_is_not_404(client, auth, factories, method, template):
+    owner = factories.user()
+    business = factories.business(owner=owner, name="Own Business")
+    auth.login(owner.email)
+    response = client.open(template.format(slug=business.slug), method=method)
+    assert response.status_code != 404

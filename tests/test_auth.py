@@ -1,0 +1,103 @@
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import User
+
+
+def user_count():
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def signup(client, **overrides):
+    data = {"name": "Ada Owner", "email": "ada@example.com", "password": "long-enough-pw", "confirm": "long-enough-pw"}
+    data.update(overrides)
+    return client.post("/signup", data=data)
+
+
+def test_signup_logs_in_and_hashes_password(client):
+    response = signup(client)
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "ada@example.com"))
+    assert user.password_hash != "long-enough-pw" and user.check_password("long-enough-pw")
+    assert client.get("/businesses").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"email": "not-an-email"}, b"Invalid email address"),
+        ({"password": "short", "confirm": "short"}, b"Use at least 10 characters"),
+        ({"confirm": "something-else"}, b"Passwords don"),
+        ({"name": ""}, b"This field is required"),
+    ],
+)
+def test_signup_rejects_bad_input_without_writing(client, overrides, message):
+    response = signup(client, **overrides)
+    assert response.status_code == 422
+    assert message in response.data
+    assert user_count() == 0
+
+
+def test_duplicate_email_is_refused_case_insensitively(client, factories):
+    factories.user(email="ada@example.com")
+    response = signup(client, email="ADA@example.com")
+    assert response.status_code == 422
+    assert b"already exists" in response.data
+    assert user_count() == 1
+
+
+def test_login_and_logout(client, auth, owner):
+    assert auth.login(owner.email).status_code == 302
+    assert client.get("/businesses").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/businesses").status_code == 302  # back to the login page
+
+
+def test_wrong_password_gets_field_message(client, auth, owner):
+    response = auth.login(owner.email, "wrong-password")
+    assert response.status_code == 422
+    assert b"Email or password is incorrect" in response.data
+
+
+def test_logout_is_post_only(client, logged_in_owner):
+    assert client.get("/logout").status_code == 405
+
+
+def test_login_attempts_are_rate_limited(client, app, owner):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    try:
+        statuses = [client.post("/login", data={"email": owner.email, "password": "bad-password"}).status_code for _ in range(5)]
+    finally:
+        app.config["LOGIN_RATE_LIMIT"] = "10 per minute;50 per hour"
+    assert statuses[:3] == [422, 422, 422]
+    assert statuses[3:] == [429, 429]
+
+
+def test_login_redirect_ignores_other_sites(client, owner):
+    response = client.post("/login?next=https://evil.example/", data={"email": owner.email, "password": "correct-horse-battery"})
+    assert response.headers["Location"] == "/businesses"
+
+
+def test_forged_csrf_token_is_refused(csrf_client):
+    response = csrf_client.post(
+        "/signup",
+        data={"name": "X", "email": "x@example.com", "password": "long-enough-pw", "confirm": "long-enough-pw", "csrf_token": "forged"},
+    )
+    assert response.status_code == 400
+    assert b"could not be verified" in response.data
+    assert user_count() == 0
+
+
+def test_htmx_post_without_csrf_header_is_refused(csrf_client, factories):
+    business = factories.business(name="Free Listing")
+    response = csrf_client.post(f"/directory/{business.slug}/claim", headers={"HX-Request": "true"})
+    # Anonymous + no token: CSRF is checked before anything else.
+    assert response.status_code == 400
+
+
+def test_oversized_post_is_refused(client):
+    response = client.post("/signup", data={"name": "x" * (10 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert b"too large" in response.data
+    assert user_count() == 0

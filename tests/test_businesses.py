@@ -1,0 +1,124 @@
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Business
+
+
+def test_directory_lists_and_searches(client, factories):
+    factories.business(name="Bright Smile Dental", category="Dental")
+    factories.business(name="QuickFix Plumbing", category="Plumbing")
+    page = client.get("/directory")
+    assert b"Bright Smile Dental" in page.data and b"QuickFix Plumbing" in page.data
+    assert b"<html" in page.data
+
+    partial = client.get("/directory?q=dental", headers={"HX-Request": "true"})
+    assert b"Bright Smile Dental" in partial.data and b"QuickFix Plumbing" not in partial.data
+    assert b"<html" not in partial.data
+    assert "HX-Request" in partial.headers["Vary"]
+
+
+def test_claim_unclaimed_business(client, logged_in_owner, factories):
+    business = factories.business(name="Unclaimed Cafe")
+    response = client.post(f"/directory/{business.slug}/claim")
+    assert response.status_code == 302
+    db.session.refresh(business)
+    assert business.owner_id == logged_in_owner.id and business.claimed_at is not None
+
+
+def test_claim_requires_login(client, factories):
+    business = factories.business(name="Unclaimed Cafe")
+    assert client.post(f"/directory/{business.slug}/claim").status_code == 302
+    db.session.refresh(business)
+    assert business.owner_id is None
+
+
+def test_cannot_claim_an_already_claimed_business(client, logged_in_owner, factories):
+    first_owner = factories.user()
+    business = factories.business(owner=first_owner, name="Taken Salon")
+    response = client.post(f"/directory/{business.slug}/claim")
+    assert response.status_code == 409
+    assert b"already been claimed" in response.data
+    db.session.refresh(business)
+    assert business.owner_id == first_owner.id
+
+
+def test_unknown_slug_is_404(client, logged_in_owner):
+    assert client.get("/directory/no-such-business").status_code == 404
+    assert client.post("/directory/no-such-business/claim").status_code == 404
+
+
+def test_owner_adds_a_business(client, logged_in_owner):
+    response = client.post(
+        "/businesses/new", data={"name": "New Place", "category": "Cafe", "city": "Springfield", "phone": "+1 555 222 3333"}
+    )
+    assert response.status_code == 302
+    business = db.session.scalar(select(Business).where(Business.name == "New Place"))
+    assert business.owner_id == logged_in_owner.id
+    assert business.slug == "new-place-springfield"
+
+
+def test_new_business_bad_phone_writes_nothing(client, logged_in_owner):
+    response = client.post("/businesses/new", data={"name": "Bad", "category": "Cafe", "city": "X", "phone": "call me"})
+    assert response.status_code == 422
+    assert b"Enter a phone number" in response.data
+    assert db.session.scalar(select(func.count(Business.id))) == 0
+
+
+def profile_data(**overrides):
+    data = {
+        "name": "Studio Shear",
+        "category": "Salon",
+        "phone": "+1 555 123 4567",
+        "address": "1 Main St",
+        "city": "Springfield",
+        "website": "https://studio.example.com",
+        "description": "Friendly neighbourhood salon.",
+        "services": "Haircut\nColouring\n\n",
+        "faq-0-question": "Do you take walk-ins?",
+        "faq-0-answer": "Yes, when a chair is free.",
+    }
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
+        data[f"{day}-opens"] = "09:00"
+        data[f"{day}-closes"] = "18:00"
+    data["saturday-closed"] = "y"
+    data["sunday-closed"] = "y"
+    data.update(overrides)
+    return data
+
+
+def test_owner_edits_profile(client, logged_in_owner, factories):
+    business = factories.business(owner=logged_in_owner, name="Studio Shear")
+    response = client.post(f"/businesses/{business.slug}/edit", data=profile_data())
+    assert response.status_code == 302
+    db.session.refresh(business)
+    assert business.services == ["Haircut", "Colouring"]
+    assert business.opening_hours["monday"] == {"open": "09:00", "close": "18:00"}
+    assert business.opening_hours["sunday"] is None
+    assert business.faq == [{"question": "Do you take walk-ins?", "answer": "Yes, when a chair is free."}]
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"monday-closes": "08:00"}, b"Closing time must be after opening time"),
+        ({"website": "not a url"}, b"Enter a full address"),
+        ({"phone": "12"}, b"Enter a phone number"),
+        ({"faq-0-answer": ""}, b"Give both a question and its answer"),
+        ({"name": ""}, b"This field is required"),
+    ],
+)
+def test_profile_errors_change_nothing(client, logged_in_owner, factories, overrides, message):
+    business = factories.business(owner=logged_in_owner, name="Studio Shear", description="Before")
+    response = client.post(f"/businesses/{business.slug}/edit", data=profile_data(**overrides))
+    assert response.status_code == 422
+    assert message in response.data
+    db.session.refresh(business)
+    assert business.description == "Before"
+
+
+def test_business_switcher_only_reaches_own_businesses(client, logged_in_owner, factories):
+    mine = factories.business(owner=logged_in_owner, name="Mine")
+    theirs = factories.business(owner=factories.user(), name="Theirs")
+    assert client.get(f"/businesses/switch?slug={mine.slug}").status_code == 302
+    assert client.get(f"/businesses/switch?slug={theirs.slug}").status_code == 404

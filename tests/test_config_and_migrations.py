@@ -1,0 +1,44 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app import create_app
+from app.config import ProductionConfig
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch):
+    with pytest.raises(RuntimeError) as error:
+        create_app(ProductionConfig, SECRET_KEY=None, STRIPE_SECRET_KEY=None, SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert "SECRET_KEY" in str(error.value) and "STRIPE_SECRET_KEY" in str(error.value)
+
+
+def test_production_starts_with_its_secrets():
+    secrets = {name: "x" for name in ("SECRET_KEY", "FOURCALLS_API_KEY", "FOURCALLS_WEBHOOK_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
+    from cryptography.fernet import Fernet
+
+    app = create_app(ProductionConfig, ENCRYPTION_KEYS=Fernet.generate_key().decode(), SQLALCHEMY_DATABASE_URI="sqlite://", JOB_BACKEND="eager", **secrets)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_migrations_build_the_same_schema_as_the_models(tmp_path):
+    """`flask db upgrade` on an empty database, then `flask db check` finds nothing to add."""
+    env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path))
+    env["DATABASE_URL"] = os.environ.get("TEST_MIGRATIONS_DATABASE_URL") or f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    if env["DATABASE_URL"].startswith("postgresql"):
+        _empty_postgres_schema(env["DATABASE_URL"])
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    for args in (["db", "upgrade"], ["db", "check"], ["db", "downgrade", "base"], ["db", "upgrade"]):
+        result = subprocess.run(flask + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _empty_postgres_schema(url):
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
