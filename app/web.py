@@ -1,7 +1,7 @@
 """Helpers shared by every blueprint: htmx partials, ownership, template globals."""
 from __future__ import annotations
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,8 +14,6 @@ def is_htmx() -> bool:
 
 def render_partial_or_page(page_template: str, partial_template: str, **context):
     """The fragment alone for htmx, the full page otherwise; caches must tell them apart."""
-    from flask import make_response
-
     template = partial_template if is_htmx() and not request.headers.get("HX-Boosted") else page_template
     response = make_response(render_template(template, **context))
     response.headers["Vary"] = "HX-Request"
