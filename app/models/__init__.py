@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and `db.create_all` see every table."""
 from app.models.business import WEEKDAYS, Business
+from app.models.crm import Appointment, Call, Contact, ContactTag, SyncState
 from app.models.integration import (
     AIServiceUsage,
     FourCallsIntegration,
@@ -11,6 +12,11 @@ from app.models.user import User
 
 __all__ = [
     "AIServicePackage",
+    "Appointment",
+    "Call",
+    "Contact",
+    "ContactTag",
+    "SyncState",
     "AIServiceUsage",
     "Business",
     "FourCallsIntegration",

@@ -1,8 +1,8 @@
-"""initial schema: users, businesses, packages, integrations, usage, job runs
+"""initial schema: users, businesses, packages, integrations, usage, job runs, contacts, calls, appointments
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 22:01:10.231851
+Create Date: 2026-11-23 22:07:34.412482
 
 """
 from alembic import op
@@ -111,6 +111,33 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alphasite_fourcalls_integrations')),
     sa.UniqueConstraint('business_id', name=op.f('uq_alphasite_fourcalls_integrations_business_id'))
     )
+    op.create_table('contacts',
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('remote_id', sa.String(length=64), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('email', sa.String(length=255), nullable=True),
+    sa.Column('custom_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('sync_state', sa.String(length=12), nullable=False),
+    sa.Column('sync_error', sa.Text(), nullable=True),
+    sa.Column('remote_updated_at', app.models.base.UTC(timezone=True), nullable=True),
+    sa.Column('last_interaction_at', app.models.base.UTC(timezone=True), nullable=True),
+    sa.Column('deleted_at', app.models.base.UTC(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_contacts_business_id_businesses')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts')),
+    sa.UniqueConstraint('business_id', 'remote_id', name='uq_contacts_business_remote')
+    )
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.create_index('ix_contacts_business_email', ['business_id', 'email'], unique=False)
+        batch_op.create_index('ix_contacts_business_name', ['business_id', 'name'], unique=False)
+        batch_op.create_index('ix_contacts_business_phone', ['business_id', 'phone'], unique=False)
+        batch_op.create_index('ix_contacts_business_sync', ['business_id', 'sync_state'], unique=False)
+
     op.create_table('job_runs',
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('business_id', sa.Uuid(), nullable=True),
@@ -130,15 +157,114 @@ def upgrade():
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.create_index('ix_job_runs_business_kind_created', ['business_id', 'kind', 'created_at'], unique=False)
 
+    op.create_table('appointments',
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('remote_id', sa.String(length=64), nullable=True),
+    sa.Column('contact_id', sa.Uuid(), nullable=True),
+    sa.Column('contact_remote_id', sa.String(length=64), nullable=True),
+    sa.Column('customer_name', sa.String(length=200), nullable=False),
+    sa.Column('customer_phone', sa.String(length=32), nullable=True),
+    sa.Column('customer_email', sa.String(length=255), nullable=True),
+    sa.Column('appointment_type', sa.String(length=120), nullable=True),
+    sa.Column('starts_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.Column('ends_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('sync_state', sa.String(length=12), nullable=False),
+    sa.Column('sync_error', sa.Text(), nullable=True),
+    sa.Column('remote_updated_at', app.models.base.UTC(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_appointments_business_id_businesses')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_appointments_contact_id_contacts'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments')),
+    sa.UniqueConstraint('business_id', 'remote_id', name='uq_appointments_business_remote')
+    )
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.create_index('ix_appointments_business_starts', ['business_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_appointments_contact', ['contact_id'], unique=False)
+
+    op.create_table('calls',
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('remote_id', sa.String(length=64), nullable=False),
+    sa.Column('direction', sa.String(length=10), nullable=False),
+    sa.Column('caller_name', sa.String(length=200), nullable=True),
+    sa.Column('caller_number', sa.String(length=32), nullable=True),
+    sa.Column('contact_id', sa.Uuid(), nullable=True),
+    sa.Column('contact_remote_id', sa.String(length=64), nullable=True),
+    sa.Column('coordinator_remote_id', sa.String(length=64), nullable=True),
+    sa.Column('started_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.Column('duration_seconds', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('transcript', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=True),
+    sa.Column('sentiment', sa.String(length=10), nullable=True),
+    sa.Column('search_text', sa.Text(), nullable=False),
+    sa.Column('appointment_remote_id', sa.String(length=64), nullable=True),
+    sa.Column('campaign_remote_id', sa.String(length=64), nullable=True),
+    sa.Column('remote_updated_at', app.models.base.UTC(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.Column('updated_at', app.models.base.UTC(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_calls_business_id_businesses')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_calls_contact_id_contacts'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calls')),
+    sa.UniqueConstraint('business_id', 'remote_id', name='uq_calls_business_remote')
+    )
+    with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.create_index('ix_calls_business_direction_started', ['business_id', 'direction', 'started_at'], unique=False)
+        batch_op.create_index('ix_calls_business_outcome_started', ['business_id', 'outcome', 'started_at'], unique=False)
+        batch_op.create_index('ix_calls_business_started', ['business_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_calls_business_status_started', ['business_id', 'status', 'started_at'], unique=False)
+        batch_op.create_index('ix_calls_contact', ['contact_id'], unique=False)
+
+    op.create_table('contact_tags',
+    sa.Column('contact_id', sa.Uuid(), nullable=False),
+    sa.Column('tag', sa.String(length=60), nullable=False),
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_contact_tags_business_id_businesses')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_tags_contact_id_contacts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('contact_id', 'tag', name=op.f('pk_contact_tags'))
+    )
+    with op.batch_alter_table('contact_tags', schema=None) as batch_op:
+        batch_op.create_index('ix_contact_tags_business_tag', ['business_id', 'tag'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('contact_tags', schema=None) as batch_op:
+        batch_op.drop_index('ix_contact_tags_business_tag')
+
+    op.drop_table('contact_tags')
+    with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.drop_index('ix_calls_contact')
+        batch_op.drop_index('ix_calls_business_status_started')
+        batch_op.drop_index('ix_calls_business_started')
+        batch_op.drop_index('ix_calls_business_outcome_started')
+        batch_op.drop_index('ix_calls_business_direction_started')
+
+    op.drop_table('calls')
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.drop_index('ix_appointments_contact')
+        batch_op.drop_index('ix_appointments_business_starts')
+
+    op.drop_table('appointments')
     with op.batch_alter_table('job_runs', schema=None) as batch_op:
         batch_op.drop_index('ix_job_runs_business_kind_created')
 
     op.drop_table('job_runs')
+    with op.batch_alter_table('contacts', schema=None) as batch_op:
+        batch_op.drop_index('ix_contacts_business_sync')
+        batch_op.drop_index('ix_contacts_business_phone')
+        batch_op.drop_index('ix_contacts_business_name')
+        batch_op.drop_index('ix_contacts_business_email')
+
+    op.drop_table('contacts')
     op.drop_table('alphasite_fourcalls_integrations')
     with op.batch_alter_table('alphasite_ai_service_usage', schema=None) as batch_op:
         batch_op.drop_index('uq_usage_business_service_period')
