@@ -5,9 +5,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 CHROMIUM ?= /usr/bin/chromium
-PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test
-PG_BROWSER_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_browser
-PG_MIGRATIONS_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_migrations
+# Set TEST_DB_SUFFIX to give concurrent runs on one machine their own databases.
+TEST_DB_SUFFIX ?=
+export TEST_DB_SUFFIX
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test$(TEST_DB_SUFFIX)
+PG_BROWSER_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_browser$(TEST_DB_SUFFIX)
+PG_MIGRATIONS_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_migrations$(TEST_DB_SUFFIX)
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: run test test-sqlite test-postgres install install-dev chromium clean
@@ -47,6 +50,7 @@ test-sqlite: $(VENV)/.dev
 
 test-postgres: $(VENV)/.dev
 	@echo "== tests on PostgreSQL with RQ on Redis =="
+	$(PY) scripts/test_services.py
 	env -u DATABASE_URL -u REDIS_URL TEST_DATABASE_URL=$(PG_TEST_URL) TEST_BROWSER_DATABASE_URL=$(PG_BROWSER_TEST_URL) \
 		TEST_MIGRATIONS_DATABASE_URL=$(PG_MIGRATIONS_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
 		$(PY) -m pytest -p no:cacheprovider

@@ -105,7 +105,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = _env("TEST_REDIS_URL")
     JOB_BACKEND = "rq" if _env("TEST_REDIS_URL") else "eager"
-    RQ_QUEUE_NAME = "test"
+    # One queue per test process, so concurrent runs on one Redis don't share jobs.
+    RQ_QUEUE_NAME = f"test-{os.getpid()}"
     JOB_RETRY_INTERVALS = [0, 0, 0]
     RATELIMIT_STORAGE_URI = "memory://"
     FOURCALLS_API_URL = "http://127.0.0.1:9/unreachable"

@@ -6,7 +6,8 @@ import os
 import sys
 
 ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TEST_DATABASES = ("alphasite_test", "alphasite_test_browser", "alphasite_test_migrations")
+_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
+TEST_DATABASES = tuple(f"{name}{_SUFFIX}" for name in ("alphasite_test", "alphasite_test_browser", "alphasite_test_migrations"))
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
