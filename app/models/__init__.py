@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and `db.create_all` see every table."""
 from app.models.business import WEEKDAYS, Business
+from app.models.assistant import Coordinator, CoordinatorStatus
 from app.models.crm import Appointment, Call, Contact, ContactTag, SyncState
 from app.models.integration import (
     AIServiceUsage,
@@ -9,8 +10,12 @@ from app.models.integration import (
 )
 from app.models.packages import AIServicePackage
 from app.models.user import User
+from app.models.webhooks import WebhookEvent
 
 __all__ = [
+    "Coordinator",
+    "CoordinatorStatus",
+    "WebhookEvent",
     "AIServicePackage",
     "Appointment",
     "Call",

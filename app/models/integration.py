@@ -38,8 +38,23 @@ class FourCallsIntegration(UUIDPrimaryKey, Timestamps, db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     activated_at: Mapped[datetime | None] = mapped_column(UTC)
     expires_at: Mapped[datetime | None] = mapped_column(UTC)
+    # What 4calls should look like (active, suspended or cancelled); `status`
+    # is what the owner sees while the sync job gets it there.
+    target_status: Mapped[str] = mapped_column(String(20), nullable=False, default="active", server_default="active")
+    # Every change to push bumps desired_version; the sync job records the
+    # version it completed, so a change made during a run is never lost.
+    desired_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    synced_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTC)
+    # The latest failure to reach 4calls, in plain words; cleared by a successful sync.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTC)
 
     business = relationship("Business", back_populates="integration")
+
+    @property
+    def has_pending_changes(self) -> bool:
+        return self.synced_version < self.desired_version
 
 
 class AIServiceUsage(UUIDPrimaryKey, Timestamps, db.Model):
