@@ -85,9 +85,13 @@ def paginate(store: Store, items: list[dict], params: dict, url: str) -> dict:
     else:
         page, has_more = items[:limit], len(items) > limit
     item_expands = []
+    with_total = False
     for path in as_list(params.get("expand"), "expand"):
+        if path == "total_count":
+            with_total = True
+            continue
         if not path.startswith("data."):
             raise invalid_request(f"This property cannot be expanded ({path}).", "expand")
         item_expands.append(path[len("data."):])
     data = [respond_object(store, item, {"expand": item_expands}) for item in page]
-    return list_object(data, url, has_more)
+    return list_object(data, url, has_more, len(items) if with_total else None)

@@ -47,7 +47,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -116,17 +115,6 @@ class Store:
             "SELECT body FROM objects WHERE type = ? ORDER BY created DESC, seq DESC", (object_type,)
         ).fetchall()
         return [json.loads(row["body"]) for row in rows]
-
-    def next_counter(self, name: str) -> int:
-        with self.transaction():
-            row = self._execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-            value = (row["value"] if row else 0) + 1
-            self._execute(
-                "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
-        return value
 
     # --- Idempotency ----------------------------------------------------------
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import sys
-import threading
-import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,54 +17,7 @@ import stripe  # noqa: E402
 
 from sandbox.stripe.testing import running_stripe  # noqa: E402
 
-
-class WebhookReceiver:
-    """A tiny HTTP endpoint recording what the sandbox POSTs; can be told to fail first."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.fail_remaining = 0
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
-                with receiver._lock:
-                    failing = receiver.fail_remaining > 0
-                    if failing:
-                        receiver.fail_remaining -= 1
-                    else:
-                        receiver.requests.append({"body": body, "signature": self.headers.get("Stripe-Signature")})
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/stripe"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def events(self, secret: str) -> list:
-        """Every received event, verified the way an app verifies them."""
-        with self._lock:
-            received = list(self.requests)
-        return [stripe.Webhook.construct_event(item["body"], item["signature"], secret) for item in received]
-
-    def wait_for(self, secret: str, predicate, timeout: float = 10.0) -> list:
-        deadline = time.time() + timeout
-        while True:
-            events = self.events(secret)
-            if predicate(events) or time.time() > deadline:
-                return events
-            time.sleep(0.05)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+from .helpers import WebhookReceiver  # noqa: E402
 
 
 @pytest.fixture(scope="session")
