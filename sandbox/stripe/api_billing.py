@@ -132,8 +132,7 @@ def pay_invoice(invoice_id):
         if payment_method and (owner is None or owner["customer"] != invoice["customer"]):
             raise no_such(payment_method, "payment_method", "PaymentMethod")
         paid = invoicing.attempt_payment(sb, invoice, payment_method, on_session=False)
-        if paid and sub is not None and sub["status"] == "past_due" and sub["latest_invoice"] == invoice["id"]:
-            subscriptions.mark_active(sb, sub)
+        subscriptions.reactivate_if_settled(sb, invoice)
     if not paid:
         raise invoicing.decline_error(invoice)
     return _reply(invoice)

@@ -174,6 +174,20 @@ INVOICE = """{% extends base %}
   <tr><td colspan="2">Amount paid</td><td style="text-align:right">{{ amount_paid }}</td></tr>
   </table>
 </div>
+{% if invoice.status == "open" %}
+<form class="card" method="post" action="{{ action }}" autocomplete="off" style="max-width:460px">
+  <h2>Pay {{ amount_due }}</h2>
+  <label for="card_number">Card information</label>
+  <div class="joined">
+    <input class="top" type="text" id="card_number" name="card_number" inputmode="numeric"
+      placeholder="1234 1234 1234 1234" value="{{ form.card_number }}" required>
+    <div class="row"><input type="text" name="exp" placeholder="MM / YY" value="{{ form.exp }}" aria-label="Expiration" required>
+      <input type="text" name="cvc" placeholder="CVC" value="{{ form.cvc }}" aria-label="CVC" required></div>
+  </div>
+  {% if error %}<div class="error" role="alert">{{ error }}</div>{% endif %}
+  <button class="full" type="submit">Pay {{ amount_due }}</button>
+</form>
+{% endif %}
 {% endblock %}
 """
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 from flask import Blueprint, abort, current_app, redirect, render_template_string, request, url_for
 
-from . import checkout, clock, invoicing, page_templates, portal
+from . import checkout, clock, invoicing, page_templates, portal, subscriptions
 from .errors import StripeApiError
 from .services import Sandbox
 
@@ -211,6 +211,20 @@ def portal_toggle_cancel(session_id, subscription_id):
 @pages.get("/i/<invoice_id>")
 @pages.get("/i/<invoice_id>/pdf")
 def show_invoice(invoice_id):
+    return _invoice_page(invoice_id)
+
+
+@pages.post("/i/<invoice_id>")
+def pay_invoice(invoice_id):
+    form = {key: request.form.get(key, "") for key in ("card_number", "exp", "cvc")}
+    try:
+        subscriptions.pay_invoice_with_new_card(_sandbox(), invoice_id, form["card_number"], form["exp"], form["cvc"])
+    except StripeApiError as error:
+        return _invoice_page(invoice_id, 402 if error.status == 402 else 400, error.message, form)
+    return redirect(url_for("stripe_pages.show_invoice", invoice_id=invoice_id), 303)
+
+
+def _invoice_page(invoice_id: str, status: int = 200, error: Optional[str] = None, form: Optional[dict] = None):
     invoice = _sandbox().store.get(invoice_id, "invoice")
     if invoice is None or invoice["status"] == "draft":
         abort(404)
@@ -221,7 +235,8 @@ def show_invoice(invoice_id):
         "amount": invoicing.money(line["amount"], currency),
     } for line in invoice["lines"]["data"]]
     paid_at = invoice["status_transitions"]["paid_at"]
-    return _render(page_templates.INVOICE, invoice=invoice, lines=lines,
+    return _render(page_templates.INVOICE, status, invoice=invoice, lines=lines, error=error, form=form or {},
+                   action=url_for("stripe_pages.pay_invoice", invoice_id=invoice_id),
                    amount_due=invoicing.money(invoice["amount_due"], currency),
                    total=invoicing.money(invoice["total"], currency),
                    amount_paid=invoicing.money(invoice["amount_paid"], currency),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
-from . import clock, invoicing, shapes
+from . import cards, clock, invoicing, shapes
 from .errors import invalid_request, no_such
 from .params import apply_metadata, as_bool, as_dict, as_int, as_list, as_str, check_known
 from .services import Sandbox
@@ -280,6 +280,32 @@ def _final_retry(sb: Sandbox, sub: dict) -> dict:
     if paid:
         return mark_active(sb, sub)
     return cancel(sb, sub, "payment_failed")
+
+
+def reactivate_if_settled(sb: Sandbox, invoice: dict) -> None:
+    """Paying the invoice a past_due subscription is waiting on makes it active again."""
+    linked = (invoice.get("parent") or {}).get("subscription_details") or {}
+    sub = sb.store.get(linked.get("subscription") or "", "subscription")
+    if (invoice["status"] == "paid" and sub is not None and sub["status"] == "past_due"
+            and sub["latest_invoice"] == invoice["id"]):
+        mark_active(sb, sub)
+
+
+def pay_invoice_with_new_card(sb: Sandbox, invoice_id: str, card_number: str, expiry: Optional[str],
+                              cvc: Optional[str]) -> dict:
+    """What the hosted invoice page does: the customer pays an open invoice with a card they enter."""
+    with sb.store.transaction():
+        invoice = sb.store.get(invoice_id, "invoice")
+        if invoice is None or invoice["status"] != "open":
+            raise invalid_request("This invoice can no longer be paid.", code="invoice_not_open")
+        cards.check_card_for_checkout(card_number, expiry, cvc)
+        number = cards.normalize_number(card_number)
+        payment_method = shapes.payment_method(cards.card_details(number, expiry), invoice["customer"],
+                                               invoice["customer_email"], number)
+        sb.store.save(payment_method)
+        invoicing.attempt_payment(sb, invoice, payment_method["id"], on_session=True)
+        reactivate_if_settled(sb, invoice)
+        return invoice
 
 
 def list_for(sb: Sandbox, customer: Optional[str], price: Optional[str], status: Optional[str]) -> list[dict]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import urllib.parse
+import urllib.request
+
 import pytest
 import stripe
 
@@ -129,3 +132,17 @@ def test_immediate_cancel_and_item_rules(api, sandbox, catalog):
     canceled = api.Subscription.cancel(sub.id)
     assert canceled.status == "canceled" and canceled.canceled_at is not None
     assert api.Subscription.retrieve(sub.id).status == "canceled"
+
+
+def test_past_due_recovers_when_customer_pays_hosted_invoice(api, sandbox, catalog):
+    _, sub = subscribe(api, sandbox, catalog["starter"], card="4000000000000341")
+    sandbox.advance(sub.id)
+    invoice = api.Invoice.retrieve(api.Subscription.retrieve(sub.id).latest_invoice)
+    assert invoice.status == "open"
+    page = urllib.request.urlopen(invoice.hosted_invoice_url).read().decode()
+    assert "Pay $49.00" in page and 'name="card_number"' in page
+    form = urllib.parse.urlencode({"card_number": "4242424242424242", "exp": "12/34", "cvc": "123"}).encode()
+    page = urllib.request.urlopen(urllib.request.Request(invoice.hosted_invoice_url, data=form)).read().decode()
+    assert "Paid" in page
+    assert api.Invoice.retrieve(invoice.id).status == "paid"
+    assert api.Subscription.retrieve(sub.id).status == "active"
