@@ -19,7 +19,7 @@ def create_app(config: Optional[SandboxConfig] = None, start_background: bool = 
     sandbox = Sandbox(config)
     app.extensions["stripe_sandbox"] = sandbox
 
-    from . import api_billing, api_catalog  # noqa: F401  (their routes register on the v1 blueprint)
+    from . import api_billing, api_catalog, search  # noqa: F401  (their routes register on the v1 blueprint)
     from .admin import admin
     from .pages import pages
     from .v1 import install, v1

@@ -77,7 +77,7 @@ def _recurring_price(sb: Sandbox, price_id, param: str, sub: dict) -> dict:
     if not price_obj["active"]:
         raise invalid_request("The price specified is inactive. This field only accepts active prices.", param)
     if price_obj["type"] != "recurring":
-        raise invalid_request(f"The price specified is set to `type=one_time` but this field only accepts "
+        raise invalid_request("The price specified is set to `type=one_time` but this field only accepts "
                               "prices with `type=recurring`.", param)
     if price_obj["currency"] != sub["currency"]:
         raise invalid_request(f"Currency of the price ({price_obj['currency']}) does not match the "
@@ -182,7 +182,7 @@ def update(sb: Sandbox, sub: dict, params: dict) -> dict:
 
     behavior = as_str(params, "proration_behavior", "create_prorations")
     if behavior not in ("create_prorations", "always_invoice", "none"):
-        raise invalid_request(f"Invalid proration_behavior: must be one of create_prorations, always_invoice, "
+        raise invalid_request("Invalid proration_behavior: must be one of create_prorations, always_invoice, "
                               "or none", "proration_behavior")
     proration_time = as_int(params["proration_date"], "proration_date") if "proration_date" in params \
         else max(clock.now(), current_period(sub)[0])
@@ -191,7 +191,6 @@ def update(sb: Sandbox, sub: dict, params: dict) -> dict:
     if changes and behavior != "none":
         _create_prorations(sb, sub, changes, proration_time)
     if changes and behavior == "always_invoice":
-        start, end = current_period(sub)
         invoice = invoicing.create_invoice(sb, sub, "subscription_update", proration_time, proration_time,
                                            include_subscription_lines=False)
         invoice["parent"]["subscription_details"]["subscription_proration_date"] = proration_time

@@ -78,3 +78,15 @@ def test_stripe_client_style(sandbox):
     sandbox.pay(session.id)
     session = client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["subscription"]})
     assert session.subscription.status == "active"
+
+
+def test_search_by_email_and_metadata(api):
+    marker = uuid.uuid4().hex[:8]
+    wanted = api.Customer.create(email=f"search-{marker}@example.com", metadata={"business_id": marker})
+    api.Customer.create(email=f"other-{marker}@example.com", metadata={"business_id": "other"})
+    found = api.Customer.search(query=f"metadata['business_id']:'{marker}'")
+    assert found.object == "search_result" and [c.id for c in found.data] == [wanted.id]
+    found = api.Customer.search(query=f"email:'SEARCH-{marker}@example.com' AND -name:'nobody'")
+    assert [c.id for c in found.data] == [wanted.id]
+    with pytest.raises(stripe.InvalidRequestError):
+        api.Customer.search(query="email:'a' OR email:'b'")
