@@ -1,0 +1,172 @@
+"""Makes calls happen: who calls, how it goes, and everything a real call leaves behind
+(contact, appointment or lead, webhooks)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .contacts import touch_contact, upsert_contact
+from .coordinators import active_coordinators
+from .errors import ApiError, invalid
+from .leads import capture_lead
+from .people import random_name, random_phone
+from .runtime import new_record, runtime
+from .call_scripts import script_for
+from .scheduling import book_appointment, resolve_duration, upcoming_slots
+from .timeutil import format_ts, now_utc, parse_ts
+from .transcripts import CallStory, compose
+from .webhooks import emit
+
+REPEAT_CALLER_SHARE = 0.3
+STATUS_WEIGHTS = {
+    "inbound": {"answered": 78, "missed": 12, "voicemail": 10},
+    "outbound": {"answered": 60, "missed": 25, "voicemail": 15},
+}
+ANSWERED_OUTCOME_WEIGHTS = {
+    "inbound": {"booked": 30, "question": 30, "lead": 20, "message": 15, "wrong_number": 5},
+    "outbound": {"booked": 20, "lead": 25, "not_interested": 35, "question": 20},
+}
+SENTIMENT_WEIGHTS = {
+    "booked": {"positive": 80, "neutral": 20},
+    "question": {"positive": 40, "neutral": 55, "negative": 5},
+    "lead": {"positive": 60, "neutral": 40},
+    "message": {"neutral": 70, "negative": 20, "positive": 10},
+    "wrong_number": {"neutral": 100},
+    "no_answer": {"neutral": 100},
+    "not_interested": {"neutral": 60, "negative": 40},
+}
+FORCED_OUTCOME = {"missed": "no_answer", "voicemail": "message"}
+OVERRIDABLE = ("direction", "status", "outcome", "contact_id", "coordinator_id", "caller_name", "caller_number")
+
+
+def _weighted(rng, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _status_and_outcome(direction: str, overrides: dict, rng) -> tuple[str, str]:
+    status, outcome = overrides.get("status"), overrides.get("outcome")
+    if status is None and outcome is not None:
+        status = {"no_answer": "missed"}.get(outcome, "answered")
+    status = status or _weighted(rng, STATUS_WEIGHTS[direction])
+    if status in FORCED_OUTCOME:
+        if outcome not in (None, FORCED_OUTCOME[status]):
+            raise invalid({"outcome": f"a {status} call has outcome {FORCED_OUTCOME[status]}"})
+        return status, FORCED_OUTCOME[status]
+    if outcome == "no_answer":
+        raise invalid({"outcome": "an answered call cannot have outcome no_answer"})
+    return status, outcome or _weighted(rng, ANSWERED_OUTCOME_WEIGHTS[direction])
+
+
+def _random_contact(org_id: str, rng) -> dict | None:
+    store = runtime().store
+    where = "organization_id = ? AND deleted = 0 AND phone IS NOT NULL"
+    count = store.scalar(f"SELECT COUNT(*) FROM contacts WHERE {where}", (org_id,))
+    if not count:
+        return None
+    found = store.find("contacts", where, (org_id,), order="id", limit=1,
+                       offset=rng.randrange(count))
+    return found[0] if found else None
+
+
+def _pick_coordinator(org: dict, overrides: dict, campaign: dict | None, rng) -> dict | None:
+    wanted = overrides.get("coordinator_id") or (campaign or {}).get("coordinator_id")
+    if wanted:
+        coordinator = runtime().store.get("coordinators", wanted)
+        if not coordinator or coordinator["organization_id"] != org["id"]:
+            raise invalid({"coordinator_id": "no such coordinator in this organization"})
+        return coordinator
+    candidates = active_coordinators(org["id"])
+    return rng.choice(candidates) if candidates else None
+
+
+def generate_call(org: dict, overrides: dict | None = None, campaign: dict | None = None,
+                  contact: dict | None = None) -> dict:
+    """Simulate one finished call for the organization and record all its consequences."""
+    rt = runtime()
+    rng, store = rt.rng, rt.store
+    overrides = overrides or {}
+    direction = "outbound" if campaign else overrides.get("direction", "inbound")
+    source = "campaign" if campaign else "call"
+    with store.transaction():
+        coordinator = _pick_coordinator(org, overrides, campaign, rng)
+        if contact is None and overrides.get("contact_id"):
+            contact = store.get("contacts", overrides["contact_id"])
+            if not contact or contact["organization_id"] != org["id"] or contact["deleted"]:
+                raise invalid({"contact_id": "no such contact in this organization"})
+        if contact is None and direction == "inbound" and rng.random() < REPEAT_CALLER_SHARE:
+            contact = _random_contact(org["id"], rng)
+        caller_name = overrides.get("caller_name") or (contact or {}).get("name") or random_name(rng)
+        caller_number = overrides.get("caller_number") or (contact or {}).get("phone") or random_phone(rng)
+        status, outcome = _status_and_outcome(direction, overrides, rng)
+        type_name, minutes = resolve_duration(org, None, None)
+        slot = None
+        if outcome == "booked":
+            slots = upcoming_slots(org, minutes, count=12)
+            if slots:
+                slot = rng.choice(slots)
+            else:
+                outcome = "lead"  # nothing free: the caller asks to be called back instead
+        story = CallStory(org=org, coordinator=coordinator, direction=direction, status=status,
+                          outcome=outcome, caller_name=caller_name, caller_number=caller_number,
+                          script=script_for(org.get("category")), rng=rng,
+                          slot_label=slot["label"] if slot else None, appointment_type=type_name,
+                          campaign_script=(campaign or {}).get("script"))
+        transcript, summary, duration = compose(story)
+        ended = now_utc()
+        call = new_record("call", org["id"])
+        if contact is not None:
+            touch_contact(org, contact["id"])
+        else:
+            contact, _ = upsert_contact(org, name=caller_name, phone=caller_number, source=source)
+        appointment_id = lead_id = None
+        if slot:
+            try:
+                appointment_id = book_appointment(
+                    org, start=parse_ts(slot["starts_at"]), end=parse_ts(slot["ends_at"]),
+                    appointment_type=type_name, customer={"name": caller_name, "phone": caller_number},
+                    contact_id=contact["id"], source=source, call_id=call["id"],
+                    coordinator_id=(coordinator or {}).get("id"), campaign_id=(campaign or {}).get("id"),
+                )["id"]
+            except ApiError:
+                outcome = "lead"
+        if outcome == "lead":
+            lead_id = capture_lead(org, name=caller_name, phone=caller_number, message=summary,
+                                   source=source, call_id=call["id"], contact=contact,
+                                   coordinator_id=(coordinator or {}).get("id"))[0]["id"]
+        call.update({
+            "coordinator_id": (coordinator or {}).get("id"), "contact_id": contact["id"],
+            "campaign_id": (campaign or {}).get("id"), "appointment_id": appointment_id,
+            "lead_id": lead_id, "direction": direction, "caller_name": caller_name,
+            "caller_number": caller_number, "started_at": format_ts(ended - timedelta(seconds=duration)),
+            "ended_at": format_ts(ended), "duration_seconds": duration, "status": status,
+            "outcome": outcome, "transcript": transcript, "summary": summary,
+            "sentiment": _weighted(rng, SENTIMENT_WEIGHTS[outcome]),
+        })
+        call["updated_at"] = store.stamp()
+        store.insert("calls", call)
+        emit("call.completed", org, call)
+    return call
+
+
+class CallScheduler:
+    """Decides when each active organization's next inbound call arrives (exponential gaps)."""
+
+    def __init__(self):
+        self._next_due: dict[str, float] = {}
+
+    def tick(self, now: float) -> None:
+        rt = runtime()
+        interval = rt.options.call_interval
+        if interval <= 0:
+            self._next_due.clear()
+            return
+        org_ids = [r[0] for r in rt.store.rows(
+            "SELECT DISTINCT o.id FROM organizations o JOIN coordinators c ON c.organization_id = o.id"
+            " WHERE o.status = 'active' AND c.status = 'active'")]
+        for org_id in org_ids:
+            due = self._next_due.get(org_id)
+            if due is None:
+                self._next_due[org_id] = now + rt.rng.expovariate(1 / interval)
+            elif now >= due:
+                org = rt.store.get("organizations", org_id)
+                generate_call(org)
+                self._next_due[org_id] = now + rt.rng.expovariate(1 / interval)
