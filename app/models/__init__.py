@@ -9,6 +9,8 @@ from app.models.integration import (
     JobRun,
 )
 from app.models.packages import AIServicePackage
+from app.models.sync import SyncCursor
+from app.models.usage import UsageNotice
 from app.models.user import User
 from app.models.webhooks import WebhookEvent
 
@@ -27,6 +29,8 @@ __all__ = [
     "FourCallsIntegration",
     "IntegrationStatus",
     "JobRun",
+    "SyncCursor",
+    "UsageNotice",
     "User",
     "WEEKDAYS",
 ]

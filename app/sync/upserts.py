@@ -1,0 +1,379 @@
+"""Apply rows as 4calls returns them (list pages, webhook objects) to the
+local contacts, calls and appointments tables.
+
+Every function here is a batched, idempotent upsert keyed on
+(business_id, remote_id): applying the same rows twice, or an older version
+after a newer one, changes nothing. A local row whose `sync_state` is
+`pending` (an owner's edit not yet pushed to 4calls) is never overwritten.
+They run inside the caller's transaction and do not commit.
+
+Inserts use INSERT ... ON CONFLICT DO NOTHING RETURNING, so when a webhook
+and a sync run race on the same row exactly one of them inserts it and only
+that one meters its usage; the other becomes an update.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import and_, or_, select, update
+
+from app.extensions import db
+from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
+from app.models.base import utcnow
+
+# Rows per statement: well under SQLite's limit on bound parameters.
+BATCH_SIZE = 400
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did; `inserted_ids` are the 4calls ids of new local rows."""
+
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    skipped: int = 0
+    inserted_ids: list[str] = field(default_factory=list)
+    written_ids: list[str] = field(default_factory=list)  # inserted or updated
+    latest_updated_at: datetime | None = None
+
+    def add(self, other: "ApplyResult") -> None:
+        self.received += other.received
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.skipped += other.skipped
+        self.inserted_ids.extend(other.inserted_ids)
+        self.written_ids.extend(other.written_ids)
+        if other.latest_updated_at and (not self.latest_updated_at or other.latest_updated_at > self.latest_updated_at):
+            self.latest_updated_at = other.latest_updated_at
+
+    def as_counts(self) -> dict:
+        return {"received": self.received, "inserted": self.inserted, "updated": self.updated, "skipped": self.skipped}
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """4calls' RFC 3339 timestamps ("...Z" or with an offset) as aware UTC datetimes."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def apply_remote_contacts(business: Business, rows: Iterable[dict]) -> ApplyResult:
+    """Upsert 4calls Contact objects (tombstones included: `deleted: true`
+    sets `deleted_at`). Replaces tags of every contact it writes, links calls
+    and appointments that were waiting for these contacts, and brings the
+    contacts meter up to date."""
+    result = ApplyResult()
+    for batch in _batches(rows):
+        result.add(_apply_contact_batch(business, batch))
+    if result.inserted or result.updated:
+        from app.usage.services import refresh_contact_usage
+
+        refresh_contact_usage(business)
+    return result
+
+
+def apply_remote_calls(business: Business, rows: Iterable[dict]) -> ApplyResult:
+    """Upsert 4calls Call objects, linking each to the local contact with its
+    `contact_id`. New calls that started in the current billing period add
+    their minutes (rounded up per call, as 4calls bills) to the usage meters."""
+    result = ApplyResult()
+    for batch in _batches(rows):
+        result.add(_apply_call_batch(business, batch))
+    return result
+
+
+def apply_remote_appointments(business: Business, rows: Iterable[dict]) -> ApplyResult:
+    """Upsert 4calls Appointment objects, linking each to its local contact."""
+    result = ApplyResult()
+    for batch in _batches(rows):
+        result.add(_apply_appointment_batch(business, batch))
+    return result
+
+
+# --- contacts -----------------------------------------------------------------
+
+
+def _contact_values(business: Business, row: dict, now: datetime) -> dict:
+    deleted = bool(row.get("deleted"))
+    return {
+        "id": uuid.uuid4(),
+        "business_id": business.id,
+        "remote_id": row["id"],
+        "name": (row.get("name") or "")[:200],
+        "phone": row.get("phone"),
+        "email": row.get("email"),
+        "custom_fields": row.get("custom_fields") or {},
+        "notes": row.get("notes"),
+        "source": (row.get("source") or "api")[:20],
+        "sync_state": SyncState.SYNCED,
+        "sync_error": None,
+        "remote_updated_at": parse_timestamp(row.get("updated_at")),
+        "last_interaction_at": parse_timestamp(row.get("last_interaction_at")),
+        "deleted_at": (parse_timestamp(row.get("deleted_at")) or now) if deleted else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+_CONTACT_UPDATED = ("name", "phone", "email", "custom_fields", "notes", "source", "sync_state", "sync_error",
+                    "remote_updated_at", "last_interaction_at", "deleted_at", "updated_at")
+
+
+def _apply_contact_batch(business: Business, batch: list[dict]) -> ApplyResult:
+    now = utcnow()
+    _adopt_unlinked_local_contacts(business, batch)
+    values = [_contact_values(business, row, now) for row in batch]
+    result = _upsert(Contact, values, _CONTACT_UPDATED, protect_pending=True)
+    if result.written_ids:
+        tags_by_remote = {row["id"]: _clean_tags(row.get("tags")) for row in batch}
+        written = _local_contact_ids(business, set(result.written_ids))
+        _replace_tags(business, {contact_id: tags_by_remote[remote_id] for remote_id, contact_id in written.items()})
+    if result.inserted_ids:
+        _link_waiting_rows(business, result.inserted_ids)
+    return result
+
+
+def _adopt_unlinked_local_contacts(business: Business, batch: list[dict]) -> None:
+    """A contact created here whose push reached 4calls but whose answer was
+    lost has no remote id yet; give it the remote id rather than add a twin."""
+    phones = {row["phone"]: row["id"] for row in batch if row.get("phone") and not row.get("deleted")}
+    if not phones:
+        return
+    orphans = db.session.execute(
+        select(Contact.id, Contact.phone).where(
+            Contact.business_id == business.id, Contact.remote_id.is_(None), Contact.phone.in_(list(phones))
+        )
+    ).all()
+    if not orphans:
+        return
+    known = set(db.session.scalars(
+        select(Contact.remote_id).where(Contact.business_id == business.id, Contact.remote_id.in_(list(phones.values())))
+    ))
+    for contact_id, phone in orphans:
+        if phones[phone] not in known:
+            db.session.execute(update(Contact).where(Contact.id == contact_id).values(remote_id=phones[phone]))
+            known.add(phones[phone])
+
+
+def _clean_tags(tags) -> list[str]:
+    return sorted({str(t).strip()[:60] for t in (tags or []) if str(t).strip()})
+
+
+def _replace_tags(business: Business, tags_by_contact: dict[uuid.UUID, list[str]]) -> None:
+    if not tags_by_contact:
+        return
+    db.session.execute(ContactTag.__table__.delete().where(ContactTag.contact_id.in_(list(tags_by_contact))))
+    rows = [
+        {"contact_id": contact_id, "tag": tag, "business_id": business.id}
+        for contact_id, tags in tags_by_contact.items()
+        for tag in tags
+    ]
+    if rows:
+        db.session.execute(ContactTag.__table__.insert(), rows)
+
+
+def _link_waiting_rows(business: Business, contact_remote_ids: list[str]) -> None:
+    """Calls and appointments can arrive before their contact (webhooks come
+    in any order); link them once the contact exists."""
+    for model in (Call, Appointment):
+        local_contact = (
+            select(Contact.id)
+            .where(Contact.business_id == model.business_id, Contact.remote_id == model.contact_remote_id)
+            .scalar_subquery()
+        )
+        db.session.execute(
+            update(model)
+            .where(
+                model.business_id == business.id,
+                model.contact_remote_id.in_(contact_remote_ids),
+                model.contact_id.is_(None),
+            )
+            .values(contact_id=local_contact)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _local_contact_ids(business: Business, remote_ids: set[str]) -> dict[str, uuid.UUID]:
+    if not remote_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Contact.remote_id, Contact.id).where(
+                Contact.business_id == business.id, Contact.remote_id.in_(list(remote_ids))
+            )
+        ).all()
+    )
+
+
+# --- calls --------------------------------------------------------------------
+
+
+def search_text_for(transcript: list, summary: str | None) -> str:
+    """What the call log's search looks in: the summary and every spoken turn."""
+    spoken = " ".join(str(turn.get("text") or "") for turn in transcript or [] if isinstance(turn, dict))
+    return " ".join(part for part in (summary or "", spoken) if part).strip()
+
+
+_CALL_UPDATED = ("direction", "caller_name", "caller_number", "contact_id", "contact_remote_id",
+                 "coordinator_remote_id", "started_at", "duration_seconds", "status", "outcome", "transcript",
+                 "summary", "sentiment", "search_text", "appointment_remote_id", "campaign_remote_id",
+                 "remote_updated_at", "updated_at")
+
+
+def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
+    now = utcnow()
+    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")})
+    values = []
+    for row in batch:
+        transcript = row.get("transcript") or []
+        values.append({
+            "id": uuid.uuid4(),
+            "business_id": business.id,
+            "remote_id": row["id"],
+            "direction": row.get("direction") or "inbound",
+            "caller_name": (row.get("caller_name") or None) and row["caller_name"][:200],
+            "caller_number": row.get("caller_number"),
+            "contact_id": contacts.get(row.get("contact_id")),
+            "contact_remote_id": row.get("contact_id"),
+            "coordinator_remote_id": row.get("coordinator_id"),
+            "started_at": parse_timestamp(row.get("started_at")) or now,
+            "duration_seconds": int(row.get("duration_seconds") or 0),
+            "status": row.get("status") or "answered",
+            "outcome": row.get("outcome"),
+            "transcript": transcript,
+            "summary": row.get("summary"),
+            "sentiment": row.get("sentiment"),
+            "search_text": search_text_for(transcript, row.get("summary")),
+            "appointment_remote_id": row.get("appointment_id"),
+            "campaign_remote_id": row.get("campaign_id"),
+            "remote_updated_at": parse_timestamp(row.get("updated_at")),
+            "created_at": now,
+            "updated_at": now,
+        })
+    result = _upsert(Call, values, _CALL_UPDATED, protect_pending=False)
+    if result.inserted_ids:
+        _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
+    return result
+
+
+def _meter_new_calls(business: Business, new_calls: list[dict]) -> None:
+    from app.usage.services import current_period, record_usage
+
+    period = current_period(business)
+    if period is None:
+        return
+    minutes = {"inbound": 0, "outbound": 0}
+    for call in new_calls:
+        if period.start <= call["started_at"] < period.end and call["direction"] in minutes:
+            minutes[call["direction"]] += math.ceil(call["duration_seconds"] / 60)
+    for direction, amount in minutes.items():
+        if amount:
+            record_usage(business, f"{direction}_minutes", amount)
+
+
+# --- appointments -------------------------------------------------------------
+
+_APPOINTMENT_UPDATED = ("contact_id", "contact_remote_id", "customer_name", "customer_phone", "customer_email",
+                        "appointment_type", "starts_at", "ends_at", "status", "source", "notes", "sync_state",
+                        "sync_error", "remote_updated_at", "updated_at")
+
+
+def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResult:
+    now = utcnow()
+    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")})
+    values = []
+    for row in batch:
+        starts_at = parse_timestamp(row.get("starts_at")) or now
+        values.append({
+            "id": uuid.uuid4(),
+            "business_id": business.id,
+            "remote_id": row["id"],
+            "contact_id": contacts.get(row.get("contact_id")),
+            "contact_remote_id": row.get("contact_id"),
+            "customer_name": (row.get("customer_name") or "")[:200],
+            "customer_phone": row.get("customer_phone"),
+            "customer_email": row.get("customer_email"),
+            "appointment_type": row.get("appointment_type"),
+            "starts_at": starts_at,
+            "ends_at": parse_timestamp(row.get("ends_at")) or starts_at,
+            "status": row.get("status") or "scheduled",
+            "source": (row.get("source") or "manual")[:16],
+            "notes": row.get("notes"),
+            "sync_state": SyncState.SYNCED,
+            "sync_error": None,
+            "remote_updated_at": parse_timestamp(row.get("updated_at")),
+            "created_at": now,
+            "updated_at": now,
+        })
+    return _upsert(Appointment, values, _APPOINTMENT_UPDATED, protect_pending=True)
+
+
+# --- the upsert itself --------------------------------------------------------
+
+
+def _batches(rows: Iterable[dict]):
+    batch: dict[str, dict] = {}
+    for row in rows:
+        if not isinstance(row, dict) or not row.get("id"):
+            continue
+        # The same row twice in one statement is an error on PostgreSQL: keep the newest.
+        previous = batch.get(row["id"])
+        if previous is None or (row.get("updated_at") or "") >= (previous.get("updated_at") or ""):
+            batch[row["id"]] = row
+        if len(batch) >= BATCH_SIZE:
+            yield list(batch.values())
+            batch = {}
+    if batch:
+        yield list(batch.values())
+
+
+def dialect_insert(model):
+    """INSERT for the session's database, with ON CONFLICT support."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model.__table__)
+
+
+def _upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, protect_pending: bool) -> ApplyResult:
+    """Insert new rows, then update existing ones that are older than the
+    incoming version (and, with protect_pending, not waiting to be pushed)."""
+    result = ApplyResult(received=len(values))
+    stamps = [v["remote_updated_at"] for v in values if v["remote_updated_at"]]
+    result.latest_updated_at = max(stamps) if stamps else None
+    if not values:
+        return result
+    keys = ["business_id", "remote_id"]
+    inserted = set(
+        db.session.execute(
+            dialect_insert(model).values(values).on_conflict_do_nothing(index_elements=keys).returning(model.remote_id)
+        ).scalars()
+    )
+    result.inserted = len(inserted)
+    result.inserted_ids = [v["remote_id"] for v in values if v["remote_id"] in inserted]
+    existing = [v for v in values if v["remote_id"] not in inserted]
+    if existing:
+        table = model.__table__
+        statement = dialect_insert(model).values(existing)
+        newer = or_(table.c.remote_updated_at.is_(None), table.c.remote_updated_at < statement.excluded.remote_updated_at)
+        condition = and_(newer, table.c.sync_state != SyncState.PENDING) if protect_pending else newer
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: statement.excluded[name] for name in updated_columns},
+            where=condition,
+        ).returning(table.c.remote_id)
+        updated = set(db.session.execute(statement).scalars().all())
+        result.updated = len(updated)
+        result.skipped = len(existing) - result.updated
+        result.written_ids.extend(v["remote_id"] for v in existing if v["remote_id"] in updated)
+    result.written_ids.extend(result.inserted_ids)
+    return result
