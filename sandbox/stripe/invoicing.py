@@ -55,7 +55,7 @@ def pending_item_lines(sb: Sandbox, invoice: dict, sub: dict) -> list[dict]:
     """Pulls the subscription's not-yet-invoiced invoice items (e.g. prorations) into this invoice."""
     lines = []
     for item in reversed(sb.store.all_of("invoiceitem")):
-        if item["subscription"] != sub["id"] or item["invoice"] is not None:
+        if item["parent"]["subscription_details"]["subscription"] != sub["id"] or item["invoice"] is not None:
             continue
         item["invoice"] = invoice["id"]
         sb.store.save(item)
@@ -69,13 +69,15 @@ def pending_item_lines(sb: Sandbox, invoice: dict, sub: dict) -> list[dict]:
 
 def new_invoice_item(sb: Sandbox, sub: dict, price_obj: dict, quantity: int, amount: int,
                      description: str, period_start: int, period_end: int) -> dict:
+    moment = clock.now()
     item = {
         "id": new_id("ii"),
         "object": "invoiceitem",
         "amount": amount,
         "currency": price_obj["currency"],
         "customer": sub["customer"],
-        "date": clock.now(),
+        "customer_account": None,
+        "date": moment,
         "description": description,
         "discountable": False,
         "discounts": [],
@@ -89,9 +91,11 @@ def new_invoice_item(sb: Sandbox, sub: dict, price_obj: dict, quantity: int, amo
         "pricing": {"price_details": {"price": price_obj["id"], "product": price_obj["product"]},
                     "type": "price_details", "unit_amount_decimal": price_obj["unit_amount_decimal"]},
         "proration": True,
+        "proration_details": {"credited_items": None},
         "quantity": quantity,
-        "subscription": sub["id"],
-        "created": clock.now(),
+        "quantity_decimal": str(quantity),
+        "tax_rates": [],
+        "test_clock": None,
         "_price": price_obj,
     }
     sb.store.save(item)

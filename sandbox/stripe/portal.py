@@ -58,6 +58,7 @@ def create_session(sb: Sandbox, params: dict) -> dict:
     session = {
         "id": session_id,
         "object": "billing_portal.session",
+        "after_expiration": None,
         "configuration": configuration["id"],
         "created": clock.now(),
         "customer": customer_id,
