@@ -90,6 +90,12 @@ class Store:
         with self._lock:
             return self._conn.execute(sql, args)
 
+    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        # Rows are fetched under the lock too: the connection is shared, so stepping a
+        # cursor while another thread is mid-transaction would read its uncommitted rows.
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
     # --- Stripe objects -------------------------------------------------------
 
     def save(self, obj: dict) -> dict:
@@ -104,24 +110,23 @@ class Store:
         return obj
 
     def get(self, object_id: str, object_type: Optional[str] = None) -> Optional[dict]:
-        row = self._execute("SELECT type, body FROM objects WHERE id = ?", (object_id,)).fetchone()
+        rows = self._query("SELECT type, body FROM objects WHERE id = ?", (object_id,))
+        row = rows[0] if rows else None
         if row is None or (object_type and row["type"] != object_type):
             return None
         return json.loads(row["body"])
 
     def all_of(self, object_type: str) -> list[dict]:
         """Newest first, the order Stripe lists use."""
-        rows = self._execute(
-            "SELECT body FROM objects WHERE type = ? ORDER BY created DESC, seq DESC", (object_type,)
-        ).fetchall()
+        rows = self._query("SELECT body FROM objects WHERE type = ? ORDER BY created DESC, seq DESC", (object_type,))
         return [json.loads(row["body"]) for row in rows]
 
     # --- Idempotency ----------------------------------------------------------
 
     def idempotent_response(self, api_key: str, key: str) -> Optional[sqlite3.Row]:
-        return self._execute(
-            "SELECT fingerprint, status, body FROM idempotency WHERE api_key = ? AND key = ?", (api_key, key)
-        ).fetchone()
+        rows = self._query(
+            "SELECT fingerprint, status, body FROM idempotency WHERE api_key = ? AND key = ?", (api_key, key))
+        return rows[0] if rows else None
 
     def remember_response(self, api_key: str, key: str, fingerprint: str, status: int, body: str) -> None:
         self._execute(
@@ -140,20 +145,18 @@ class Store:
         )
 
     def due_deliveries(self, moment: float) -> list[dict]:
-        rows = self._execute(
-            "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY seq",
-            (moment,),
-        ).fetchall()
+        rows = self._query(
+            "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY seq", (moment,))
         return [dict(row) for row in rows]
 
     def next_delivery_time(self) -> Optional[float]:
-        row = self._execute("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'").fetchone()
-        return row["due"] if row else None
+        rows = self._query("SELECT MIN(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'")
+        return rows[0]["due"] if rows else None
 
     def record_attempt(self, seq: int, status: str, next_attempt_at: float, status_code: Optional[int],
                        error: Optional[str], attempt: dict) -> None:
         with self.transaction():
-            row = self._execute("SELECT attempts, history FROM deliveries WHERE seq = ?", (seq,)).fetchone()
+            row = self._query("SELECT attempts, history FROM deliveries WHERE seq = ?", (seq,))[0]
             history = json.loads(row["history"]) + [attempt]
             self._execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status_code = ?, "
@@ -162,7 +165,7 @@ class Store:
             )
 
     def deliveries(self) -> list[dict]:
-        rows = self._execute("SELECT * FROM deliveries ORDER BY seq").fetchall()
+        rows = self._query("SELECT * FROM deliveries ORDER BY seq")
         result = []
         for row in rows:
             entry = dict(row)
