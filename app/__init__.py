@@ -60,8 +60,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.businesses.routes import bp as businesses_bp
     from app.main.routes import bp as main_bp
     from app.packages.routes import bp as packages_bp
+    from app.contacts.routes import bp as contacts_bp
 
-    for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp):
+    for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp, contacts_bp):
         app.register_blueprint(blueprint)
 
 

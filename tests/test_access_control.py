@@ -10,6 +10,16 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/edit"),
     ("POST", "/businesses/{slug}/edit"),
     ("GET", "/businesses/{slug}/packages"),
+    # contacts (URLs with a contact or import id: tests/test_contacts.py)
+    ("GET", "/businesses/{slug}/contacts"),
+    ("GET", "/businesses/{slug}/contacts/new"),
+    ("POST", "/businesses/{slug}/contacts/new"),
+    ("POST", "/businesses/{slug}/contacts/bulk-tag"),
+    ("GET", "/businesses/{slug}/contacts/fields"),
+    ("POST", "/businesses/{slug}/contacts/fields"),
+    ("GET", "/businesses/{slug}/contacts/import"),
+    ("POST", "/businesses/{slug}/contacts/import"),
+    ("GET", "/businesses/{slug}/contacts/export.csv"),
 ]
 
 

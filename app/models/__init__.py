@@ -1,6 +1,8 @@
 """All models, imported here so Alembic and `db.create_all` see every table."""
 from app.models.business import WEEKDAYS, Business
 from app.models.assistant import Coordinator, CoordinatorStatus
+from app.models.appointments import AppointmentReminder, AppointmentSettings, ReminderStatus
+from app.models.contacts import ContactFieldDefinition, ContactImport, CustomFieldType, ImportStatus
 from app.models.crm import Appointment, Call, Contact, ContactTag, SyncState
 from app.models.integration import (
     AIServiceUsage,
@@ -20,6 +22,13 @@ __all__ = [
     "WebhookEvent",
     "AIServicePackage",
     "Appointment",
+    "AppointmentReminder",
+    "AppointmentSettings",
+    "ContactFieldDefinition",
+    "ContactImport",
+    "CustomFieldType",
+    "ImportStatus",
+    "ReminderStatus",
     "Call",
     "Contact",
     "ContactTag",

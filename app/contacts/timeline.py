@@ -1,0 +1,89 @@
+"""One timeline of everything that happened with a contact, newest first.
+
+Each source is a function (business, contact, limit) -> [TimelineEntry];
+a new kind of interaction (e.g. chat conversations) is one more function
+in TIMELINE_SOURCES.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Appointment, Business, Call, Contact
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # call | campaign | appointment | chat
+    title: str
+    detail: str = ""
+    badge: str = ""
+    url: str | None = None
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def call_entries(business: Business, contact: Contact, limit: int) -> list[TimelineEntry]:
+    calls = db.session.scalars(
+        select(Call).where(Call.business_id == business.id, Call.contact_id == contact.id,
+                           Call.campaign_remote_id.is_(None))
+        .order_by(Call.started_at.desc()).limit(limit)
+    )
+    return [
+        TimelineEntry(
+            at=call.started_at, kind="call",
+            title=f"{call.direction.capitalize()} call · {call.status}" + (f" · {_minutes(call.duration_seconds)}"
+                                                                           if call.duration_seconds else ""),
+            detail=call.summary or "", badge=call.outcome or "",
+        )
+        for call in calls
+    ]
+
+
+def campaign_entries(business: Business, contact: Contact, limit: int) -> list[TimelineEntry]:
+    calls = db.session.scalars(
+        select(Call).where(Call.business_id == business.id, Call.contact_id == contact.id,
+                           Call.campaign_remote_id.is_not(None))
+        .order_by(Call.started_at.desc()).limit(limit)
+    )
+    return [
+        TimelineEntry(at=call.started_at, kind="campaign", title="Campaign call",
+                      detail=call.summary or "", badge=(call.outcome or call.status).replace("_", " "))
+        for call in calls
+    ]
+
+
+def appointment_entries(business: Business, contact: Contact, limit: int) -> list[TimelineEntry]:
+    from flask import url_for
+
+    appointments = db.session.scalars(
+        select(Appointment).where(Appointment.business_id == business.id, Appointment.contact_id == contact.id)
+        .order_by(Appointment.starts_at.desc()).limit(limit)
+    )
+    return [
+        TimelineEntry(
+            at=appt.starts_at, kind="appointment",
+            title=f"{appt.appointment_type or 'Appointment'} · {appt.status.replace('_', ' ')}",
+            detail=f"Booked via {appt.source}" + (f" — {appt.notes}" if appt.notes else ""),
+            badge=appt.status,
+            url=url_for("appointments.detail", slug=business.slug, appointment_id=appt.id),
+        )
+        for appt in appointments
+    ]
+
+
+TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries]
+
+
+def contact_timeline(business: Business, contact: Contact, limit: int = 100) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for source in TIMELINE_SOURCES:
+        entries.extend(source(business, contact, limit))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]

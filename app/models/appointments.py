@@ -1,0 +1,65 @@
+"""The appointments area's own tables: the owner's scheduling settings and
+one row per reminder, so each reminder's delivery is visible and retried."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTC, JSONType, Timestamps, UUIDPrimaryKey
+from app.models.crm import SyncState
+
+DEFAULT_REMINDER_OFFSETS = [24 * 60, 60]  # minutes before the appointment
+DEFAULT_APPOINTMENT_TYPES = [{"name": "Appointment", "duration_minutes": 30}]
+
+
+class AppointmentSettings(UUIDPrimaryKey, Timestamps, db.Model):
+    """Appointment types, time zone and reminder schedule. Business hours are
+    the business's opening hours (one source of truth with the profile)."""
+
+    __tablename__ = "appointment_settings"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"), unique=True, nullable=False)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="America/Chicago")
+    appointment_types: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    reminder_offsets: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    sync_state: Mapped[str] = mapped_column(String(12), nullable=False, default=SyncState.PENDING)
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column(UTC)
+
+
+class ReminderStatus:
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"  # accepted by 4calls, not yet sent
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after the last attempt
+    CANCELLED = "cancelled"
+    WAITING_ON_4CALLS = (QUEUED, SENT)
+
+
+class AppointmentReminder(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "appointment_reminders"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"), nullable=False)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), nullable=False
+    )
+    offset_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    send_at: Mapped[datetime] = mapped_column(UTC, nullable=False)
+    channel: Mapped[str | None] = mapped_column(String(8))  # sms | email
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=ReminderStatus.SCHEDULED)
+    message_remote_id: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTC)
+
+    appointment = relationship("Appointment", lazy="select")
+
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "offset_minutes", name="uq_appointment_reminders_offset"),
+        Index("ix_appointment_reminders_status_send_at", "status", "send_at"),
+    )
