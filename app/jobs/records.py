@@ -22,7 +22,8 @@ def recorded_run(kind: str, business_id: uuid.UUID | None = None, run_id: uuid.U
     so the queue's retry policy still applies."""
     run = db.session.get(JobRun, uuid.UUID(str(run_id))) if run_id else None
     if run is None:
-        run = JobRun(kind=kind, business_id=business_id)
+        # Column defaults apply only at flush; the counter is incremented before that.
+        run = JobRun(kind=kind, business_id=business_id, attempts=0)
         db.session.add(run)
     run.status = "running"
     run.attempts += 1
