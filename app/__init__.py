@@ -43,6 +43,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
     init_queue(app)
     _register_blueprints(app)
+    from app.fourcalls import init_app as init_fourcalls
+
+    init_fourcalls(app)
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
@@ -56,6 +59,12 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.routes import bp as admin_bp
+    from app.assistant.routes import bp as assistant_bp
+    from app.webhooks.routes import bp as webhooks_bp
+
+    for blueprint in (admin_bp, assistant_bp, webhooks_bp):
+        app.register_blueprint(blueprint)
     from app.auth.routes import bp as auth_bp
     from app.businesses.routes import bp as businesses_bp
     from app.main.routes import bp as main_bp

@@ -10,6 +10,10 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/edit"),
     ("POST", "/businesses/{slug}/edit"),
     ("GET", "/businesses/{slug}/packages"),
+    # AI assistant (coordinator URLs: tests/provisioning/test_assistant_pages.py)
+    ("GET", "/businesses/{slug}/assistant"),
+    ("GET", "/businesses/{slug}/assistant/status"),
+    ("POST", "/businesses/{slug}/assistant/retry"),
     # contacts (URLs with a contact or import id: tests/test_contacts.py)
     ("GET", "/businesses/{slug}/contacts"),
     ("GET", "/businesses/{slug}/contacts/new"),

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.packages.catalog import PACKAGES
+
+
+class ActivatePackageForm(FlaskForm):
+    package = SelectField("Package", choices=[(p.slug, p.name) for p in PACKAGES], validators=[DataRequired()])
+    reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+
+
+class StatusChangeForm(FlaskForm):
+    reason = StringField("Reason", validators=[Optional(), Length(max=200)])

@@ -1,0 +1,54 @@
+"""Webhook receivers. They answer fast: verify, store, queue, 2xx."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.extensions import csrf, limiter
+from app.jobs import enqueue
+from app.webhooks.jobs import process_fourcalls_event
+from app.webhooks.services import (
+    InvalidSignature,
+    business_id_for_organization,
+    store_event,
+    verify_fourcalls_signature,
+)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("WEBHOOK_RATE_LIMIT", "600 per minute")
+
+
+def _refuse(message: str, status: int = 400):
+    return jsonify(error={"status": status, "message": message}), status
+
+
+@bp.post("/fourcalls")
+@csrf.exempt
+@limiter.limit(_rate_limit)
+def fourcalls():
+    raw = request.get_data(cache=False)
+    try:
+        verify_fourcalls_signature(
+            request.headers.get("X-FourCalls-Signature"), raw, current_app.config["FOURCALLS_WEBHOOK_SECRET"]
+        )
+    except InvalidSignature as exc:
+        return _refuse(str(exc))
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return _refuse("body is not JSON")
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        return _refuse("event must be a JSON object with string id and type")
+    organization_id = event.get("organization_id") if isinstance(event.get("organization_id"), str) else None
+    row, created = store_event(
+        "fourcalls", event["id"], event["type"], event,
+        organization_id=organization_id, business_id=business_id_for_organization(organization_id),
+    )
+    if not created:
+        return jsonify(received=True, duplicate=True), 200
+    enqueue(process_fourcalls_event, str(row.id), job_id=f"webhook:fourcalls:{row.id}")
+    return jsonify(received=True), 200

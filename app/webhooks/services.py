@@ -1,0 +1,133 @@
+"""Receiving webhooks: verify, store once, hand over to a job.
+
+`webhook_events` is shared by every sender (source "fourcalls", "stripe"):
+`store_event` records an event exactly once per (source, event_id) and tells
+the caller whether it was new. Applying events happens in jobs
+(app/webhooks/jobs.py), by the handlers registered in `FOURCALLS_EVENT_HANDLERS`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import FourCallsIntegration, WebhookEvent
+from app.models.base import utcnow
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class InvalidSignature(Exception):
+    """Why a delivery was refused, in words safe to send back to the sender."""
+
+
+def verify_fourcalls_signature(header: str | None, raw_body: bytes, secret: str,
+                               now: float | None = None, tolerance: int = SIGNATURE_TOLERANCE_SECONDS) -> int:
+    """Check `X-FourCalls-Signature: t=<unix>,v1=<hex>` (several v1 are allowed,
+    as during a secret rotation) over f"{t}.{raw body}". Returns the timestamp."""
+    if not header:
+        raise InvalidSignature("missing X-FourCalls-Signature header")
+    timestamp, signatures = None, []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            timestamp = value
+        elif name == "v1" and value:
+            signatures.append(value)
+    if not timestamp or not timestamp.isdigit() or not signatures:
+        raise InvalidSignature("malformed X-FourCalls-Signature header")
+    signed_at = int(timestamp)
+    now = time.time() if now is None else now
+    if abs(now - signed_at) > tolerance:
+        raise InvalidSignature("signature timestamp is outside the allowed window")
+    expected = hmac.new(secret.encode(), f"{signed_at}.".encode() + raw_body, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise InvalidSignature("signature does not match")
+    return signed_at
+
+
+def store_event(source: str, event_id: str, event_type: str, payload: dict,
+                organization_id: str | None = None, business_id=None) -> tuple[WebhookEvent, bool]:
+    """Insert the event unless (source, event_id) is already stored. Returns
+    (row, created). Safe against two deliveries racing: the unique constraint
+    decides and the loser gets the winner's row."""
+    existing = db.session.scalar(
+        select(WebhookEvent).where(WebhookEvent.source == source, WebhookEvent.event_id == event_id)
+    )
+    if existing is not None:
+        return existing, False
+    row = WebhookEvent(source=source, event_id=event_id, event_type=event_type, payload=payload,
+                       organization_id=organization_id, business_id=business_id, received_at=utcnow())
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(WebhookEvent).where(WebhookEvent.source == source, WebhookEvent.event_id == event_id)
+        )
+        return existing, False
+    return row, True
+
+
+def business_id_for_organization(organization_id: str | None):
+    if not organization_id:
+        return None
+    return db.session.scalar(
+        select(FourCallsIntegration.business_id).where(FourCallsIntegration.organization_id == organization_id)
+    )
+
+
+# --------------------------------------------------------------- applying events
+
+# The event types 4calls sends (docs/fourcalls-openapi.yaml, "webhooks").
+FOURCALLS_EVENT_TYPES = (
+    "call.completed",
+    "appointment.created",
+    "appointment.updated",
+    "appointment.cancelled",
+    "contact.created",
+    "contact.updated",
+    "contact.deleted",
+    "lead.created",
+)
+
+
+def keep_for_sync(event: WebhookEvent) -> str:
+    """Until an area applies a type itself, its events are kept: the CRM sync
+    reads 4calls incrementally (updated_since), so nothing is lost."""
+    return "stored_for_sync"
+
+
+# event type -> handler(event) returning the outcome to record ("applied", ...).
+# Areas replace entries, e.g. FOURCALLS_EVENT_HANDLERS["call.completed"] = apply_call.
+# A handler must be idempotent: 4calls redelivers, and events may arrive out of order.
+FOURCALLS_EVENT_HANDLERS: dict[str, Callable[[WebhookEvent], str | None]] = {
+    event_type: keep_for_sync for event_type in FOURCALLS_EVENT_TYPES
+}
+
+
+def process_fourcalls_event(event: WebhookEvent) -> None:
+    """Apply one stored event; errors are recorded and re-raised for a retry."""
+    if event.processed_at is not None:
+        return
+    handler = FOURCALLS_EVENT_HANDLERS.get(event.event_type)
+    try:
+        outcome = handler(event) if handler else "ignored_unknown_type"
+    except Exception as exc:
+        db.session.rollback()
+        event = db.session.get(WebhookEvent, event.id)
+        event.attempts += 1
+        event.error = f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.commit()
+        raise
+    event.attempts += 1
+    event.outcome = outcome or "applied"
+    event.error = None
+    event.processed_at = utcnow()
+    db.session.commit()
