@@ -73,6 +73,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp, contacts_bp):
         app.register_blueprint(blueprint)
+    from app.chat.routes import bp as chat_bp
+    from app.chat.widget_routes import bp as widget_bp
+
+    app.register_blueprint(chat_bp)
+    app.register_blueprint(widget_bp)
 
 
 def _normalise_database_url(url: str) -> str:

@@ -24,6 +24,11 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/contacts/import"),
     ("POST", "/businesses/{slug}/contacts/import"),
     ("GET", "/businesses/{slug}/contacts/export.csv"),
+    # chat (transcript URLs with a conversation id: tests/test_chat_owner.py)
+    ("GET", "/businesses/{slug}/chat/widget"),
+    ("POST", "/businesses/{slug}/chat/widget"),
+    ("POST", "/businesses/{slug}/chat/widget/preview"),
+    ("GET", "/businesses/{slug}/chats"),
 ]
 
 

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and `db.create_all` see every table."""
 from app.models.business import WEEKDAYS, Business
+from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.assistant import Coordinator, CoordinatorStatus
 from app.models.appointments import AppointmentReminder, AppointmentSettings, ReminderStatus
 from app.models.contacts import ContactFieldDefinition, ContactImport, CustomFieldType, ImportStatus
@@ -10,6 +11,7 @@ from app.models.integration import (
     IntegrationStatus,
     JobRun,
 )
+from app.models.leads import Lead
 from app.models.packages import AIServicePackage
 from app.models.sync import SyncCursor
 from app.models.usage import UsageNotice
@@ -30,6 +32,10 @@ __all__ = [
     "ImportStatus",
     "ReminderStatus",
     "Call",
+    "ChatConversation",
+    "ChatMessage",
+    "ChatWidget",
+    "Lead",
     "Contact",
     "ContactTag",
     "SyncState",

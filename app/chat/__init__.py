@@ -1,0 +1,1 @@
+"""The visitor chat widget (public) and the owner's chat pages."""
