@@ -70,8 +70,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.main.routes import bp as main_bp
     from app.packages.routes import bp as packages_bp
     from app.contacts.routes import bp as contacts_bp
+    from app.appointments.routes import bp as appointments_bp
 
-    for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp, contacts_bp):
+    for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp, contacts_bp, appointments_bp):
         app.register_blueprint(blueprint)
     from app.chat.routes import bp as chat_bp
     from app.chat.widget_routes import bp as widget_bp

@@ -24,6 +24,18 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/contacts/import"),
     ("POST", "/businesses/{slug}/contacts/import"),
     ("GET", "/businesses/{slug}/contacts/export.csv"),
+    # appointments (URLs with an appointment id: tests/test_appointments.py)
+    ("GET", "/businesses/{slug}/appointments"),
+    ("GET", "/businesses/{slug}/appointments/new"),
+    ("POST", "/businesses/{slug}/appointments/new"),
+    ("GET", "/businesses/{slug}/appointments/slots"),
+    ("GET", "/businesses/{slug}/appointments/settings"),
+    ("POST", "/businesses/{slug}/appointments/settings"),
+    # chat (transcript URLs with a conversation id: tests/test_chat_owner.py)
+    ("GET", "/businesses/{slug}/chat/widget"),
+    ("POST", "/businesses/{slug}/chat/widget"),
+    ("POST", "/businesses/{slug}/chat/widget/preview"),
+    ("GET", "/businesses/{slug}/chats"),
     # chat (transcript URLs with a conversation id: tests/test_chat_owner.py)
     ("GET", "/businesses/{slug}/chat/widget"),
     ("POST", "/businesses/{slug}/chat/widget"),

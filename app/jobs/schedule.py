@@ -5,9 +5,15 @@ Used by `rq cron cron.py` in production and by the in-process runner of
 """
 from __future__ import annotations
 
+from app.appointments.jobs import sweep_reminders_job
+from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 
 RECURRING_JOBS: list[tuple] = [
     # Changes 4calls has not confirmed yet (it was down, or a change raced a finishing sync).
     (resync_stale_assistants, 60),
+    # Contact edits made while 4calls was down or before it was set up.
+    (sweep_pending_contacts_job, 2 * 60),
+    # Due appointment reminders, reminders for AI bookings, delivery follow-up and resends.
+    (sweep_reminders_job, 60),
 ]

@@ -1,0 +1,180 @@
+"""Appointments: calendar views, booking a free slot, detail, reschedule,
+cancel, reminders, and the owner's scheduling settings."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.appointments import booking
+from app.appointments.calendar import build_view, local_today, todays_appointments
+from app.appointments.reminders import describe_offset, retry_reminder
+from app.appointments.settings import SettingsError, business_zone, reminders_as_text, settings_for, update_settings
+from app.extensions import db
+from app.models import AppointmentReminder
+from app.web import owned_business_or_404, render_partial_or_page
+
+bp = Blueprint("appointments", __name__, url_prefix="/businesses/<slug>/appointments")
+
+
+@bp.context_processor
+def calendar_helpers():
+    return {"describe_offset": describe_offset}
+
+
+def _appointment_or_404(business, appointment_id):
+    appointment = booking.get_appointment(business, appointment_id)
+    if appointment is None:
+        abort(404)
+    return appointment
+
+
+@bp.get("")
+@login_required
+def calendar(slug):
+    business = owned_business_or_404(slug)
+    view = build_view(business, request.args.get("view", "week"), request.args.get("date"))
+    return render_partial_or_page(
+        "appointments/calendar.html", "appointments/_calendar.html", business=business, cal=view,
+        zone=business_zone(business), today_list=todays_appointments(business), settings=settings_for(business),
+    )
+
+
+def _day_arg(business) -> date:
+    try:
+        return date.fromisoformat(request.values.get("day", ""))
+    except ValueError:
+        return local_today(business)
+
+
+def _slots_context(business, day, type_name):
+    slots, error = [], None
+    try:
+        slots = booking.free_slots(business, day, type_name)
+    except booking.BookingError as exc:
+        error = str(exc)
+    return {"slots": slots, "slots_error": error}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new(slug):
+    business = owned_business_or_404(slug)
+    settings = settings_for(business)
+    types = [t["name"] for t in settings.appointment_types]
+    form = booking.BookingRequest(
+        starts_at=request.form.get("starts_at", ""),
+        appointment_type=request.values.get("appointment_type") or (types[0] if types else ""),
+        name=request.form.get("name", ""), phone=request.form.get("phone", ""),
+        email=request.form.get("email", ""), notes=request.form.get("notes", ""),
+    )
+    day = _day_arg(business)
+    error = None
+    if request.method == "POST":
+        try:
+            appointment = booking.book(business, form)
+        except booking.BookingError as exc:
+            error = exc
+        else:
+            local = appointment.starts_at.astimezone(business_zone(business))
+            flash(f"Booked {appointment.customer_name} on {local.strftime('%a %b %d at %H:%M')}.", "success")
+            return redirect(url_for("appointments.calendar", slug=slug, view="week", date=local.date().isoformat()))
+    context = dict(business=business, form=form, day=day, types=types, error=error,
+                   **_slots_context(business, day, form.appointment_type))
+    return render_template("appointments/new.html", **context), (422 if error else 200)
+
+
+@bp.get("/slots")
+@login_required
+def slots(slug):
+    """The free times for a day and type (htmx swaps them into the booking form)."""
+    business = owned_business_or_404(slug)
+    day = _day_arg(business)
+    type_name = request.args.get("appointment_type", "")
+    return render_template("appointments/_slots.html", business=business, day=day,
+                           selected=request.args.get("selected", ""), field_name=request.args.get("field", "starts_at"),
+                           **_slots_context(business, day, type_name))
+
+
+@bp.get("/<appointment_id>")
+@login_required
+def detail(slug, appointment_id):
+    business = owned_business_or_404(slug)
+    appointment = _appointment_or_404(business, appointment_id)
+    return _detail_page(business, appointment)
+
+
+def _detail_page(business, appointment, error=None, status=200):
+    from sqlalchemy import select
+
+    reminders = db.session.scalars(select(AppointmentReminder).where(
+        AppointmentReminder.appointment_id == appointment.id).order_by(AppointmentReminder.send_at)).all()
+    day = _day_arg(business) if request.values.get("day") else appointment.starts_at.astimezone(business_zone(business)).date()
+    context = {}
+    if request.values.get("reschedule") and appointment.status == "scheduled":
+        context = _slots_context(business, day, appointment.appointment_type or "")
+        if context["slots_error"] and "appointment types" in context["slots_error"]:
+            context = {"slots": [], "slots_error": "This appointment's type is no longer offered; cancel and book again."}
+    return render_template("appointments/detail.html", business=business, appt=appointment, reminders=reminders,
+                           zone=business_zone(business), day=day, error=error, **context), status
+
+
+@bp.post("/<appointment_id>/reschedule")
+@login_required
+def reschedule(slug, appointment_id):
+    business = owned_business_or_404(slug)
+    appointment = _appointment_or_404(business, appointment_id)
+    try:
+        booking.reschedule(business, appointment, request.form.get("starts_at", ""))
+    except booking.BookingError as exc:
+        return _detail_page(business, appointment, error=str(exc), status=422)
+    flash("Appointment moved. The customer's reminders follow the new time.", "success")
+    return redirect(url_for("appointments.detail", slug=slug, appointment_id=appointment.id))
+
+
+@bp.post("/<appointment_id>/cancel")
+@login_required
+def cancel(slug, appointment_id):
+    business = owned_business_or_404(slug)
+    appointment = _appointment_or_404(business, appointment_id)
+    try:
+        booking.cancel(business, appointment, request.form.get("reason", ""))
+    except booking.BookingError as exc:
+        return _detail_page(business, appointment, error=str(exc), status=422)
+    flash("Appointment cancelled; its reminders will not be sent.", "success")
+    return redirect(url_for("appointments.detail", slug=slug, appointment_id=appointment.id))
+
+
+@bp.post("/<appointment_id>/reminders/<reminder_id>/retry")
+@login_required
+def retry(slug, appointment_id, reminder_id):
+    business = owned_business_or_404(slug)
+    appointment = _appointment_or_404(business, appointment_id)
+    key = booking.parse_uuid(reminder_id)
+    reminder = db.session.get(AppointmentReminder, key) if key else None
+    if reminder is None or reminder.appointment_id != appointment.id:
+        abort(404)
+    if reminder.status == "failed" and appointment.status == "scheduled":
+        retry_reminder(reminder)
+        flash("The reminder will be sent again.", "success")
+    return redirect(url_for("appointments.detail", slug=slug, appointment_id=appointment.id))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug):
+    business = owned_business_or_404(slug)
+    current = settings_for(business)
+    errors = {}
+    if request.method == "POST":
+        try:
+            update_settings(business, request.form)
+        except SettingsError as exc:
+            errors = exc.errors
+        else:
+            flash("Settings saved. Your AI assistant receives them within a minute.", "success")
+            return redirect(url_for("appointments.settings", slug=slug))
+    return render_template("appointments/settings.html", business=business, settings=current, errors=errors,
+                           reminders_text=reminders_as_text(current.reminder_offsets),
+                           values=request.form if errors else None), (422 if errors else 200)

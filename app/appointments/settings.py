@@ -1,0 +1,174 @@
+"""The owner's scheduling settings: business hours (the business's opening
+hours), appointment types, reminder schedule; pushed to the 4calls
+organization by a job so a save never waits on, or is lost to, 4calls."""
+from __future__ import annotations
+
+import re
+import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
+from app.models import WEEKDAYS, AppointmentSettings, Business, SyncState
+from app.models.appointments import DEFAULT_APPOINTMENT_TYPES, DEFAULT_REMINDER_OFFSETS
+from app.models.base import utcnow
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class SettingsError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def settings_for(business: Business) -> AppointmentSettings:
+    settings = db.session.scalar(select(AppointmentSettings).where(AppointmentSettings.business_id == business.id))
+    if settings is None:
+        settings = AppointmentSettings(
+            business_id=business.id,
+            timezone=current_app.config.get("FOURCALLS_DEFAULT_TIMEZONE", "America/New_York"),
+            appointment_types=[dict(t) for t in DEFAULT_APPOINTMENT_TYPES],
+            reminder_offsets=list(DEFAULT_REMINDER_OFFSETS),
+            sync_state=SyncState.PENDING,
+        )
+        db.session.add(settings)
+        db.session.commit()
+    return settings
+
+
+def business_zone(business: Business) -> ZoneInfo:
+    try:
+        return ZoneInfo(settings_for(business).timezone)
+    except ZoneInfoNotFoundError:
+        return ZoneInfo("UTC")
+
+
+def parse_hours(form) -> tuple[dict, dict]:
+    hours, errors = {}, {}
+    for day in WEEKDAYS:
+        if form.get(f"{day}_closed"):
+            hours[day] = None
+            continue
+        opens, closes = (form.get(f"{day}_open") or "").strip(), (form.get(f"{day}_close") or "").strip()
+        if not _CLOCK.match(opens) or not (_CLOCK.match(closes) or closes == "24:00"):
+            errors[day] = f"{day.capitalize()}: enter opening and closing times like 09:00 and 17:30, or tick Closed."
+        elif closes != "24:00" and closes <= opens:
+            errors[day] = f"{day.capitalize()}: closing time must be after opening time."
+        else:
+            hours[day] = {"open": opens, "close": closes}
+    return hours, errors
+
+
+def parse_types(text: str) -> tuple[list[dict], str | None]:
+    """One type per line: "Haircut, 45" (minutes)."""
+    types, seen = [], set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, _, minutes = line.rpartition(",")
+        name = name.strip()
+        if not name or not minutes.strip().isdigit():
+            return [], f"Line {number}: write the type's name, a comma and its length in minutes, e.g. “Haircut, 45”."
+        duration = int(minutes)
+        if not 5 <= duration <= 480:
+            return [], f"Line {number}: appointments last between 5 and 480 minutes."
+        if len(name) > 100:
+            return [], f"Line {number}: names are at most 100 characters."
+        if name.lower() in seen:
+            return [], f"Line {number}: “{name}” is listed twice."
+        seen.add(name.lower())
+        types.append({"name": name, "duration_minutes": duration})
+    if not types:
+        return [], "List at least one appointment type."
+    return types, None
+
+
+def parse_reminders(text: str) -> tuple[list[int], str | None]:
+    """Hours before the appointment, comma separated: "24, 1" (blank: no reminders)."""
+    offsets = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            hours = float(part)
+        except ValueError:
+            return [], f"“{part}” is not a number of hours."
+        if not 0.25 <= hours <= 24 * 14:
+            return [], "Reminders go out between 15 minutes and 14 days before the appointment."
+        offsets.append(int(round(hours * 60)))
+    return sorted(set(offsets), reverse=True)[:5], None
+
+
+def reminders_as_text(offsets: list[int]) -> str:
+    return ", ".join(f"{m / 60:g}" for m in offsets)
+
+
+def update_settings(business: Business, form) -> AppointmentSettings:
+    hours, errors = parse_hours(form)
+    types, type_error = parse_types(form.get("appointment_types", ""))
+    offsets, reminder_error = parse_reminders(form.get("reminders", ""))
+    if type_error:
+        errors["appointment_types"] = type_error
+    if reminder_error:
+        errors["reminders"] = reminder_error
+    if errors:
+        raise SettingsError(errors)
+    settings = settings_for(business)
+    business.opening_hours = hours
+    settings.appointment_types = types
+    settings.reminder_offsets = offsets
+    settings.sync_state = SyncState.PENDING
+    settings.sync_error = None
+    settings.updated_at = utcnow()
+    db.session.commit()
+    queue_settings_push(business)
+    return settings
+
+
+def queue_settings_push(business: Business) -> None:
+    from app.appointments.jobs import push_settings_job
+    from app.jobs import enqueue
+
+    enqueue(push_settings_job, str(business.id), job_id=f"appointment-settings-push:{business.id}")
+
+
+def organization_schedule(business: Business, settings: AppointmentSettings) -> dict:
+    hours = business.opening_hours or {}
+    return {
+        "business_hours": {day: (dict(hours[day]) if hours.get(day) else None) for day in WEEKDAYS},
+        "appointment_types": [dict(t) for t in settings.appointment_types],
+    }
+
+
+def push_settings(business_id) -> str:
+    business = db.session.get(Business, uuid.UUID(str(business_id)))
+    settings = settings_for(business)
+    if settings.sync_state == SyncState.SYNCED:
+        return "nothing to do"
+    try:
+        client = organization_client(business)
+    except NotProvisioned:
+        return "waiting for 4calls setup"
+    pushed_at = settings.updated_at
+    try:
+        organization = client.update_organization(client.organization_id, organization_schedule(business, settings))
+    except ValidationError as exc:
+        settings.sync_state, settings.sync_error = SyncState.ERROR, plain_words(exc)[:1000]
+        db.session.commit()
+        return "refused"
+    except FourCallsError as exc:
+        settings.sync_error = plain_words(exc)[:1000]
+        db.session.commit()
+        raise
+    # The calendar shows times in the organization's time zone, as 4calls books them.
+    settings.timezone = organization.get("timezone") or settings.timezone
+    current = db.session.scalar(select(AppointmentSettings.updated_at).where(AppointmentSettings.id == settings.id))
+    if current is None or current <= pushed_at:
+        settings.sync_state, settings.sync_error, settings.synced_at = SyncState.SYNCED, None, utcnow()
+    db.session.commit()
+    return "synced"

@@ -1,0 +1,47 @@
+"""A business wired to a real 4calls sandbox organization, for the contacts
+and appointments integration tests."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from app.appointments.settings import settings_for
+from app.encryption import encrypt
+from app.extensions import db
+from app.fourcalls import platform_client
+from app.models import FourCallsIntegration, IntegrationStatus, SyncState
+
+NINE_TO_FIVE_DAILY = {day: {"open": "09:00", "close": "17:00"} for day in
+                      ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+
+
+def provision(business, *, package="ai_sales"):
+    """Create the business's organization in the sandbox the app points at
+    (FOURCALLS_API_URL): UTC, open 09:00-17:00 every day, so tests do not
+    depend on the weekday they run on."""
+    business.opening_hours = dict(NINE_TO_FIVE_DAILY)
+    organization = platform_client().create_organization({
+        "name": business.name, "timezone": "UTC", "business_hours": NINE_TO_FIVE_DAILY,
+        "appointment_types": [{"name": "Haircut", "duration_minutes": 45}],
+    })
+    db.session.add(FourCallsIntegration(
+        business_id=business.id, organization_id=organization["id"], api_key=encrypt(organization["api_key"]),
+        service_package=package, status=IntegrationStatus.ACTIVE,
+        activated_at=datetime.now(timezone.utc) - timedelta(days=1),
+    ))
+    settings = settings_for(business)
+    settings.timezone = "UTC"
+    settings.appointment_types = [{"name": "Haircut", "duration_minutes": 45}]
+    settings.sync_state = SyncState.SYNCED
+    db.session.commit()
+    db.session.refresh(business)
+    return organization
+
+
+def tomorrow_at(hour: int, minute: int = 0) -> datetime:
+    day = datetime.now(timezone.utc).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """As 4calls writes timestamps: UTC with microseconds."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
