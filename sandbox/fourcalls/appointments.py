@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from .auth import visible, visible_org
 from .contacts import touch_contact
 from .errors import conflict, invalid, not_found
-from .params import json_body, page_args, parse_body_ts, timestamp_arg
+from .params import json_body, list_response, page_args, parse_body_ts, timestamp_arg
 from .runtime import runtime
 from .scheduling import book_appointment, check_bookable, org_zone, resolve_duration
 from .timeutil import format_ts, now_utc, parse_ts
@@ -34,7 +34,7 @@ def list_appointments(org_id):
         if request.args.get(name):
             where.append(f"{name} = ?")
             params.append(request.args[name])
-    return jsonify(runtime().store.page("appointments", where, params, limit, cursor, since))
+    return list_response("appointments", where, params, limit, cursor, since)
 
 
 @bp.get("/organizations/<org_id>/appointments/today")

@@ -152,12 +152,15 @@ class CallScheduler:
 
     def __init__(self):
         self._next_due: dict[str, float] = {}
+        self._interval = 0.0
 
     def tick(self, now: float) -> None:
         rt = runtime()
         interval = rt.options.call_interval
+        if interval != self._interval:
+            self._next_due.clear()  # a new pace applies from now, not after the old gaps
+            self._interval = interval
         if interval <= 0:
-            self._next_due.clear()
             return
         org_ids = [r[0] for r in rt.store.rows(
             "SELECT DISTINCT o.id FROM organizations o JOIN coordinators c ON c.organization_id = o.id"

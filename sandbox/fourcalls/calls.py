@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from .auth import visible, visible_org
 from .errors import invalid
-from .params import page_args, timestamp_arg
+from .params import list_response, page_args, timestamp_arg
 from .runtime import runtime
 from .scheduling import org_zone
 from .timeutil import format_ts, now_utc
@@ -33,7 +33,7 @@ def list_calls(org_id):
         if request.args.get(name):
             where.append(f"{name} = ?")
             params.append(request.args[name])
-    return jsonify(runtime().store.page("calls", where, params, limit, cursor, since))
+    return list_response("calls", where, params, limit, cursor, since)
 
 
 @bp.get("/organizations/<org_id>/calls/stats")

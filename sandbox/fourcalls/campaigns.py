@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 from .auth import visible, visible_org
 from .call_generator import generate_call
 from .errors import conflict, invalid
-from .params import json_body, page_args
+from .params import json_body, list_response, page_args
 from .runtime import new_record, runtime
 from .storage import decode_cursor, encode_cursor
 
@@ -70,7 +70,7 @@ def list_campaigns(org_id):
     if request.args.get("status"):
         where.append("status = ?")
         params.append(request.args["status"])
-    return jsonify(runtime().store.page("campaigns", where, params, limit, cursor, since))
+    return list_response("campaigns", where, params, limit, cursor, since)
 
 
 @bp.get("/campaigns/<campaign_id>")

@@ -79,10 +79,12 @@ def chat(coordinator_id):
         failure = ApiError("internal", f"The coordinator could not answer: {type(exc).__name__}.")
     delay = rt.options.chat_token_delay_ms / 1000.0
     rng = rt.rng
+    # Built now: the generator below runs after the request context is gone.
+    failure_event = failure.payload()["error"] if failure is not None else None
 
     def stream():
-        if failure is not None:
-            yield _sse("error", failure.payload()["error"])
+        if failure_event is not None:
+            yield _sse("error", failure_event)
             return
         for token in _tokens(reply.text):
             yield _sse("token", {"text": token})

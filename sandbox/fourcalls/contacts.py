@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from .auth import visible, visible_org
 from .errors import conflict, invalid, not_found
-from .params import bool_arg, json_body, page_args
+from .params import bool_arg, json_body, list_response, page_args
 from .runtime import new_record, runtime
 from .webhooks import emit
 
@@ -97,7 +97,7 @@ def list_contacts(org_id):
     if request.args.get("tag"):
         where.append("EXISTS (SELECT 1 FROM json_each(data, '$.tags') WHERE value = ?)")
         params.append(request.args["tag"])
-    return jsonify(runtime().store.page("contacts", where, params, limit, cursor, since))
+    return list_response("contacts", where, params, limit, cursor, since)
 
 
 @bp.post("/organizations/<org_id>/contacts")

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from .auth import visible, visible_org
 from .errors import conflict
-from .params import json_body, page_args
+from .params import json_body, list_response, page_args
 from .runtime import new_record, runtime
 
 bp = Blueprint("coordinators", __name__)
@@ -44,7 +44,7 @@ def list_coordinators(org_id):
     if request.args.get("status"):
         where.append("status = ?")
         params.append(request.args["status"])
-    return jsonify(runtime().store.page("coordinators", where, params, limit, cursor, since))
+    return list_response("coordinators", where, params, limit, cursor, since)
 
 
 @bp.get("/coordinators/<coordinator_id>")

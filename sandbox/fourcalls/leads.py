@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify
 
 from .auth import visible, visible_org
 from .contacts import upsert_contact
-from .params import page_args
+from .params import list_response, page_args
 from .runtime import new_record, runtime
 from .webhooks import emit
 
@@ -36,7 +36,7 @@ def capture_lead(org: dict, *, name=None, phone=None, email=None, message=None, 
 def list_leads(org_id):
     org = visible_org(org_id)
     limit, cursor, since = page_args()
-    return jsonify(runtime().store.page("leads", ["organization_id = ?"], [org["id"]], limit, cursor, since))
+    return list_response("leads", ["organization_id = ?"], [org["id"]], limit, cursor, since)
 
 
 @bp.get("/organizations/<org_id>/leads/<lead_id>")

@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 from .appointments import appointment_in_org
 from .auth import visible, visible_org
 from .errors import invalid
-from .params import json_body, page_args
+from .params import json_body, list_response, page_args
 from .runtime import new_record, runtime
 from .timeutil import now_micros, ts_to_micros
 
@@ -96,7 +96,7 @@ def list_messages(org_id):
     if request.args.get("appointment_id"):
         where.append("appointment_id = ?")
         params.append(request.args["appointment_id"])
-    return jsonify(runtime().store.page("messages", where, params, limit, cursor, since))
+    return list_response("messages", where, params, limit, cursor, since)
 
 
 @bp.get("/organizations/<org_id>/messages/<message_id>")

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from .auth import issue_org_key, require_platform, visible_org
 from .errors import conflict, invalid
-from .params import json_body, page_args, timestamp_arg
+from .params import json_body, list_response, page_args, timestamp_arg
 from .runtime import new_record, runtime
 from .timeutil import UTC, format_ts, now_utc
 
@@ -100,7 +100,7 @@ def list_organizations():
         if request.args.get(name):
             where.append(f"{name} = ?")
             params.append(request.args[name])
-    return jsonify(runtime().store.page("organizations", where, params, limit, cursor, since))
+    return list_response("organizations", where, params, limit, cursor, since)
 
 
 @bp.get("/organizations/<org_id>")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from flask import request
+from flask import Response, request
 
 from .contract import validate_body
 from .errors import invalid
+from .runtime import runtime
 from .storage import InvalidCursor, decode_cursor
 from .timeutil import format_ts, parse_ts
 
@@ -71,3 +72,9 @@ def page_args(zone: tzinfo | None = None) -> tuple[int, str | None, str | None]:
             raise invalid({"cursor": "is not a cursor this API issued"}) from None
     since = timestamp_arg("updated_since", zone)
     return limit, cursor, format_ts(since) if since else None
+
+
+def list_response(kind: str, where: list[str], params: list, limit: int, cursor: str | None,
+                  updated_since: str | None) -> Response:
+    body = runtime().store.page(kind, where, params, limit, cursor, updated_since)
+    return Response(body, mimetype="application/json")

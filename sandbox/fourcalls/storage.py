@@ -36,7 +36,9 @@ _EXTRA_INDEXES = (
     "CREATE INDEX IF NOT EXISTS organizations_sync ON organizations (updated_at, id)",
     "CREATE INDEX IF NOT EXISTS organizations_external ON organizations (external_id)",
     "CREATE INDEX IF NOT EXISTS contacts_phone ON contacts (organization_id, phone)",
-    "CREATE INDEX IF NOT EXISTS calls_started ON calls (organization_id, started_at)",
+    # Covers the stats and usage aggregates, so they never read the large JSON rows.
+    "CREATE INDEX IF NOT EXISTS calls_window ON calls (organization_id, started_at, direction, status,"
+    " outcome, sentiment, duration_seconds)",
     "CREATE INDEX IF NOT EXISTS calls_contact ON calls (contact_id)",
     "CREATE INDEX IF NOT EXISTS appointments_time ON appointments (organization_id, starts_at)",
     "CREATE INDEX IF NOT EXISTS chat_messages_session ON chat_messages (session_id, created_at)",
@@ -235,8 +237,12 @@ class Store:
             return conn.execute(sql, params).rowcount
 
     def page(self, kind: str, where: list[str], params: list, limit: int,
-             cursor: str | None, updated_since: str | None) -> dict:
-        """One page of a list ordered by (updated_at, id), in the API's list envelope."""
+             cursor: str | None, updated_since: str | None) -> str:
+        """One page of a list ordered by (updated_at, id), as the API's list envelope in JSON.
+
+        Stored documents are spliced in as they are, so paging through large tables
+        does not pay for decoding and re-encoding every row.
+        """
         clauses, values = list(where), list(params)
         if updated_since:
             clauses.append("updated_at >= ?")
@@ -245,11 +251,12 @@ class Store:
             after_stamp, after_id = decode_cursor(cursor, 2)
             clauses.append("(updated_at > ? OR (updated_at = ? AND id > ?))")
             values += [after_stamp, after_stamp, after_id]
-        sql = (f"SELECT data FROM {kind} WHERE {' AND '.join(clauses) or '1'}"
+        sql = (f"SELECT updated_at, id, data FROM {kind} WHERE {' AND '.join(clauses) or '1'}"
                f" ORDER BY updated_at, id LIMIT ?")
         with self.reading() as conn:
-            docs = [json.loads(r["data"]) for r in conn.execute(sql, values + [limit + 1])]
-        has_more = len(docs) > limit
-        docs = docs[:limit]
-        next_cursor = encode_cursor(docs[-1]["updated_at"], docs[-1]["id"]) if has_more else None
-        return {"data": docs, "next_cursor": next_cursor, "has_more": has_more}
+            rows = conn.execute(sql, values + [limit + 1]).fetchall()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["updated_at"], rows[-1]["id"]) if has_more else None
+        return ('{"data":[' + ",".join(r["data"] for r in rows) + '],"next_cursor":'
+                + json.dumps(next_cursor) + ',"has_more":' + ("true" if has_more else "false") + "}")

@@ -44,7 +44,7 @@ def _flags(options: dict) -> list[str]:
         flag = "--" + name.replace("_", "-")
         if value is True:
             flags.append(flag)
-        elif value not in (None, False):
+        elif value is not None and value is not False:
             flags += [flag, str(value)]
     return flags
 
@@ -128,6 +128,9 @@ class SandboxHandle:
         """Replace the fault configuration, e.g. set_faults(error_rate=0.2, latency_ms=50,
         rate_limit_burst={"every": 10, "length": 3, "retry_after": 2}, drop_rate=0.1, phase="after")."""
         return self._admin_call("POST", "/faults", json=faults)
+
+    def faults(self) -> dict:
+        return self._admin_call("GET", "/faults")
 
     def clear_faults(self) -> dict:
         return self._admin_call("DELETE", "/faults")

@@ -75,13 +75,22 @@ class WebhookDispatcher(threading.Thread):
         with self._app.app_context():
             rt = runtime()
             with httpx.Client(timeout=rt.options.webhook_timeout, headers={"User-Agent": USER_AGENT}) as client:
+                pause = 0.0
                 while not rt.stopping.is_set():
-                    rt.webhook_wakeup.wait(0.2)
+                    rt.webhook_wakeup.wait(pause)
                     rt.webhook_wakeup.clear()
                     try:
                         self._deliver_due(client)
                     except Exception:  # a bad row must not stop all deliveries
                         log.exception("webhook dispatch failed")
+                    pause = self._seconds_until_next_due()
+
+    @staticmethod
+    def _seconds_until_next_due(idle: float = 1.0) -> float:
+        """Sleep exactly until the next retry is due (new events wake the loop early)."""
+        earliest = runtime().store.scalar(
+            "SELECT MIN(next_attempt_epoch) FROM webhook_deliveries WHERE state = 'pending'")
+        return idle if earliest is None else min(idle, max(0.0, earliest - time.time()))
 
     def _deliver_due(self, client: httpx.Client) -> None:
         rt = runtime()
