@@ -79,6 +79,13 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(chat_bp)
     app.register_blueprint(widget_bp)
+    from app.calls.routes import bp as calls_bp
+    from app.dashboard.routes import bp as dashboard_bp
+    from app.sync.events import register as register_sync_event_handlers
+
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(calls_bp)
+    register_sync_event_handlers()  # 4calls webhooks -> local CRM tables
 
 
 def _normalise_database_url(url: str) -> str:

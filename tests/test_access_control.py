@@ -41,6 +41,13 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/chat/widget"),
     ("POST", "/businesses/{slug}/chat/widget/preview"),
     ("GET", "/businesses/{slug}/chats"),
+    # dashboard and call log (URLs with a call or notice id: tests/test_calls.py, tests/test_dashboard.py)
+    ("GET", "/businesses/{slug}/dashboard"),
+    ("GET", "/businesses/{slug}/dashboard/live"),
+    ("GET", "/businesses/{slug}/dashboard/sync"),
+    ("POST", "/businesses/{slug}/dashboard/sync"),
+    ("GET", "/businesses/{slug}/calls"),
+    ("GET", "/businesses/{slug}/calls/export.csv"),
 ]
 
 

@@ -28,17 +28,7 @@ from datetime import datetime, timezone
 
 from app.fourcalls import organization_client
 from app.fourcalls.client import platform_client
-from app.fourcalls.errors import NotProvisioned
 from app.fourcalls import provisioning
-from app.packages.catalog import get_package
-
-# service_type -> (usage field in 4calls' Usage, package limit attribute)
-USAGE_LIMITS = {
-    "inbound_minutes": ("inbound_minutes", "call_minutes_inbound"),
-    "outbound_minutes": ("outbound_minutes", "call_minutes_outbound"),
-    "contacts": ("contacts_total", "contact_limit"),
-}
-
 
 # -- organizations and coordinators (platform key) ---------------------------
 
@@ -114,24 +104,15 @@ def get_usage(business, period: str = "current") -> dict:
     return client.get_usage(client.organization_id, period_start=start, period_end=end)
 
 
-def check_usage_limit(business, service_type: str, usage: dict | None = None) -> bool:
-    """True while `service_type` (inbound_minutes, outbound_minutes, contacts)
-    is below the package's limit this month. Unlimited is always True; a
-    package without the service (0 minutes) is always False."""
-    if service_type not in USAGE_LIMITS:
-        raise ValueError(f"unknown service type {service_type!r}")
-    integration = provisioning.integration_for(business)
-    if integration is None:
-        raise NotProvisioned("this business has no AI package")
-    package = get_package(integration.service_package)
-    usage_field, limit_attribute = USAGE_LIMITS[service_type]
-    limit = getattr(package, limit_attribute)
-    if limit is None:
-        return True
-    if limit == 0:
-        return False
-    usage = usage if usage is not None else get_usage(business)
-    return int(usage.get(usage_field, 0)) < limit
+def check_usage_limit(business, service_type: str) -> bool:
+    """Whether one more of `service_type` fits the package this period.
+
+    The single implementation is app.usage.check_usage_limit: a read of the
+    local usage meter, which sync and webhooks keep current, so no request
+    to 4calls is made here."""
+    from app.usage import check_usage_limit as check
+
+    return check(business, service_type)
 
 
 # -- real-time operations (the business's own key) ------------------------------

@@ -1,0 +1,1 @@
+"""The call log: filters, transcript search, call pages and CSV export."""

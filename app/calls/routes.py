@@ -1,0 +1,85 @@
+"""Call log pages. Filters live in the URL, so every view can be linked to."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import login_required
+
+from app.calls import services
+from app.web import owned_business_or_404, render_partial_or_page
+
+bp = Blueprint("calls", __name__, url_prefix="/businesses/<slug>/calls")
+
+
+@bp.app_template_filter("duration")
+def duration(seconds) -> str:
+    """125 -> "2:05"; an hour or more -> "1:02:05"."""
+    seconds = int(seconds or 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@bp.app_template_filter("ago")
+def ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((datetime.now(timezone.utc) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
+
+@bp.get("")
+@login_required
+def index(slug):
+    business = owned_business_or_404(slug)
+    filters = services.parse_filters(request.args)
+    page = services.list_calls(business, filters, before=request.args.get("before"))
+    context = dict(
+        business=business, filters=filters, page=page, before=request.args.get("before"),
+        coordinators=services.coordinator_choices(business),
+        directions=services.DIRECTIONS, statuses=services.STATUSES, outcomes=services.OUTCOMES,
+    )
+    if request.args.get("more") and request.headers.get("HX-Request"):
+        # "Show more": only the next rows, appended under the ones shown.
+        return render_template("calls/_rows.html", **context)
+    response = render_partial_or_page("calls/index.html", "calls/_results.html", **context)
+    if filters.errors:
+        response.status_code = 422
+    return response
+
+
+@bp.get("/export.csv")
+@login_required
+def export(slug):
+    business = owned_business_or_404(slug)
+    filters = services.parse_filters(request.args)
+    if filters.errors:
+        abort(422, "; ".join(f"{name}: {message}" for name, message in filters.errors.items()))
+    filename = f"calls-{business.slug}-{datetime.now(timezone.utc):%Y%m%d}.csv"
+    return Response(
+        stream_with_context(services.export_rows(business, filters)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@bp.get("/<uuid:call_id>")
+@login_required
+def detail(slug, call_id: uuid.UUID):
+    business = owned_business_or_404(slug)
+    call = services.get_call_or_none(business, call_id)
+    if call is None:
+        abort(404)
+    return render_template(
+        "calls/detail.html", business=business, call=call,
+        appointment=services.appointment_for(business, call),
+        coordinator_name=services.coordinator_name(business, call),
+    )

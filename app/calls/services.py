@@ -1,0 +1,245 @@
+"""The call log: filters, search, keyset pages and CSV export over the local
+calls table.
+
+Search looks in transcripts and summaries (`calls.search_text`): PostgreSQL
+full-text search (GIN index on to_tsvector('english', search_text)), and on
+SQLite every word must appear (LIKE), which finds the same calls for plain
+words.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator
+
+from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Appointment, Business, Call, Coordinator
+
+DIRECTIONS = ("inbound", "outbound")
+STATUSES = ("answered", "missed", "voicemail")
+OUTCOMES = ("booked", "lead", "message", "question", "no_answer", "not_interested", "wrong_number")
+PAGE_SIZE = 25
+# Counting every match of a huge log would cost more than the page itself.
+COUNT_CAP = 10_000
+MAX_QUERY_LENGTH = 200
+
+
+@dataclass
+class CallFilters:
+    date_from: date | None = None
+    date_to: date | None = None
+    direction: str = ""
+    status: str = ""
+    outcome: str = ""
+    coordinator: str = ""
+    query: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_args(self) -> dict:
+        """The filters as URL arguments (empty ones left out), for links that keep them."""
+        args = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "direction": self.direction, "status": self.status, "outcome": self.outcome,
+            "coordinator": self.coordinator, "q": self.query,
+        }
+        return {key: value for key, value in args.items() if value}
+
+
+def _parse_date(raw: str, name: str, errors: dict) -> date | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+def _choice(raw: str, allowed: tuple[str, ...], name: str, errors: dict) -> str:
+    raw = (raw or "").strip()
+    if raw and raw not in allowed:
+        errors[name] = "Choose one of the listed options."
+        return ""
+    return raw
+
+
+def parse_filters(args) -> CallFilters:
+    """Read filters from query arguments. A bad value is reported in
+    `.errors` and left out of the filter, never guessed at."""
+    errors: dict[str, str] = {}
+    filters = CallFilters(
+        date_from=_parse_date(args.get("from", ""), "from", errors),
+        date_to=_parse_date(args.get("to", ""), "to", errors),
+        direction=_choice(args.get("direction", ""), DIRECTIONS, "direction", errors),
+        status=_choice(args.get("status", ""), STATUSES, "status", errors),
+        outcome=_choice(args.get("outcome", ""), OUTCOMES, "outcome", errors),
+        coordinator=(args.get("coordinator", "") or "").strip()[:64],
+        query=" ".join((args.get("q", "") or "").split()),
+        errors=errors,
+    )
+    if len(filters.query) > MAX_QUERY_LENGTH:
+        errors["q"] = f"Search for at most {MAX_QUERY_LENGTH} characters."
+        filters.query = ""
+    if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
+        errors["to"] = "The end date is before the start date."
+        filters.date_to = None
+    return filters
+
+
+def _search_condition(query: str):
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The same expression as the GIN index, so the planner can use it.
+        english = literal_column("'english'::regconfig")
+        return func.to_tsvector(english, Call.search_text).op("@@")(func.websearch_to_tsquery(english, query))
+    words = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in query.split()]
+    return and_(*(Call.search_text.ilike(f"%{word}%", escape="\\") for word in words))
+
+
+def _conditions(business: Business, filters: CallFilters) -> list:
+    conditions = [Call.business_id == business.id]
+    if filters.date_from:
+        conditions.append(Call.started_at >= datetime.combine(filters.date_from, time.min, tzinfo=timezone.utc))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=timezone.utc)
+        conditions.append(Call.started_at < end)
+    for name in ("direction", "status", "outcome"):
+        if getattr(filters, name):
+            conditions.append(getattr(Call, name) == getattr(filters, name))
+    if filters.coordinator:
+        conditions.append(Call.coordinator_remote_id == filters.coordinator)
+    if filters.query:
+        conditions.append(_search_condition(filters.query))
+    return conditions
+
+
+def encode_cursor(call: Call) -> str:
+    return f"{call.started_at.astimezone(timezone.utc).isoformat()}|{call.id}"
+
+
+def decode_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """`before=<started_at>|<id>` of the last call shown; None when absent or malformed."""
+    if not raw or "|" not in raw:
+        return None
+    stamp, _, call_id = raw.partition("|")
+    try:
+        moment = datetime.fromisoformat(stamp)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), uuid.UUID(call_id)
+    except ValueError:
+        return None
+
+
+@dataclass
+class CallPage:
+    calls: list[Call]
+    next_cursor: str | None
+    total: int
+    total_capped: bool
+
+
+def list_calls(business: Business, filters: CallFilters, before: str | None = None,
+               page_size: int = PAGE_SIZE, with_total: bool = True) -> CallPage:
+    """Newest first, one keyset page at a time: the cost of page 500 is the
+    cost of page 1."""
+    conditions = _conditions(business, filters)
+    cursor = decode_cursor(before)
+    page_conditions = list(conditions)
+    if cursor:
+        started_at, call_id = cursor
+        page_conditions.append(or_(Call.started_at < started_at, and_(Call.started_at == started_at, Call.id < call_id)))
+    rows = list(db.session.scalars(
+        select(Call)
+        .options(joinedload(Call.contact))
+        .where(*page_conditions)
+        .order_by(Call.started_at.desc(), Call.id.desc())
+        .limit(page_size + 1)
+    ).unique())
+    has_more = len(rows) > page_size
+    calls = rows[:page_size]
+    total, capped = 0, False
+    if with_total:
+        limited = select(Call.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+        total = db.session.scalar(select(func.count()).select_from(limited)) or 0
+        capped = total > COUNT_CAP
+        total = min(total, COUNT_CAP)
+    return CallPage(calls, encode_cursor(calls[-1]) if has_more and calls else None, total, capped)
+
+
+def coordinator_choices(business: Business) -> list[tuple[str, str]]:
+    """(4calls id, name) of the business's assistants, retired ones included:
+    their calls stay in the log."""
+    rows = db.session.execute(
+        select(Coordinator.fourcalls_id, Coordinator.name, Coordinator.status)
+        .where(Coordinator.business_id == business.id, Coordinator.fourcalls_id.is_not(None))
+        .order_by(Coordinator.position, Coordinator.created_at)
+    ).all()
+    return [(fid, name + (" (retired)" if status == "retired" else "")) for fid, name, status in rows]
+
+
+def get_call_or_none(business: Business, call_id: uuid.UUID) -> Call | None:
+    return db.session.scalar(
+        select(Call).options(joinedload(Call.contact)).where(Call.business_id == business.id, Call.id == call_id)
+    )
+
+
+def appointment_for(business: Business, call: Call) -> Appointment | None:
+    if not call.appointment_remote_id:
+        return None
+    return db.session.scalar(
+        select(Appointment).where(Appointment.business_id == business.id,
+                                  Appointment.remote_id == call.appointment_remote_id)
+    )
+
+
+def coordinator_name(business: Business, call: Call) -> str | None:
+    if not call.coordinator_remote_id:
+        return None
+    return db.session.scalar(
+        select(Coordinator.name).where(Coordinator.business_id == business.id,
+                                       Coordinator.fourcalls_id == call.coordinator_remote_id)
+    )
+
+
+# --- CSV export ---------------------------------------------------------------
+
+CSV_COLUMNS = ("started_at_utc", "direction", "caller_name", "caller_number", "contact", "coordinator_id",
+               "duration_seconds", "status", "outcome", "sentiment", "summary", "call_id")
+EXPORT_BATCH = 1000
+
+
+def _safe_cell(value) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; quote them."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_rows(business: Business, filters: CallFilters) -> Iterator[str]:
+    """The filtered calls as CSV text chunks, newest first, read in keyset
+    batches so memory stays flat however long the log is."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    before = None
+    while True:
+        page = list_calls(business, filters, before=before, page_size=EXPORT_BATCH, with_total=False)
+        for call in page.calls:
+            writer.writerow([_safe_cell(v) for v in (
+                call.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), call.direction,
+                call.caller_name, call.caller_number, call.contact.name if call.contact else "",
+                call.coordinator_remote_id, call.duration_seconds, call.status, call.outcome, call.sentiment,
+                call.summary, call.remote_id,
+            )])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        db.session.expunge_all()  # keep the session small on long exports
+        if not page.next_cursor:
+            return
+        before = page.next_cursor

@@ -1,0 +1,99 @@
+"""Dashboard pages and partials. Everything is read from the local tables."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from app.dashboard import services
+from app.sync import services as sync
+from app.usage import services as usage
+from app.web import is_htmx, owned_business_or_404
+
+bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
+
+
+def _feed_context(business):
+    calls = services.recent_calls(business)
+    stats, chart = services.call_statistics(business)
+    return {"calls": calls, "version": services.feed_version(calls), "stats": stats, "chart": chart}
+
+
+def _sync_context(business):
+    return {
+        "run": sync.latest_sync_run(business),
+        "running": sync.unfinished_sync_run(business) is not None,
+        "last_synced_at": sync.last_synced_at(business),
+        "sync_error": sync.last_sync_error(business),
+        "can_sync": bool(business.integration and business.integration.organization_id),
+    }
+
+
+@bp.get("")
+@login_required
+def index(slug):
+    business = owned_business_or_404(slug)
+    return render_template(
+        "dashboard/index.html",
+        business=business,
+        appointments=services.todays_appointments(business),
+        assistant=services.assistant_status(business),
+        meters=usage.usage_summary(business),
+        notices=[(notice, usage.notice_text(business, notice)) for notice in usage.open_notices(business)],
+        **_feed_context(business),
+        **_sync_context(business),
+    )
+
+
+@bp.get("/live")
+@login_required
+def live(slug):
+    """Polled every few seconds by the open dashboard: 204 while nothing
+    changed, else the recent calls (and the statistics, out of band)."""
+    business = owned_business_or_404(slug)
+    calls = services.recent_calls(business)
+    version = services.feed_version(calls)
+    if version == request.args.get("v"):
+        response = make_response("", 204)
+    else:
+        stats, chart = services.call_statistics(business)
+        response = make_response(render_template(
+            "dashboard/_live.html", business=business, calls=calls, version=version, stats=stats, chart=chart))
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/sync")
+@login_required
+def sync_now(slug):
+    business = owned_business_or_404(slug)
+    if business.integration is None or not business.integration.organization_id:
+        abort(409, "This business has no AI assistant to sync with yet.")
+    sync.request_sync(business, track=True)
+    if not is_htmx():
+        return redirect(url_for("dashboard.index", slug=slug))
+    return render_template("dashboard/_sync.html", business=business, **_sync_context(business))
+
+
+@bp.get("/sync")
+@login_required
+def sync_status(slug):
+    business = owned_business_or_404(slug)
+    if not is_htmx():
+        return redirect(url_for("dashboard.index", slug=slug))
+    response = make_response(render_template("dashboard/_sync.html", business=business, **_sync_context(business)))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@bp.post("/notices/<uuid:notice_id>/dismiss")
+@login_required
+def dismiss_notice(slug, notice_id: uuid.UUID):
+    business = owned_business_or_404(slug)
+    if not usage.dismiss_notice(business, notice_id):
+        abort(404)
+    if is_htmx():
+        return ""
+    return redirect(url_for("dashboard.index", slug=slug))
