@@ -145,8 +145,9 @@ def _month_bounds(moment: datetime) -> tuple[datetime, datetime]:
 def usage(org_id):
     org = visible_org(org_id)
     default_start, default_end = _month_bounds(now_utc().astimezone(UTC))
-    start = timestamp_arg("period_start") or default_start
-    end = timestamp_arg("period_end") or default_end
+    zone = ZoneInfo(org["timezone"])
+    start = timestamp_arg("period_start", zone) or default_start
+    end = timestamp_arg("period_end", zone) or default_end
     if end <= start:
         raise invalid({"period_end": "must be after period_start"})
     return jsonify(compute_usage(org["id"], format_ts(start), format_ts(end)))

@@ -101,6 +101,7 @@ def test_campaign_dials_every_contact_then_completes(sandbox, api):
         assert row["outcome"] == call["outcome"]
         assert row["status"] == ("completed" if call["status"] == "answered" else "no_answer")
     assert client.post(f"/campaigns/{campaign['id']}/start").status_code == 409
+    assert client.post(f"/campaigns/{campaign['id']}/pause").status_code == 409
     usage = client.get(f"/organizations/{org['id']}/usage").json()
     assert usage["outbound_calls"] == 6 and usage["outbound_minutes"] > 0
 
@@ -119,3 +120,22 @@ def test_paused_campaign_stops_dialing(sandbox, api):
     assert paused["status"] == "paused" and paused["counts"]["calling"] == 0
     time.sleep(0.6)
     assert client.get(f"/campaigns/{campaign['id']}").json()["counts"] == paused["counts"]
+
+
+def test_campaign_marks_deleted_contacts_failed(sandbox, api):
+    org, client = api.create_org()
+    coordinator = api.create_coordinator(client, org["id"])
+    keep, gone = (client.post(f"/organizations/{org['id']}/contacts",
+                              json={"name": name, "phone": phone}).json()
+                  for name, phone in (("Keep", "+15125550801"), ("Gone", "+15125550802")))
+    campaign = client.post(f"/organizations/{org['id']}/campaigns", json={
+        "name": "Mixed", "coordinator_id": coordinator["id"], "contact_ids": [keep["id"], gone["id"]]}).json()
+    client.delete(f"/organizations/{org['id']}/contacts/{gone['id']}")
+    client.post(f"/campaigns/{campaign['id']}/start")
+    wait_until(lambda: client.get(f"/campaigns/{campaign['id']}").json()["status"] == "completed", timeout=10)
+    results = client.get(f"/campaigns/{campaign['id']}/results").json()["data"]
+    assert results[1] == {**results[1], "status": "failed", "call_id": None}
+    assert results[0]["call_id"]
+    unknown = client.post(f"/organizations/{org['id']}/campaigns", json={
+        "name": "Bad", "coordinator_id": coordinator["id"], "contact_ids": ["con_nope"]})
+    assert unknown.status_code == 422

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from fourcalls_helpers import next_weekday, wait_until
+from sandbox.fourcalls.testing import running_fourcalls
 
 SECRET = "fc_whsec_sandbox"
 
@@ -119,3 +120,13 @@ def test_unreachable_endpoint_gives_up_after_the_last_attempt(sandbox, api):
     delivery = wait_until(lambda: [d for d in sandbox.webhooks(org["id"]) if d["state"] == "failed"], timeout=15)[0]
     assert delivery["attempts"] == 4  # --webhook-max-attempts in conftest
     assert all(entry["status_code"] is None and entry["error"] for entry in delivery["log"])
+
+
+def test_sandbox_webhook_url_is_the_fallback_endpoint(tmp_path, receiver):
+    with running_fourcalls(tmp_path, webhook_url=receiver.url, webhook_secret="whsec_custom") as sandbox:
+        with sandbox.client() as platform:
+            org = platform.post("/organizations", json={"name": "No Own Endpoint"}).json()
+            platform.post(f"/organizations/{org['id']}/contacts", json={"name": "Fallback"})
+        delivery = wait_until(lambda: receiver.deliveries, timeout=10)[0]
+        assert verify_signature(delivery["headers"]["X-FourCalls-Signature"], delivery["raw"], secret="whsec_custom")
+        assert json.loads(delivery["raw"])["organization_id"] == org["id"]
