@@ -76,3 +76,11 @@ def remote_appointment(number=None, starts_at=None, updated_at=None, **fields):
     }
     row.update(fields)
     return row
+
+
+def queued_job_ids(app) -> list[str]:
+    """Ids of the jobs waiting in the test queue (eager list or RQ queue)."""
+    queue = app.extensions["job_queue"]
+    if hasattr(queue, "pending"):
+        return [job.job_id for job in queue.pending]
+    return list(queue.queue.job_ids)

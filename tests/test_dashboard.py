@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import JobRun
 from app.sync.upserts import apply_remote_appointments, apply_remote_calls
 from app.usage import services as usage
-from tests.sync_helpers import activate, remote_appointment, remote_call
+from tests.sync_helpers import activate, queued_job_ids, remote_appointment, remote_call
 
 
 def seed_calls(business, now):
@@ -122,7 +122,7 @@ def test_sync_now_queues_one_tracked_run_and_polls_until_done(client, auth, fact
     assert "Sync queued" in html and 'hx-trigger="every 1s"' in html
     client.post(url, headers={"HX-Request": "true"})
     assert db.session.query(JobRun).filter_by(business_id=business.id).count() == 1
-    assert len(app.extensions["job_queue"].pending) == 1
+    assert queued_job_ids(app) == [f"sync-{business.id}-contacts_calls_appointments"]
     run = db.session.query(JobRun).filter_by(business_id=business.id).one()
     run.status, run.progress, run.finished_at = "failed", 40, datetime.now(timezone.utc)
     run.error = "Unavailable: down"
