@@ -211,5 +211,5 @@ def get_appointment(business: Business, appointment_id) -> Appointment | None:
     key = parse_uuid(appointment_id)
     if key is None:
         return None
-    found = db.session.get(Appointment, key)
+    found = db.session.get(Appointment, key, populate_existing=True)
     return found if found is not None and found.business_id == business.id else None

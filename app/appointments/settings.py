@@ -166,8 +166,8 @@ def push_settings(business_id) -> str:
         db.session.commit()
         raise
     # The calendar shows times in the organization's time zone, as 4calls books them.
-    settings.timezone = organization.get("timezone") or settings.timezone
     current = db.session.scalar(select(AppointmentSettings.updated_at).where(AppointmentSettings.id == settings.id))
+    settings.timezone = organization.get("timezone") or settings.timezone
     if current is None or current <= pushed_at:
         settings.sync_state, settings.sync_error, settings.synced_at = SyncState.SYNCED, None, utcnow()
     db.session.commit()

@@ -33,7 +33,7 @@ def contact_payload(contact: Contact) -> dict:
 
 def push_contact(contact_id) -> str:
     """Bring 4calls in line with the local contact; returns what was done."""
-    contact = db.session.get(Contact, uuid.UUID(str(contact_id)))
+    contact = db.session.get(Contact, uuid.UUID(str(contact_id)), populate_existing=True)
     if contact is None or contact.sync_state == SyncState.SYNCED:
         return "nothing to do"
     business = db.session.get(Business, contact.business_id)
@@ -73,21 +73,16 @@ def push_contact(contact_id) -> str:
         if exc.retryable:
             raise
         return _mark_error(contact, exc)
+    # An edit saved while the push was in flight keeps the contact pending for the next push.
+    # (Read before touching the row, or the autoflush would bump updated_at itself.)
+    current = db.session.scalar(select(Contact.updated_at).where(Contact.id == contact.id))
     if contact.deleted_at is None:
         contact.remote_id = remote["id"]
-    _mark_synced_unless_changed(contact, pushed_at)
-    return action
-
-
-def _mark_synced_unless_changed(contact: Contact, pushed_at) -> None:
-    # An edit made while the push was in flight keeps the contact pending for the next push.
-    current = db.session.scalar(select(Contact.updated_at).where(Contact.id == contact.id))
-    if current is not None and pushed_at is not None and current > pushed_at:
-        db.session.commit()
-        return
-    contact.sync_state = SyncState.SYNCED
-    contact.sync_error = None
+    if current is None or pushed_at is None or current <= pushed_at:
+        contact.sync_state = SyncState.SYNCED
+        contact.sync_error = None
     db.session.commit()
+    return action
 
 
 def _mark_error(contact: Contact, exc: FourCallsError) -> str:

@@ -73,7 +73,8 @@ def get_contact_or_none(business: Business, contact_id) -> Contact | None:
         key = uuid.UUID(str(contact_id))
     except ValueError:
         return None
-    return db.session.scalar(live_contacts(business).where(Contact.id == key))
+    # populate_existing: a background push may have changed the row since this session saw it.
+    return db.session.scalar(live_contacts(business).where(Contact.id == key).execution_options(populate_existing=True))
 
 
 def filtered_contacts(business: Business, search: ContactSearch):
@@ -280,7 +281,8 @@ def bulk_tag(business: Business, contact_ids: list[str], tag: str, add: bool) ->
             continue
     if not ids:
         raise ContactError({"ids": "Select at least one contact."})
-    contacts = list(db.session.scalars(live_contacts(business).where(Contact.id.in_(ids))))
+    contacts = list(db.session.scalars(
+        live_contacts(business).where(Contact.id.in_(ids)).execution_options(populate_existing=True)))
     changed = []
     for contact in contacts:
         has = tag in contact.tag_names
