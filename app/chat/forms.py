@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from app.chat.widgets import HEX_COLOUR, InvalidOrigin, parse_origins
@@ -17,7 +18,7 @@ class WidgetSettingsForm(FlaskForm):
     ])
     greeting = TextAreaField("Greeting", validators=[Length(max=300)])
     position = SelectField("Launcher position", choices=[
-        (WidgetPosition.RIGHT, "Bottom right"), (WidgetPosition.LEFT, "Bottom left"),
+        SelectChoice(WidgetPosition.RIGHT, "Bottom right"), SelectChoice(WidgetPosition.LEFT, "Bottom left"),
     ])
     allowed_origins = TextAreaField("Sites allowed to embed the widget")
 

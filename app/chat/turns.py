@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -36,10 +37,26 @@ class ChatInputError(ValueError):
 
 @dataclass
 class ChatTurn:
-    business: Business
-    conversation: ChatConversation
-    visitor_message: ChatMessage
+    """Ids, not objects: the reply streams after the view has returned, in a
+    session of its own, so everything is loaded again there (`load`)."""
+
+    business_id: uuid.UUID
+    conversation_id: uuid.UUID
+    visitor_message_id: uuid.UUID
     request: dict = field(default_factory=dict)  # message / action for 4calls' chat endpoint
+    business: Business | None = None
+    conversation: ChatConversation | None = None
+    visitor_message: ChatMessage | None = None
+
+    @classmethod
+    def of(cls, business: Business, conversation: ChatConversation, message: ChatMessage, request: dict):
+        return cls(business.id, conversation.id, message.id, request)
+
+    def load(self) -> "ChatTurn":
+        self.business = db.session.get(Business, self.business_id)
+        self.conversation = db.session.get(ChatConversation, self.conversation_id)
+        self.visitor_message = db.session.get(ChatMessage, self.visitor_message_id)
+        return self
 
 
 def chat_coordinator_id(business: Business) -> str | None:
@@ -66,7 +83,7 @@ def accept_message(widget: ChatWidget, visitor_id: str, text: str | None) -> Cha
     conversation = convos.conversation_for(widget.business, visitor_id)
     message = convos.append_message(conversation, MessageRole.VISITOR, text, status=MessageStatus.PENDING)
     db.session.commit()
-    return ChatTurn(widget.business, conversation, message, {"message": text})
+    return ChatTurn.of(widget.business, conversation, message, {"message": text})
 
 
 def accept_booking(widget: ChatWidget, visitor_id: str, *, slot: str | None, name: str | None,
@@ -92,7 +109,7 @@ def accept_booking(widget: ChatWidget, visitor_id: str, *, slot: str | None, nam
         actions=[{**action, "label": chosen["label"]}],
     )
     db.session.commit()
-    return ChatTurn(widget.business, conversation, message, {"action": action})
+    return ChatTurn.of(widget.business, conversation, message, {"action": action})
 
 
 def retry_failed(widget: ChatWidget, visitor_id: str) -> ChatTurn:
@@ -107,7 +124,7 @@ def retry_failed(widget: ChatWidget, visitor_id: str) -> ChatTurn:
         request = {"action": {k: v for k, v in book.items() if k != "label"}}
     else:
         request = {"message": message.text}
-    return ChatTurn(widget.business, conversation, message, request)
+    return ChatTurn.of(widget.business, conversation, message, request)
 
 
 def offered_slots(conversation: ChatConversation | None) -> dict[str, dict]:
@@ -124,7 +141,7 @@ def offered_slots(conversation: ChatConversation | None) -> dict[str, dict]:
 def stream_reply(turn: ChatTurn) -> Iterator[str]:
     """The reply as SSE for the widget: `token` events as words arrive, `card`
     events with rendered action cards, then `done` or `error`."""
-    business = turn.business
+    business = turn.load().business
     coordinator_id = chat_coordinator_id(business)
     if coordinator_id is None:
         yield from _fail(turn, "The assistant is not available right now. Leave your details and the team will get back to you.", retry=False)
@@ -213,7 +230,7 @@ def _finish(business: Business, turn: ChatTurn, text: str, actions: list[dict], 
 
 
 def _fail(turn: ChatTurn, words: str, *, retry: bool) -> Iterator[str]:
-    message = db.session.get(ChatMessage, turn.visitor_message.id)
+    message = db.session.get(ChatMessage, turn.visitor_message_id)
     message.status, message.error = MessageStatus.FAILED, words
     db.session.commit()
     yield sse("error", {"message": words, "retry": retry})

@@ -34,7 +34,7 @@ def widget_for(business: Business) -> ChatWidget:
     widget = ChatWidget(
         business_id=business.id,
         public_key=new_public_key(),
-        assistant_name=f"{business.name} assistant"[:60],
+        assistant_name=business.name[:60],
         greeting=f"Hi! Ask me anything about {business.name}, or book a visit."[:300],
         position=WidgetPosition.RIGHT,
         allowed_origins=[],

@@ -1,0 +1,219 @@
+"""The chat widget embedded on another site: streamed answers, booking,
+history after reload, payloads shown as text, rate limit, owner's pages."""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+
+import pytest
+from flask import url_for
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.auth.services import register_user
+from app.demo import CLAIMED_DEMO_SLUG
+from app.extensions import db
+from app.models import Appointment, Business
+from sandbox.fourcalls.testing import running_fourcalls
+from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.chat_helpers import provision_chat
+
+pytestmark = pytest.mark.browser
+
+# The demo owner's .test address is refused by the login form's email check,
+# so the demo business is handed to an owner with an ordinary address.
+OWNER_EMAIL = "bella.owner@example.com"
+OWNER_PASSWORD = "bella-owner-password"
+
+
+class OtherSite:
+    """A static site on another port (another origin) that embeds the widget."""
+
+    def __init__(self, folder, port):
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.url = f"http://127.0.0.1:{port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def log_in_as_owner(page, server):
+    page.goto(server.url + "/login")
+    page.fill("#email", OWNER_EMAIL)
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("main button:has-text('Log in')")
+    expect(page.locator(".topbar")).to_contain_text("Log out")
+
+
+@pytest.fixture(scope="module")
+def chat_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("chat-browser")
+    with running_fourcalls(folder / "fourcalls", chat_token_delay_ms=60) as fourcalls:
+        site_port = free_port()
+        app, port = build_live_app(folder, FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1,
+                                   CHAT_RATE_LIMIT_PER_VISITOR="9 per minute")
+        with app.app_context():
+            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+            business.owner_id = register_user("Bella Owner", OWNER_EMAIL, OWNER_PASSWORD).id
+            db.session.commit()
+            provision_chat(business)
+            from app.chat.widgets import widget_for
+
+            widget = widget_for(business)
+            widget.allowed_origins = [f"http://127.0.0.1:{site_port}"]
+            db.session.commit()
+            key = widget.public_key
+        server = LiveServer(app, port)
+        server.start()
+        site_dir = folder / "site"
+        site_dir.mkdir()
+        (site_dir / "index.html").write_text(
+            "<!doctype html><html><head><meta charset='utf-8'><title>Bella's own site</title></head>"
+            "<body style='font-family:sans-serif;background:#fdf6ec'><h1>Bella Napoli — our own website</h1>"
+            "<p>Fresh pasta every day.</p>"
+            f"<script src='{server.url}/widget/{key}/embed.js' async></script></body></html>"
+        )
+        site = OtherSite(site_dir, site_port)
+        yield {"app": app, "server": server, "site": site, "fourcalls": fourcalls, "key": key}
+        site.stop()
+        server.stop()
+
+
+def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
+    site, server, fourcalls = chat_site["site"], chat_site["server"], chat_site["fourcalls"]
+    page.goto(site.url + "/index.html")
+    launcher = page.locator("button", has_text="Chat with")
+    expect(launcher).to_be_visible()
+    shot("host-page-with-launcher")
+    launcher.click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    expect(frame.locator(".w-head")).to_contain_text("Bella Napoli Trattoria")
+    shot("widget-open")
+
+    # A slow first byte from 4calls: the typing indicator shows until words arrive.
+    fourcalls.set_faults(latency_ms=1200)
+    frame.locator("#text").fill("What services do you offer?")
+    frame.locator("#text").press("Enter")
+    expect(frame.locator(".w-typing")).to_be_visible()
+    shot("typing-indicator")
+    answer = frame.locator(".w-msg.assistant").nth(1)
+    expect(answer).to_be_visible(timeout=10_000)
+    first_seen = answer.inner_text()
+    expect(answer).to_contain_text("book a time", timeout=10_000)
+    assert len(first_seen) < len(answer.inner_text()), "the answer appeared piece by piece"
+    expect(frame.locator(".w-typing")).to_have_count(0)
+    fourcalls.clear_faults()
+    shot("streamed-answer")
+
+    frame.locator("#text").fill("Can I book a table for Friday?")
+    frame.locator("#text").press("Enter")
+    slots = frame.locator("form[data-book]")
+    expect(slots).to_be_visible(timeout=10_000)
+    shot("offered-slots")
+    slots.locator("[name=name]").fill("Ann Lee")
+    slots.locator("[name=phone]").fill("(555) 201-3344")
+    chosen = slots.locator("button.w-slot").first
+    label = chosen.inner_text()
+    chosen.click()
+    expect(frame.locator(".w-card.w-ok")).to_contain_text(f"Booked: {label}", timeout=10_000)
+    expect(frame.locator(".w-msg.assistant").last).to_contain_text("You're booked")
+    shot("booked")
+
+    # A reload keeps the whole conversation.
+    page.reload()
+    page.locator("button", has_text="Chat with").click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    expect(frame.locator(".w-log")).to_contain_text("What services do you offer?")
+    expect(frame.locator(".w-card.w-ok")).to_contain_text(f"Booked: {label}")
+    shot("history-after-reload")
+
+    with chat_site["app"].app_context():
+        appointment = db.session.scalar(select(Appointment).where(Appointment.customer_phone == "+15552013344"))
+        assert appointment is not None and appointment.source == "chat"
+
+    # The owner finds the booking and the conversation.
+    log_in_as_owner(page, server)
+    app = chat_site["app"]
+    if "appointments.calendar" in app.view_functions:
+        with app.test_request_context():
+            calendar_path = url_for("appointments.calendar", slug=CLAIMED_DEMO_SLUG)
+        page.goto(server.url + calendar_path)
+        expect(page.locator("main")).to_contain_text("Ann Lee")
+        shot("owner-calendar")
+    page.goto(server.url + f"/businesses/{CLAIMED_DEMO_SLUG}/chats")
+    expect(page.locator(".chat-list")).to_contain_text("Ann Lee")
+    shot("owner-chats")
+    page.locator(".chat-list a", has_text="Ann Lee").click()
+    expect(page.locator(".transcript")).to_contain_text("What services do you offer?")
+    expect(page.locator(".transcript")).to_contain_text("booked")
+    shot("owner-transcript")
+
+
+def test_payloads_render_as_text_and_rate_limit_is_friendly(chat_site, page, shot):
+    server, key = chat_site["server"], chat_site["key"]
+    page.goto(chat_site["site"].url + "/index.html")
+    page.locator("button", has_text="Chat with").click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    payload = '<img src=x onerror="parent.document.title=\'pwned\'"><b>bold?</b><script>alert(1)</script>'
+    frame.locator("#text").fill(payload)
+    frame.locator("#text").press("Enter")
+    visitor = frame.locator(".w-msg.visitor").last
+    expect(visitor).to_have_text(payload)
+    expect(frame.locator(".w-msg.assistant").nth(1)).to_be_visible(timeout=10_000)
+    assert visitor.locator("b, img, script").count() == 0
+    shot("payload-as-text")
+    page.reload()
+    page.locator("button", has_text="Chat with").click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    expect(frame.locator(".w-msg.visitor").first).to_have_text(payload)
+    assert frame.locator(".w-log img, .w-log b, .w-log script").count() == 0
+    assert page.title() == "Bella's own site"
+
+    # Keep writing until the per-visitor limit answers (9 per minute in this app).
+    textarea = frame.locator("#text")
+    for number in range(12):
+        textarea.fill(f"Question number {number}?")
+        textarea.press("Enter")
+        status = frame.locator("#status")
+        expect(frame.locator("button.w-btn").last).to_be_enabled(timeout=10_000)
+        if status.is_visible():
+            break
+    expect(frame.locator("#status")).to_contain_text("very quickly")
+    expect(textarea).to_have_value(re.compile(r"Question number \d+\?"))  # the refused text is given back
+    expect(frame.locator(".w-compose")).to_be_visible()
+    shot("rate-limited")
+
+
+def test_owner_widget_settings_and_live_preview(chat_site, page, shot):
+    server = chat_site["server"]
+    log_in_as_owner(page, server)
+    page.goto(server.url + f"/businesses/{CLAIMED_DEMO_SLUG}/chat/widget")
+    expect(page.locator("#snippet-script")).to_contain_text(f"/widget/{chat_site['key']}/embed.js")
+    shot("settings")
+    page.fill("#assistant_name", "Luca")
+    page.fill("#greeting", "Ciao! Want a table tonight?")
+    expect(page.locator("#widget-preview")).to_contain_text("Ciao! Want a table tonight?")
+    expect(page.locator("#widget-preview .launcher")).to_contain_text("Chat with Luca")
+    shot("live-preview")
+    page.fill("#allowed_origins", "not a site")
+    page.click("button:has-text('Save settings')")
+    expect(page.locator(".field-error")).to_contain_text("is not a web origin")
+    expect(page.locator("#assistant_name")).to_have_value("Luca")
+    shot("settings-error")
+    page.fill("#allowed_origins", chat_site["site"].url)
+    page.click("button:has-text('Save settings')")
+    expect(page.locator(".flash.success")).to_contain_text("Widget settings saved")
+    page.goto(chat_site["site"].url + "/index.html")
+    expect(page.locator("button", has_text="Chat with Luca")).to_be_visible()
+    page.locator("button", has_text="Chat with Luca").click()
+    expect(page.frame_locator("iframe[title^='Chat with']").locator(".w-head")).to_contain_text("Luca")
+    shot("embedded-after-save")
