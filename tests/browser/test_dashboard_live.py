@@ -1,0 +1,110 @@
+"""The owner's dashboard and call log in Chromium, against the 4calls sandbox:
+a call made in 4calls appears on the open dashboard without a reload."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.auth.services import register_user
+from app.demo import CLAIMED_DEMO_SLUG
+from app.encryption import encrypt
+from app.extensions import db
+from app.fourcalls import platform_client
+from app.models import Business, FourCallsIntegration, IntegrationStatus
+from app.sync.jobs import sync_business
+from sandbox.fourcalls.testing import running_fourcalls
+from tests.browser.conftest import LiveServer, build_live_app, free_port
+
+pytestmark = pytest.mark.browser
+
+OWNER_EMAIL = "dash.owner@example.com"
+OWNER_PASSWORD = "dash-owner-password"
+
+
+@pytest.fixture(scope="module")
+def dashboard_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dashboard-browser")
+    with running_fourcalls(folder / "fourcalls") as fourcalls:
+        port = free_port()
+        app, port = build_live_app(folder, port=port, FOURCALLS_API_URL=fourcalls.url)
+        server_url = f"http://127.0.0.1:{port}"
+        with app.app_context():
+            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+            business.owner_id = register_user("Dana Owner", OWNER_EMAIL, OWNER_PASSWORD).id
+            organization = platform_client().create_organization({
+                "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls",
+            })
+            db.session.add(FourCallsIntegration(
+                business_id=business.id, organization_id=organization["id"],
+                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
+                service_package="ai_receptionist", status=IntegrationStatus.ACTIVE,
+                activated_at=datetime.now(timezone.utc) - timedelta(days=40),
+            ))
+            db.session.commit()
+            fourcalls.seed(organization["id"], calls=120, contacts=30, appointments=12, days=28)
+            sync_business(str(business.id))
+            slug = business.slug
+        server = LiveServer(app, port)
+        server.start()
+        yield {"server": server, "fourcalls": fourcalls, "org_id": organization["id"], "slug": slug}
+        server.stop()
+
+
+def log_in(page, server):
+    page.goto(server.url + "/login")
+    page.fill("#email", OWNER_EMAIL)
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("main button:has-text('Log in')")
+    expect(page.locator(".topbar")).to_contain_text("Log out")
+
+
+def test_new_call_appears_live_and_sync_now_reports_progress(dashboard_site, page, shot):
+    server, slug = dashboard_site["server"], dashboard_site["slug"]
+    log_in(page, server)
+    page.goto(f"{server.url}/businesses/{slug}/dashboard")
+    expect(page.locator("#call-stats")).to_contain_text("Last 30 days")
+    expect(page.locator("#live-feed tbody tr")).to_have_count(8)
+    expect(page.locator("#usage-meters")).to_contain_text("Inbound minutes")
+    shot("dashboard")
+    page.evaluate("window.__stillTheSamePage = true")
+
+    dashboard_site["fourcalls"].generate_call(dashboard_site["org_id"], caller_name="Patricia Live", direction="inbound")
+    expect(page.locator("#live-feed")).to_contain_text("Patricia Live", timeout=5_000)
+    assert page.evaluate("window.__stillTheSamePage") is True, "the page must not reload"
+    shot("new-call-appeared")
+
+    page.click("#sync-status button:has-text('Sync now')")
+    expect(page.locator("#sync-status [role=progressbar]")).to_be_visible()
+    shot("sync-progress")
+    expect(page.locator("#sync-status")).to_contain_text("Last synced", timeout=15_000)
+    expect(page.locator("#sync-status")).to_contain_text("Last sync:")
+    shot("after-sync-now")
+
+
+def test_call_log_filters_search_and_call_page(dashboard_site, page, shot):
+    server, slug = dashboard_site["server"], dashboard_site["slug"]
+    log_in(page, server)
+    page.goto(f"{server.url}/businesses/{slug}/calls")
+    expect(page.locator("#call-count")).to_contain_text("calls")
+    shot("call-log")
+    page.select_option("#status", "answered")
+    expect(page).to_have_url(re.compile(r"status=answered"))
+    first_summary = page.locator("#call-rows .summary-cell").first.inner_text()
+    word = max(re.findall(r"[A-Za-z]{4,}", first_summary), key=len).lower()
+    page.fill("#q", word)
+    expect(page).to_have_url(re.compile(f"q={re.escape(word)}"))
+    expect(page.locator("#call-count")).to_contain_text("match")
+    shot("call-log-search")
+    page.reload()  # the pushed URL renders as a full page with the filters kept
+    expect(page.locator("#q")).to_have_value(word)
+    expect(page.locator("#status")).to_have_value("answered")
+    page.locator("#call-rows a").first.click()
+    expect(page.locator(".call-transcript .msg").first).to_be_visible()
+    shot("call-page")
+    page.goto(f"{server.url}/businesses/{slug}/calls?from=not-a-date")
+    expect(page.locator(".flash.error")).to_contain_text("Enter a date as YYYY-MM-DD.")
+    shot("call-log-bad-filter")
