@@ -118,3 +118,13 @@ def test_external_id_finds_the_organization_and_is_unique(api):
     duplicate = api.platform.post("/organizations", json={"name": "Dup", "external_id": "business-42"})
     assert duplicate.status_code == 409
     assert duplicate.json()["error"]["details"]["existing_id"] == org["id"]
+
+
+def test_request_log_never_contains_keys(sandbox, api):
+    org, client = api.create_org()
+    client.get(f"/organizations/{org['id']}")
+    api.client("fc_org_wrong_key_for_the_log").get("/organizations")
+    log = sandbox.log_path.read_text()
+    assert f"GET /api/coordinator/organizations/{org['id']} 200" in log
+    for secret in (sandbox.platform_key, org["api_key"], "fc_org_wrong_key_for_the_log"):
+        assert secret not in log

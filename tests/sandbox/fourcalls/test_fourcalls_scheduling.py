@@ -1,6 +1,7 @@
 """Availability, booking rules, reschedule/cancel, today's agenda and reminder messages."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -141,3 +142,18 @@ def test_messages_progress_to_delivered_or_failed(api):
     assert client.post(base, json={"channel": "sms", "to": "not-a-number", "body": "x"}).status_code == 422
     delta = client.get(base, params={"updated_since": good["created_at"]}).json()["data"]
     assert {m["status"] for m in delta} == {"delivered", "failed"}
+
+
+def test_concurrent_bookings_of_one_slot_yield_exactly_one_appointment(api):
+    org, _ = api.create_org()
+    day = next_weekday(3)
+    clients = [api.client(org["api_key"]) for _ in range(8)]
+
+    def book(n):
+        return clients[n].post("/real-time/booking", json={
+            "starts_at": _local(day, "11:00"), "duration_minutes": 30,
+            "customer": {"name": f"Racer {n}", "phone": f"+1512555{n + 700:04d}"}}).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(book, range(8)))
+    assert statuses == [201] + [409] * 7

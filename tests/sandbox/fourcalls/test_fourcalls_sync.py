@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 
 def test_cursor_paging_walks_every_item_once_in_order(sandbox, api):
@@ -96,3 +97,17 @@ def test_idempotency_keys_are_scoped_per_credential_and_replay_errors(api):
     again = duplicate_key.post(f"/organizations/{org['id']}/contacts", json=body)
     assert first.status_code == again.status_code == 409
     assert again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_concurrent_requests_with_one_key_create_one_organization(sandbox, api):
+    key = str(uuid.uuid4())
+    body = {"name": "Racing Retries", "external_id": f"race-{key}"}
+    clients = [api.client(headers={"Idempotency-Key": key}) for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda c: c.post("/organizations", json=body), clients))
+    created = [r for r in responses if r.status_code == 201]
+    assert created and all(r.status_code in (201, 409) for r in responses)
+    assert len({r.json()["id"] for r in created}) == 1
+    for refused in (r for r in responses if r.status_code == 409):
+        assert refused.json()["error"]["details"]["reason"] == "idempotency_key_in_progress"
+    assert len(api.platform.get("/organizations", params={"external_id": body["external_id"]}).json()["data"]) == 1
