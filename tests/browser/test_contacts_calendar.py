@@ -1,0 +1,169 @@
+"""The owner's contacts and calendar in a browser: active search, click-to-edit,
+a CSV import with a bad row, and booking a free slot that then shows in week view."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.auth.services import register_user
+from app.demo import CLAIMED_DEMO_SLUG
+from app.extensions import db
+from app.models import Business, Contact, ContactTag
+from sandbox.fourcalls.testing import running_fourcalls
+from tests.browser.conftest import LiveServer, build_live_app
+from tests.fourcalls_helpers import provision, tomorrow_at
+
+pytestmark = pytest.mark.browser
+
+OWNER_EMAIL = "crm.owner@example.com"
+OWNER_PASSWORD = "crm-owner-password"
+
+
+@pytest.fixture(scope="module")
+def crm_site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("crm-browser")
+    with running_fourcalls(folder / "fourcalls") as fourcalls:
+        app, port = build_live_app(folder, FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1)
+        with app.app_context():
+            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+            business.owner_id = register_user("Crm Owner", OWNER_EMAIL, OWNER_PASSWORD).id
+            db.session.commit()
+            provision(business)
+            people = [("Ada Lovelace", "+15552011001", "ada@example.com", ["vip"]),
+                      ("Grace Hopper", "+15552011002", "grace@navy.example", ["newsletter"]),
+                      ("Alan Turing", "+442079460958", None, []),
+                      ("Katherine Johnson", "+15552011004", "kj@example.com", ["vip", "newsletter"])]
+            for name, phone, email, tags in people:
+                contact = Contact(business_id=business.id, name=name, phone=phone, email=email, source="manual")
+                db.session.add(contact)
+                db.session.flush()
+                db.session.add_all([ContactTag(contact_id=contact.id, tag=t, business_id=business.id) for t in tags])
+            db.session.commit()
+        server = LiveServer(app, port)
+        server.start()
+        yield server
+        server.stop()
+
+
+def log_in(page, server):
+    page.goto(server.url + "/login")
+    page.fill("#email", OWNER_EMAIL)
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("main button:has-text('Log in')")
+    expect(page.locator(".topbar")).to_contain_text("Log out")
+
+
+def test_search_and_click_to_edit(crm_site, page, shot):
+    log_in(page, crm_site)
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/contacts")
+    expect(page.locator("#contact-count")).to_contain_text("4 contacts")
+    shot("contacts-list")
+    page.fill("input[name=q]", "grace")
+    expect(page.locator("#contact-count")).to_contain_text("1 contact matching")
+    expect(page.locator("#contact-results")).not_to_contain_text("Ada Lovelace")
+    assert "q=grace" in page.url
+    page.fill("input[name=q]", "")
+    page.select_option("select[name=tag]", "vip")
+    expect(page.locator("#contact-count")).to_contain_text("2 contacts")
+    shot("contacts-filtered-by-tag")
+
+    page.click("#contact-results >> text=Ada Lovelace")
+    expect(page.locator("h1")).to_contain_text("Ada Lovelace")
+    page.click("#field-phone")
+    page.fill("#input-phone", "555-CALL-NOW")
+    page.click("#field-phone >> text=Save")
+    expect(page.locator("#field-phone .field-error")).to_contain_text("contains letters")
+    expect(page.locator("#input-phone")).to_have_value("555-CALL-NOW")
+    shot("click-to-edit-error")
+    page.fill("#input-phone", "(555) 201-9999")
+    page.click("#field-phone >> text=Save")
+    expect(page.locator("#field-phone .editable-value")).to_have_text("+1 555 201 9999")
+    page.click("#field-notes")
+    page.fill("#input-notes", "Prefers morning appointments")
+    page.click("#field-notes >> text=Save")
+    expect(page.locator("#field-notes")).to_contain_text("Prefers morning appointments")
+    page.reload()
+    expect(page.locator("#field-phone")).to_contain_text("+1 555 201 9999")
+    shot("contact-after-edits")
+
+
+def test_csv_import_with_a_bad_row(crm_site, page, shot, tmp_path):
+    csv_file = tmp_path / "customers.csv"
+    csv_file.write_text("Full name,Mobile,Email,Tags\n"
+                        "Mary Jackson,555 201 3001,mary@example.com,vip\n"
+                        "Broken Number,555-CALL-NOW,,\n"
+                        "Grace Hopper,555 201 1002,,returning\n"
+                        "Dorothy Vaughan,555 201 3003,dorothy@example.com,\n")
+    log_in(page, crm_site)
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/contacts")
+    page.click("text=Import CSV")
+    page.set_input_files("input[type=file]", str(csv_file))
+    page.click("button:has-text('Upload and preview')")
+    expect(page.locator("h1")).to_contain_text("customers.csv")
+    expect(page.locator("#map_phone")).to_have_value("Mobile")
+    expect(page.locator("tr.row-error")).to_contain_text("contains letters")
+    shot("import-preview")
+    page.click("button:has-text('Import 4 rows')")
+    expect(page.locator("#import-progress")).to_contain_text("Import finished", timeout=20_000)
+    expect(page.locator("#import-progress")).to_contain_text("2 added")
+    expect(page.locator("#import-progress")).to_contain_text("1 merged")
+    expect(page.locator("#import-progress")).to_contain_text("1 row skipped")
+    expect(page.locator("#import-progress table")).to_contain_text("555-CALL-NOW")
+    shot("import-finished")
+    page.click("text=See imported contacts")
+    expect(page.locator("#contact-results")).to_contain_text("Mary Jackson")
+
+
+def test_book_a_free_slot_and_see_it_in_week_view(crm_site, page, shot):
+    log_in(page, crm_site)
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments")
+    shot("calendar-week-empty")
+    page.click("text=+ Book appointment")
+    tomorrow = tomorrow_at(0).date()
+    page.fill("#day", tomorrow.isoformat())
+    page.dispatch_event("#day", "change")
+    expect(page.locator("#slots")).to_contain_text("10:00")
+    page.click("#slots label:has-text('10:00')")
+    page.fill("#name", "Ann Lee")
+    page.fill("#phone", "(555) 201-3344")
+    shot("booking-form")
+    page.click("button:has-text('Book appointment')")
+    expect(page.locator(".flash.success")).to_contain_text("Booked Ann Lee")
+    expect(page.locator(".week-grid")).to_contain_text("10:00 Ann Lee")
+    shot("week-view-with-booking")
+
+    page.click(".segmented >> text=Month")
+    expect(page.locator(".month-grid")).to_contain_text("Ann Lee")
+    assert "view=month" in page.url
+    shot("month-view")
+    page.go_back()
+    expect(page.locator(".week-grid")).to_contain_text("Ann Lee")
+    page.click(".week-grid >> text=Ann Lee")
+    expect(page.locator("h1")).to_contain_text("Haircut with Ann Lee")
+    expect(page.locator("main")).to_contain_text("Reminders")
+    shot("appointment-detail")
+
+    # The same slot is no longer offered, and booking it anyway is refused.
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments/new?day={tomorrow.isoformat()}")
+    expect(page.locator("#slots")).not_to_contain_text("10:00")
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments?view=day&date={tomorrow.isoformat()}")
+    expect(page.locator("table.day-list")).to_contain_text("Ann Lee")
+    shot("day-view")
+
+
+def test_scheduling_settings_with_an_error_then_saved(crm_site, page, shot):
+    log_in(page, crm_site)
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments")
+    page.click("text=Hours & types")
+    page.fill("#appointment_types", "Haircut, 45\nColour")
+    page.click("button:has-text('Save settings')")
+    expect(page.locator(".field-error")).to_contain_text("Line 2")
+    expect(page.locator("#appointment_types")).to_have_value("Haircut, 45\nColour")
+    shot("settings-error")
+    page.fill("#appointment_types", "Haircut, 45\nColour, 90")
+    page.fill("#reminders", "24, 2")
+    page.click("button:has-text('Save settings')")
+    expect(page.locator(".flash.success")).to_contain_text("Settings saved")
+    expect(page.locator("#reminders")).to_have_value("24, 2")
+    shot("settings-saved")
