@@ -205,3 +205,29 @@ def test_other_owners_cannot_reach_a_contact(client, auth, business, factories):
         assert client.open(url, method=method, data={"value": "x"}).status_code == 404, url
     db.session.refresh(contact)
     assert contact.name == "Ada" and contact.deleted_at is None
+
+
+def test_timeline_collects_calls_chats_appointments_and_campaigns_newest_first(client, business):
+    from datetime import datetime, timedelta, timezone
+
+    from app.models import Appointment, Call
+    from app.models.chat import ChatConversation
+
+    contact = add_contact(business, "Ada", phone="+15552011001")
+    now = datetime.now(timezone.utc)
+    db.session.add_all([
+        Call(business_id=business.id, remote_id="call_1", direction="inbound", contact_id=contact.id,
+             started_at=now - timedelta(days=3), status="answered", duration_seconds=95, summary="Asked about prices"),
+        Call(business_id=business.id, remote_id="call_2", direction="outbound", contact_id=contact.id,
+             started_at=now - timedelta(days=1), status="answered", campaign_remote_id="camp_1", outcome="not_interested"),
+        Appointment(business_id=business.id, remote_id="appt_1", contact_id=contact.id, customer_name="Ada",
+                    appointment_type="Haircut", starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=2),
+                    status="completed", source="call"),
+        ChatConversation(business_id=business.id, visitor_id="v1", contact_id=contact.id, message_count=4,
+                         last_message_at=now - timedelta(hours=2)),
+    ])
+    db.session.commit()
+    page = client.get(f"/businesses/{business.slug}/contacts/{contact.id}").get_data(as_text=True)
+    order = [page.index(text) for text in ("Website chat", "Campaign call", "Haircut · completed", "Inbound call")]
+    assert order == sorted(order)
+    assert "Asked about prices" in page and "not interested" in page and "4 messages" in page

@@ -78,7 +78,25 @@ def appointment_entries(business: Business, contact: Contact, limit: int) -> lis
     ]
 
 
-TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries]
+def chat_entries(business: Business, contact: Contact, limit: int) -> list[TimelineEntry]:
+    from flask import url_for
+
+    from app.models.chat import ChatConversation
+
+    conversations = db.session.scalars(
+        select(ChatConversation).where(ChatConversation.business_id == business.id,
+                                       ChatConversation.contact_id == contact.id)
+        .order_by(ChatConversation.last_message_at.desc()).limit(limit)
+    )
+    return [
+        TimelineEntry(at=chat.last_message_at, kind="chat", title="Website chat",
+                      detail=f"{chat.message_count} message{'s' if chat.message_count != 1 else ''}",
+                      url=url_for("chat.transcript", slug=business.slug, conversation_id=chat.id))
+        for chat in conversations
+    ]
+
+
+TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries, chat_entries]
 
 
 def contact_timeline(business: Business, contact: Contact, limit: int = 100) -> list[TimelineEntry]:
