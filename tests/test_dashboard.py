@@ -7,6 +7,7 @@ from app.dashboard import services
 from app.extensions import db
 from app.models import JobRun
 from app.sync.upserts import apply_remote_appointments, apply_remote_calls
+from app.usage import notices
 from app.usage import services as usage
 from tests.sync_helpers import activate, queued_job_ids, remote_appointment, remote_call
 
@@ -138,11 +139,11 @@ def test_notice_dismissal(client, auth, factories):
     activate(business, "ai_receptionist")
     usage.record_usage(business, "inbound_minutes", 500)
     db.session.commit()
-    [notice] = usage.open_notices(business)
+    [notice] = notices.open_notices(business)
     auth.login(owner.email)
     response = client.post(f"/businesses/{business.slug}/dashboard/notices/{notice.id}/dismiss", headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.get_data(as_text=True) == ""
-    assert usage.open_notices(business) == []
+    assert notices.open_notices(business) == []
     html = client.get(f"/businesses/{business.slug}/dashboard").get_data(as_text=True)
     assert "500 of 500" in html and "progress bad" in html
 
@@ -152,10 +153,10 @@ def test_notice_of_another_business_cannot_be_dismissed(client, auth, factories)
     activate(other, "ai_receptionist")
     usage.record_usage(other, "inbound_minutes", 500)
     db.session.commit()
-    [notice] = usage.open_notices(other)
+    [notice] = notices.open_notices(other)
     owner = factories.user()
     mine = factories.business(owner=owner)
     auth.login(owner.email)
     assert client.post(f"/businesses/{mine.slug}/dashboard/notices/{notice.id}/dismiss").status_code == 404
     assert client.post(f"/businesses/{other.slug}/dashboard/notices/{notice.id}/dismiss").status_code == 404
-    assert usage.open_notices(other) != []
+    assert notices.open_notices(other) != []

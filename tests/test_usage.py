@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AIServiceUsage, Contact
+from app.usage import notices
 from app.usage import services as usage
 from tests.sync_helpers import activate
 
@@ -53,21 +54,21 @@ def test_thresholds_raise_one_notice_each_and_dismiss(app, factories):
     business = factories.business(owner=factories.user())
     activate(business, "ai_receptionist")  # 500 inbound minutes
     usage.record_usage(business, "inbound_minutes", 399)
-    assert usage.open_notices(business) == []
+    assert notices.open_notices(business) == []
     usage.record_usage(business, "inbound_minutes", 1)  # 400 = 80 %
     usage.record_usage(business, "inbound_minutes", 10)
     db.session.commit()
-    notices = usage.open_notices(business)
-    assert [(n.service_type, n.threshold) for n in notices] == [("inbound_minutes", 80)]
-    assert "80 %" in usage.notice_text(business, notices[0])
+    shown = notices.open_notices(business)
+    assert [(n.service_type, n.threshold) for n in shown] == [("inbound_minutes", 80)]
+    assert "80 %" in notices.notice_text(business, shown[0])
     usage.record_usage(business, "inbound_minutes", 100)  # 510 > 100 %
     db.session.commit()
-    [full] = usage.open_notices(business)
+    [full] = notices.open_notices(business)
     assert full.threshold == 100
     meter = {m.service_type: m for m in usage.usage_summary(business)}["inbound_minutes"]
     assert meter.level == "over" and usage.check_usage_limit(business, "inbound_minutes") is False
-    assert usage.dismiss_notice(business, full.id)
-    assert usage.open_notices(business) == []
+    assert notices.dismiss_notice(business, full.id)
+    assert notices.open_notices(business) == []
 
 
 def test_meter_levels():

@@ -8,6 +8,7 @@ from flask_login import login_required
 
 from app.dashboard import services
 from app.sync import services as sync
+from app.usage import notices as usage_notices
 from app.usage import services as usage
 from app.web import is_htmx, owned_business_or_404
 
@@ -40,7 +41,7 @@ def index(slug):
         appointments=services.todays_appointments(business),
         assistant=services.assistant_status(business),
         meters=usage.usage_summary(business),
-        notices=[(notice, usage.notice_text(business, notice)) for notice in usage.open_notices(business)],
+        notices=[(notice, usage_notices.notice_text(business, notice)) for notice in usage_notices.open_notices(business)],
         **_feed_context(business),
         **_sync_context(business),
     )
@@ -92,7 +93,7 @@ def sync_status(slug):
 @login_required
 def dismiss_notice(slug, notice_id: uuid.UUID):
     business = owned_business_or_404(slug)
-    if not usage.dismiss_notice(business, notice_id):
+    if not usage_notices.dismiss_notice(business, notice_id):
         abort(404)
     if is_htmx():
         return ""

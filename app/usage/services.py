@@ -26,8 +26,8 @@ from app.extensions import db
 from app.models import AIServiceUsage, Business, Contact, Coordinator, FourCallsIntegration, IntegrationStatus
 from app.models.assistant import CoordinatorStatus
 from app.models.base import utcnow
-from app.models.usage import UsageNotice
 from app.packages.catalog import PACKAGES, PackageDefinition, get_package
+from app.usage.notices import THRESHOLDS, note_thresholds
 
 INBOUND_MINUTES = "inbound_minutes"
 OUTBOUND_MINUTES = "outbound_minutes"
@@ -45,7 +45,6 @@ LABELS = {
 }
 # Stored in usage_limit (NOT NULL in the plan's schema) for "no limit".
 UNLIMITED = -1
-THRESHOLDS = (80, 100)
 # Integrations in these states no longer carry their package's allowances.
 _ENDED = {IntegrationStatus.CANCELLED, IntegrationStatus.SUSPENDED}
 
@@ -333,7 +332,7 @@ def record_usage(business: Business, service_type: str, amount: int = 1) -> int 
         .returning(AIServiceUsage.usage_count, AIServiceUsage.usage_limit)
         .execution_options(synchronize_session=False)
     ).one()
-    _note_thresholds(business, service_type, row.period_start, count - amount, count, limit)
+    note_thresholds(business, service_type, row.period_start, count - amount, count, limit)
     return count
 
 
@@ -355,7 +354,7 @@ def set_usage(business: Business, service_type: str, value: int) -> int | None:
             update(AIServiceUsage).where(AIServiceUsage.id == row.id)
             .values(usage_count=value, updated_at=utcnow()).execution_options(synchronize_session=False)
         )
-        _note_thresholds(business, service_type, row.period_start, before, value, row.usage_limit)
+        note_thresholds(business, service_type, row.period_start, before, value, row.usage_limit)
     return value
 
 
@@ -366,23 +365,6 @@ def refresh_contact_usage(business: Business) -> int | None:
 
 def refresh_coordinator_usage(business: Business) -> int | None:
     return set_usage(business, COORDINATORS, _gauge_value(business, COORDINATORS))
-
-
-def _note_thresholds(business, service_type, period_start, before, after, limit) -> None:
-    if limit <= 0 or after <= before:
-        return
-    from app.sync.upserts import dialect_insert
-
-    for threshold in THRESHOLDS:
-        mark = limit * threshold / 100
-        if before < mark <= after:
-            now = utcnow()
-            db.session.execute(
-                dialect_insert(UsageNotice)
-                .values(id=uuid.uuid4(), business_id=business.id, service_type=service_type, period_start=period_start,
-                        threshold=threshold, usage_count=after, usage_limit=limit, created_at=now, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["business_id", "service_type", "period_start", "threshold"])
-            )
 
 
 # --- reading ------------------------------------------------------------------
@@ -406,55 +388,3 @@ def usage_summary(business: Business) -> list[Meter]:
         db.session.commit()
         return usage_summary(business)
     return [Meter(s, LABELS[s], rows[s].usage_count, rows[s].usage_limit) for s in SERVICE_TYPES]
-
-
-def open_notices(business: Business) -> list[UsageNotice]:
-    """Threshold notices of the current period the owner has not dismissed; the
-    100 % notice replaces the 80 % one of the same service."""
-    period = current_period(business)
-    if period is None:
-        return []
-    notices = db.session.scalars(
-        select(UsageNotice)
-        .where(
-            UsageNotice.business_id == business.id,
-            UsageNotice.period_start == period.start,
-            UsageNotice.dismissed_at.is_(None),
-        )
-        .order_by(UsageNotice.threshold.desc(), UsageNotice.created_at)
-    ).all()
-    seen, shown = set(), []
-    for notice in notices:
-        if notice.service_type not in seen:
-            seen.add(notice.service_type)
-            shown.append(notice)
-    return shown
-
-
-def notice_text(business: Business, notice: UsageNotice) -> str:
-    label = LABELS.get(notice.service_type, notice.service_type).lower()
-    if notice.threshold >= 100:
-        text = f"You have used all {notice.usage_limit:,} {label} included in your package this period."
-        offer = upgrade_offer(business, notice.service_type)
-        return text + (f" Upgrade to {offer.name} for more." if offer else "")
-    return f"You have used {notice.threshold} % of your {notice.usage_limit:,} {label} this period."
-
-
-def dismiss_notice(business: Business, notice_id: uuid.UUID) -> bool:
-    """Hide a notice (and any lower one of the same service and period)."""
-    notice = db.session.get(UsageNotice, notice_id)
-    if notice is None or notice.business_id != business.id:
-        return False
-    db.session.execute(
-        update(UsageNotice)
-        .where(
-            UsageNotice.business_id == business.id,
-            UsageNotice.service_type == notice.service_type,
-            UsageNotice.period_start == notice.period_start,
-            UsageNotice.threshold <= notice.threshold,
-            UsageNotice.dismissed_at.is_(None),
-        )
-        .values(dismissed_at=utcnow())
-    )
-    db.session.commit()
-    return True
