@@ -65,15 +65,18 @@ def find_conversation(business: Business, visitor_id: str | None) -> ChatConvers
 
 
 def conversation_for(business: Business, visitor_id: str) -> ChatConversation:
-    """The visitor's conversation, started on their first message."""
+    """The visitor's conversation, started on their first message. Call it
+    before any other change of the transaction (a lost race rolls back);
+    the caller commits, so the first message costs one commit, not two."""
     conversation = find_conversation(business, visitor_id)
     if conversation is not None:
         return conversation
     conversation = ChatConversation(business_id=business.id, visitor_id=visitor_id)
     db.session.add(conversation)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
+        # The same visitor's other tab created it a moment ago.
         db.session.rollback()
         conversation = find_conversation(business, visitor_id)
     return conversation
