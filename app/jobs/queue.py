@@ -12,6 +12,7 @@ calls them inside an app context and cleans the session afterwards.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -157,6 +158,15 @@ class InProcessQueue:
         return {"backend": self.backend, "status": "ok", "active": len(self.active_ids)}
 
 
+def rq_job_id(job_id: str | None) -> str | None:
+    """RQ accepts only letters, digits, '_' and '-' in job ids; the app's ids
+    read "kind:id", so every other character is spelled out (':' -> '-3a-'),
+    which keeps distinct ids distinct."""
+    if not job_id:
+        return job_id
+    return re.sub(r"[^A-Za-z0-9_]", lambda match: f"-{ord(match.group()):x}-", job_id)
+
+
 class RQQueue:
     backend = "rq"
 
@@ -173,6 +183,7 @@ class RQQueue:
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
 
+        job_id = rq_job_id(job_id)
         if job_id:
             try:
                 existing = Job.fetch(job_id, connection=self.redis)
