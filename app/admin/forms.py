@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.packages.catalog import PACKAGES
 
 
 class ActivatePackageForm(FlaskForm):
-    package = SelectField("Package", choices=[(p.slug, p.name) for p in PACKAGES], validators=[DataRequired()])
+    package = SelectField("Package", choices=[SelectChoice(p.slug, p.name) for p in PACKAGES], validators=[DataRequired()])
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
 
 

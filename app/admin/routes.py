@@ -13,7 +13,7 @@ from app.admin.forms import ActivatePackageForm, StatusChangeForm
 from app.extensions import db
 from app.fourcalls import provisioning
 from app.models import Business
-from app.packages.catalog import get_package
+from app.packages.catalog import PACKAGES, get_package
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -48,6 +48,7 @@ def index():
     return render_template(
         "admin/index.html", businesses=businesses, total=total, query=query, page=page, page_size=PAGE_SIZE,
         activate_form=ActivatePackageForm(), status_form=StatusChangeForm(),
+        package_names={p.slug: p.name for p in PACKAGES},
     )
 
 

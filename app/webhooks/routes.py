@@ -19,7 +19,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
 def _rate_limit() -> str:
-    return current_app.config.get("WEBHOOK_RATE_LIMIT", "600 per minute")
+    return current_app.config["WEBHOOK_RATE_LIMIT"]
 
 
 def _refuse(message: str, status: int = 400):
