@@ -83,6 +83,11 @@ class Config:
     # Large enough for a contacts CSV, small enough to refuse abuse early.
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024))
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # The chat widget: the longest visitor message, and messages allowed per
+    # visitor and per client address (stored where RATELIMIT_STORAGE_URI says).
+    CHAT_MAX_MESSAGE_LENGTH = int(_env("CHAT_MAX_MESSAGE_LENGTH", 1000))
+    CHAT_RATE_LIMIT_PER_VISITOR = _env("CHAT_RATE_LIMIT_PER_VISITOR", "8 per minute;60 per hour")
+    CHAT_RATE_LIMIT_PER_IP = _env("CHAT_RATE_LIMIT_PER_IP", "30 per minute;300 per hour")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None

@@ -21,16 +21,17 @@ def fourcalls(tmp_path_factory):
 
 @pytest.fixture
 def chat_business(app, fourcalls, factories):
-    previous = app.config["FOURCALLS_API_URL"]
-    app.config["FOURCALLS_API_URL"] = fourcalls.url
-    app.config["FOURCALLS_MAX_ATTEMPTS"] = 1
+    keys = ("FOURCALLS_API_URL", "FOURCALLS_MAX_ATTEMPTS")
+    saved = {key: app.config[key] for key in keys if key in app.config}
+    app.config.update(FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1)
     owner = factories.user()
     business = factories.business(owner=owner, name="Chatty Salon", services=["Haircut", "Colouring"])
     provision_chat(business, faq=[{"question": "Do you have parking?", "answer": "Yes, free parking behind the salon."}])
     yield business
     fourcalls.clear_faults()
-    app.config["FOURCALLS_API_URL"] = previous
-    app.config.pop("FOURCALLS_MAX_ATTEMPTS", None)
+    for key in keys:
+        app.config.pop(key, None)
+    app.config.update(saved)
 
 
 def open_widget(client, business):

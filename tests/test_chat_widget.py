@@ -133,6 +133,7 @@ def test_html_payloads_render_as_text(client, business):
 
 
 def test_visitor_rate_limit_answers_a_friendly_message(app, client, business):
+    saved = app.config["CHAT_RATE_LIMIT_PER_VISITOR"]
     app.config["CHAT_RATE_LIMIT_PER_VISITOR"] = "2 per minute"
     try:
         key = widget_key(client, business)
@@ -143,10 +144,11 @@ def test_visitor_rate_limit_answers_a_friendly_message(app, client, business):
         blocked = client.post(f"/widget/{key}/leads", headers={"X-Widget-Token": token}, json={"phone": "5552019999"})
         assert "very quickly" in blocked.get_json()["error"]["message"]
     finally:
-        app.config.pop("CHAT_RATE_LIMIT_PER_VISITOR")
+        app.config["CHAT_RATE_LIMIT_PER_VISITOR"] = saved
 
 
 def test_ip_rate_limit_covers_every_visitor(app, client, business):
+    saved = app.config["CHAT_RATE_LIMIT_PER_IP"]
     app.config["CHAT_RATE_LIMIT_PER_IP"] = "2 per minute"
     try:
         key = widget_key(client, business)
@@ -158,7 +160,7 @@ def test_ip_rate_limit_covers_every_visitor(app, client, business):
                                         json={"phone": f"555201{n:04d}"}).status_code)
         assert statuses == [201, 201, 429]
     finally:
-        app.config.pop("CHAT_RATE_LIMIT_PER_IP")
+        app.config["CHAT_RATE_LIMIT_PER_IP"] = saved
 
 
 def test_message_length_is_limited(app, client, business):

@@ -14,7 +14,7 @@ from app.chat.records import contact_for_lead, local_contact_for
 from app.chat.turns import ChatInputError, chat_coordinator_id
 from app.contacts.services import ContactError, clean_contact_fields
 from app.extensions import db
-from app.fourcalls import Conflict, FourCallsError, organization_client
+from app.fourcalls import Conflict, FourCallsError, RetryPolicy, organization_client
 from app.models import Business
 from app.models.chat import ChatWidget, MessageRole
 from app.models.crm import SyncState
@@ -74,7 +74,8 @@ def push_lead(lead: Lead) -> bool:
     """Send a locally stored lead to 4calls; on failure keep it pending and
     queue a retry. Returns whether 4calls has it now."""
     try:
-        send_lead(lead)
+        # One attempt while the visitor waits; the job does the patient retrying.
+        send_lead(lead, retry=RetryPolicy(max_attempts=1))
         return True
     except FourCallsError as exc:
         db.session.rollback()
@@ -86,8 +87,9 @@ def push_lead(lead: Lead) -> bool:
         return False
 
 
-def send_lead(lead: Lead) -> None:
-    """One attempt; the idempotency key makes a repeat after a lost answer harmless."""
+def send_lead(lead: Lead, **client_options) -> None:
+    """Send it (the client retries as configured unless `retry` says otherwise);
+    the idempotency key makes a repeat after a lost answer harmless."""
     if lead.remote_id:
         return
     business = db.session.get(Business, lead.business_id)
@@ -96,7 +98,7 @@ def send_lead(lead: Lead) -> None:
         "name": lead.name, "phone": lead.phone, "email": lead.email, "message": lead.message,
         "source": "chat", "coordinator_id": coordinator_id,
     }.items() if value}
-    client = organization_client(business)
+    client = organization_client(business, **client_options)
     try:
         captured = client.create_lead(payload, idempotency_key=f"alphasite-lead-{lead.id}")
     except Conflict as exc:

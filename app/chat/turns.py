@@ -28,9 +28,6 @@ from app.usage import record_usage
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_MESSAGE_LENGTH = 1000
-
-
 class ChatInputError(ValueError):
     """Something the visitor sent that cannot be accepted; the message says what to change."""
 
@@ -70,7 +67,7 @@ def chat_coordinator_id(business: Business) -> str | None:
 
 
 def max_message_length() -> int:
-    return int(current_app.config.get("CHAT_MAX_MESSAGE_LENGTH", DEFAULT_MAX_MESSAGE_LENGTH))
+    return int(current_app.config["CHAT_MAX_MESSAGE_LENGTH"])
 
 
 def accept_message(widget: ChatWidget, visitor_id: str, text: str | None) -> ChatTurn:

@@ -30,11 +30,11 @@ RATE_LIMITED_WORDS = "You're sending messages very quickly. Please wait a minute
 
 
 def _visitor_limit() -> str:
-    return current_app.config.get("CHAT_RATE_LIMIT_PER_VISITOR", "8 per minute;60 per hour")
+    return current_app.config["CHAT_RATE_LIMIT_PER_VISITOR"]
 
 
 def _ip_limit() -> str:
-    return current_app.config.get("CHAT_RATE_LIMIT_PER_IP", "30 per minute;300 per hour")
+    return current_app.config["CHAT_RATE_LIMIT_PER_IP"]
 
 
 def _visitor_key() -> str:
