@@ -19,7 +19,10 @@ from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Appointment, Business, Call, Coordinator
+from app.models import Appointment, Business, Call, Contact, Coordinator
+
+# Lists show the contact's name; its tags (loaded eagerly by default) are not needed.
+_CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
 
 DIRECTIONS = ("inbound", "outbound")
 STATUSES = ("answered", "missed", "voicemail")
@@ -156,7 +159,7 @@ def list_calls(business: Business, filters: CallFilters, before: str | None = No
         page_conditions.append(or_(Call.started_at < started_at, and_(Call.started_at == started_at, Call.id < call_id)))
     rows = list(db.session.scalars(
         select(Call)
-        .options(joinedload(Call.contact))
+        .options(_CONTACT_WITHOUT_TAGS)
         .where(*page_conditions)
         .order_by(Call.started_at.desc(), Call.id.desc())
         .limit(page_size + 1)
@@ -185,7 +188,7 @@ def coordinator_choices(business: Business) -> list[tuple[str, str]]:
 
 def get_call_or_none(business: Business, call_id: uuid.UUID) -> Call | None:
     return db.session.scalar(
-        select(Call).options(joinedload(Call.contact)).where(Call.business_id == business.id, Call.id == call_id)
+        select(Call).options(_CONTACT_WITHOUT_TAGS).where(Call.business_id == business.id, Call.id == call_id)
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Appointment, Business, Call, Coordinator
+from app.models import Appointment, Business, Call, Contact, Coordinator
 from app.models.assistant import CoordinatorStatus
 from app.models.base import utcnow
 from app.packages.catalog import get_package
@@ -23,6 +23,9 @@ from app.packages.catalog import get_package
 CHART_DAYS = 30
 RECENT_CALLS = 8
 WINDOWS = (("today", "Today", 1), ("week", "Last 7 days", 7), ("month", "Last 30 days", 30))
+
+# Lists show the contact's name; its tags (loaded eagerly by default) are not needed.
+_CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
 
 
 @dataclass
@@ -119,7 +122,7 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
 def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list[Call]:
     return list(db.session.scalars(
         select(Call)
-        .options(joinedload(Call.contact))
+        .options(_CONTACT_WITHOUT_TAGS)
         .where(Call.business_id == business.id)
         .order_by(Call.started_at.desc(), Call.id.desc())
         .limit(limit)

@@ -353,17 +353,17 @@ def _upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, prot
     if not values:
         return result
     keys = ["business_id", "remote_id"]
-    inserted = set(
-        db.session.execute(
-            dialect_insert(model).values(values).on_conflict_do_nothing(index_elements=keys).returning(model.remote_id)
-        ).scalars()
-    )
+    table = model.__table__
+    # Executed with a parameter list, not .values(rows): the statement is
+    # compiled once and cached, where a multi-row VALUES clause would be
+    # compiled again for every batch.
+    insert_new = dialect_insert(model).on_conflict_do_nothing(index_elements=keys).returning(table.c.remote_id)
+    inserted = set(db.session.execute(insert_new, values).scalars())
     result.inserted = len(inserted)
     result.inserted_ids = [v["remote_id"] for v in values if v["remote_id"] in inserted]
     existing = [v for v in values if v["remote_id"] not in inserted]
     if existing:
-        table = model.__table__
-        statement = dialect_insert(model).values(existing)
+        statement = dialect_insert(model)
         newer = or_(table.c.remote_updated_at.is_(None), table.c.remote_updated_at < statement.excluded.remote_updated_at)
         condition = and_(newer, table.c.sync_state != SyncState.PENDING) if protect_pending else newer
         statement = statement.on_conflict_do_update(
@@ -371,7 +371,7 @@ def _upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, prot
             set_={name: statement.excluded[name] for name in updated_columns},
             where=condition,
         ).returning(table.c.remote_id)
-        updated = set(db.session.execute(statement).scalars().all())
+        updated = set(db.session.execute(statement, existing).scalars())
         result.updated = len(updated)
         result.skipped = len(existing) - result.updated
         result.written_ids.extend(v["remote_id"] for v in existing if v["remote_id"] in updated)
