@@ -128,3 +128,21 @@ def test_organization_slots_limit_concurrent_syncs(app, factories):
     runs[0].status = "succeeded"
     db.session.commit()
     assert sync.claim_slot(business.id, None).status == "running"
+
+
+def test_old_finished_runs_are_pruned(app, factories):
+    from datetime import datetime, timedelta, timezone
+
+    from tests.sync_helpers import activate
+
+    business = factories.business(owner=factories.user())
+    activate(business)
+    old = datetime.now(timezone.utc) - timedelta(days=sync.RUN_RETENTION_DAYS + 1)
+    db.session.add_all([
+        JobRun(kind=sync.JOB_KIND, business_id=business.id, status="succeeded", created_at=old),
+        JobRun(kind=sync.JOB_KIND, business_id=business.id, status="succeeded"),
+        JobRun(kind="other", business_id=business.id, status="succeeded", created_at=old),
+    ])
+    db.session.commit()
+    assert sync.prune_sync_runs() == 1
+    assert db.session.scalar(select(func.count()).select_from(JobRun)) == 2

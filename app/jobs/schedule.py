@@ -8,7 +8,7 @@ from __future__ import annotations
 from app.appointments.jobs import sweep_reminders_job
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
-from app.sync.jobs import sync_all_businesses
+from app.sync.jobs import prune_sync_runs, sync_all_businesses
 
 RECURRING_JOBS: list[tuple] = [
     # Changes 4calls has not confirmed yet (it was down, or a change raced a finishing sync).
@@ -19,4 +19,5 @@ RECURRING_JOBS: list[tuple] = [
     (sweep_reminders_job, 60),
     # Incremental sync of contacts, calls and appointments; webhooks bring changes sooner.
     (sync_all_businesses, 5 * 60),
+    (prune_sync_runs, 24 * 60 * 60),
 ]

@@ -54,3 +54,10 @@ def sync_all_businesses() -> int:
         if request_sync(business, track=True) is not None:
             queued += 1
     return queued
+
+
+def prune_sync_runs() -> int:
+    """Recurring: forget finished sync runs older than two weeks."""
+    from app.sync.services import prune_sync_runs as prune
+
+    return prune()

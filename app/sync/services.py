@@ -31,6 +31,7 @@ PAGE_SIZE = 500
 MAX_SYNCS_PER_ORGANIZATION = 2
 # A run marked running for longer than this was abandoned by a dead worker.
 STALE_RUN_AFTER = timedelta(minutes=15)
+RUN_RETENTION_DAYS = 14
 # Integrations whose data is worth keeping current.
 SYNCED_STATUSES = (IntegrationStatus.ACTIVE, IntegrationStatus.PAST_DUE, IntegrationStatus.SUSPENDED)
 
@@ -152,6 +153,22 @@ def record_sync_error(business_id: uuid.UUID, kinds: tuple[str, ...], message: s
     ):
         cursor.last_error = message[:2000]
     db.session.commit()
+
+
+def prune_sync_runs(keep_days: int = RUN_RETENTION_DAYS) -> int:
+    """Delete finished sync runs older than `keep_days`: the schedule alone
+    writes one per business every few minutes."""
+    from sqlalchemy import delete
+
+    result = db.session.execute(
+        delete(JobRun).where(
+            JobRun.kind == JOB_KIND,
+            JobRun.status.in_(("succeeded", "failed")),
+            JobRun.created_at < utcnow() - timedelta(days=keep_days),
+        )
+    )
+    db.session.commit()
+    return result.rowcount or 0
 
 
 def businesses_to_sync() -> list[uuid.UUID]:
