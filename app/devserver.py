@@ -67,7 +67,12 @@ def main() -> None:
 
     from app import create_app
 
-    app = create_app()
+    # The config classes read the environment when `app` is first imported,
+    # which is before the sandbox URLs above were set; hand them over explicitly.
+    app = create_app(**{
+        name: os.environ[name] for name in ("FOURCALLS_API_URL", "STRIPE_API_BASE", "PUBLIC_BASE_URL")
+        if os.environ.get(name)
+    })
     queue = app.extensions["job_queue"]
     if hasattr(queue, "start_recurring"):
         queue.start_recurring()
