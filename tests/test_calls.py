@@ -119,3 +119,9 @@ def test_csv_export_is_filtered_streamed_and_safe(client, calls_business):
     assert rows[0]["contact"] == "Maria Rossi"
     assert rows[1]["caller_name"].startswith("'=HYPERLINK")
     assert client.get(f"/businesses/{calls_business.slug}/calls/export.csv", query_string={"to": "nope"}).status_code == 422
+
+
+def test_large_counts_are_capped(client, calls_business, monkeypatch):
+    monkeypatch.setattr(services, "COUNT_CAP", 2)
+    html = client.get(f"/businesses/{calls_business.slug}/calls").get_data(as_text=True)
+    assert "More than 2 calls" in html

@@ -29,7 +29,7 @@ STATUSES = ("answered", "missed", "voicemail")
 OUTCOMES = ("booked", "lead", "message", "question", "no_answer", "not_interested", "wrong_number")
 PAGE_SIZE = 25
 # Counting every match of a huge log would cost more than the page itself.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 MAX_QUERY_LENGTH = 200
 
 
