@@ -27,7 +27,7 @@ def _sync_context(business):
         "running": sync.unfinished_sync_run(business) is not None,
         "last_synced_at": sync.last_synced_at(business),
         "sync_error": sync.last_sync_error(business),
-        "can_sync": bool(business.integration and business.integration.organization_id),
+        "can_sync": sync.can_sync(business),
     }
 
 
@@ -70,8 +70,8 @@ def live(slug):
 @login_required
 def sync_now(slug):
     business = owned_business_or_404(slug)
-    if business.integration is None or not business.integration.organization_id:
-        abort(409, "This business has no AI assistant to sync with yet.")
+    if not sync.can_sync(business):
+        abort(409, "This business has no active AI assistant to sync with.")
     sync.request_sync(business, track=True)
     if not is_htmx():
         return redirect(url_for("dashboard.index", slug=slug))

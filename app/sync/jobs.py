@@ -14,17 +14,16 @@ def sync_business(business_id: str, kinds: str = "contacts,calls,appointments", 
     from app.jobs.records import recorded_run
     from app.models import Business, JobRun
     from app.models.base import utcnow
-    from app.sync.services import JOB_KIND, SYNCED_STATUSES, claim_slot, parse_kinds, record_sync_error, sync_kinds
+    from app.sync.services import JOB_KIND, can_sync, claim_slot, parse_kinds, record_sync_error, sync_kinds
 
     business_uuid = uuid.UUID(business_id)
     wanted = parse_kinds(kinds)
     business = db.session.get(Business, business_uuid)
-    integration = business.integration if business else None
-    if integration is None or integration.status not in SYNCED_STATUSES or not integration.organization_id:
+    if business is None or not can_sync(business):
         run = db.session.get(JobRun, uuid.UUID(run_id)) if run_id else None
         if run is not None:
             run.status, run.finished_at = "failed", utcnow()
-            run.error = "The AI assistant has not been set up yet."
+            run.error = "There is no active AI assistant to sync with."
             db.session.commit()
         return
     run = claim_slot(business_uuid, run_id)

@@ -40,6 +40,12 @@ class SyncBusy(Exception):
     """Another sync holds every slot for this organization; retry later."""
 
 
+def can_sync(business: Business) -> bool:
+    """Whether the business has a 4calls organization worth syncing from."""
+    integration = business.integration
+    return bool(integration and integration.organization_id and integration.status in SYNCED_STATUSES)
+
+
 def parse_kinds(kinds: str | tuple | list | None) -> tuple[str, ...]:
     """"calls,contacts" -> ("contacts", "calls"): known kinds, in KINDS order."""
     wanted = set(kinds.split(",") if isinstance(kinds, str) else kinds or KINDS)
