@@ -61,7 +61,8 @@ def business_page(slug: str):
     if business is None:
         abort(404)
     widget = widget_for(business) if business.is_claimed else None
-    return render_template("chat/business_page.html", business=business, widget=widget)
+    return render_template("chat/business_page.html", business=business, widget=widget,
+                           live=chat_coordinator_id(business) is not None)
 
 
 def _widget_or_404(public_key: str):

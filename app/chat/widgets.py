@@ -35,7 +35,7 @@ def widget_for(business: Business) -> ChatWidget:
         business_id=business.id,
         public_key=new_public_key(),
         assistant_name=business.name[:60],
-        greeting=f"Hi! Ask me anything about {business.name}, or book a visit."[:300],
+        greeting=f"Hi! Ask us anything about {business.name}."[:300],
         position=WidgetPosition.RIGHT,
         allowed_origins=[],
     )

@@ -187,6 +187,9 @@
       form.hidden = !form.hidden;
       if (composer) composer.hidden = !form.hidden;
       if (!form.hidden) form.querySelector("input").focus();
+    } else if (target.hasAttribute("data-contact-again")) {
+      target.parentNode.hidden = true;
+      document.getElementById("contact-form").hidden = false;
     } else if (target.hasAttribute("data-close")) {
       window.parent.postMessage({ type: "alphasite-chat:close" }, "*");
     }
@@ -203,9 +206,13 @@
       post("/leads", fields).then(function (response) {
         if (!response.ok) return errorText(response).then(say);
         return response.json().then(function (data) {
+          if (fields.message.trim()) log.appendChild(el("div", "w-msg visitor", fields.message.trim()));
           appendHTML(data.html);
           form.reset();
-          if (form.id === "lead-form") { form.hidden = true; if (composer) composer.hidden = false; }
+          form.hidden = true;
+          if (composer) composer.hidden = false;
+          var again = document.querySelector("[data-again]");
+          if (again) again.hidden = false;
         });
       }).catch(function () { say("The connection dropped. Your details are still in the form: send them again."); })
         .then(function () { setBusy(false); });

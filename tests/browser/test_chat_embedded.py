@@ -12,8 +12,7 @@ from flask import url_for
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.auth.services import register_user
-from app.demo import CLAIMED_DEMO_SLUG
+from app.demo import CLAIMED_DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD
 from app.extensions import db
 from app.models import Appointment, Business
 from sandbox.fourcalls.testing import running_fourcalls
@@ -21,11 +20,6 @@ from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.chat_helpers import provision_chat
 
 pytestmark = pytest.mark.browser
-
-# The demo owner's .test address is refused by the login form's email check,
-# so the demo business is handed to an owner with an ordinary address.
-OWNER_EMAIL = "bella.owner@example.com"
-OWNER_PASSWORD = "bella-owner-password"
 
 
 class OtherSite:
@@ -48,8 +42,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def log_in_as_owner(page, server):
     page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
+    page.fill("#email", DEMO_OWNER_EMAIL)
+    page.fill("#password", DEMO_OWNER_PASSWORD)
     page.click("main button:has-text('Log in')")
     expect(page.locator(".topbar")).to_contain_text("Log out")
 
@@ -63,8 +57,6 @@ def chat_site(tmp_path_factory):
                                    CHAT_RATE_LIMIT_PER_VISITOR="9 per minute")
         with app.app_context():
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-            business.owner_id = register_user("Bella Owner", OWNER_EMAIL, OWNER_PASSWORD).id
-            db.session.commit()
             provision_chat(business)
             from app.chat.widgets import widget_for
 
@@ -217,3 +209,64 @@ def test_owner_widget_settings_and_live_preview(chat_site, page, shot):
     page.locator("button", has_text="Chat with Luca").click()
     expect(page.frame_locator("iframe[title^='Chat with']").locator(".w-head")).to_contain_text("Luca")
     shot("embedded-after-save")
+
+
+def test_failure_retry_and_contact_form_without_package(chat_site, page, shot):
+    site, server, fourcalls = chat_site["site"], chat_site["server"], chat_site["fourcalls"]
+    page.goto(site.url + "/index.html")
+    page.locator("button", has_text="Chat with").click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    fourcalls.set_faults(error_rate=1.0)
+    frame.locator("#text").fill("Which services do you offer for weddings?")
+    frame.locator("#text").press("Enter")
+    expect(frame.locator(".w-failed")).to_contain_text("Your message is saved", timeout=10_000)
+    expect(frame.locator(".w-msg.visitor").last).to_have_text("Which services do you offer for weddings?")
+    shot("fourcalls-down")
+    fourcalls.clear_faults()
+    frame.locator("[data-retry]").click()
+    expect(frame.locator(".w-msg.assistant").last).to_contain_text("Catering", timeout=10_000)
+    expect(frame.locator(".w-failed")).to_have_count(0)
+    shot("retried")
+
+    # The visitor leaves their details from inside the chat.
+    frame.locator(".w-head [data-lead-toggle]").click()
+    lead_form = frame.locator("#lead-form")
+    lead_form.locator("[name=name]").fill("Rosa Bianchi")
+    lead_form.locator("[name=phone]").fill("555 201 6677")
+    lead_form.locator("[name=message]").fill("Wedding for 80 people in June")
+    lead_form.locator("button[type=submit]").click()
+    expect(frame.locator(".w-card.w-ok").last).to_contain_text("Thanks, Rosa!")
+    expect(frame.locator("#composer")).to_be_visible()
+    shot("lead-left-in-chat")
+
+    # A business without a package: its page carries a contact form instead of chat.
+    with chat_site["app"].app_context():
+        other = db.session.scalar(select(Business).where(Business.slug != CLAIMED_DEMO_SLUG,
+                                                         Business.owner_id.is_(None)))
+        other.owner_id = db.session.scalar(select(Business.owner_id).where(Business.slug == CLAIMED_DEMO_SLUG))
+        db.session.commit()
+        slug, name = other.slug, other.name
+    page.goto(server.url + f"/b/{slug}")
+    expect(page.locator("h1")).to_contain_text(name)
+    shot("business-page")
+    page.locator("button", has_text="Chat with").click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    form = frame.locator("#contact-form")
+    expect(form).to_contain_text("isn't switched on yet")
+    form.locator("button[type=submit]").click()
+    expect(frame.locator("#status")).to_contain_text("phone number or an email")
+    form.locator("[name=name]").fill("Tom Ford")
+    form.locator("[name=email]").fill("tom@example.com")
+    form.locator("[name=message]").fill("Do you have a table for two tonight?")
+    form.locator("button[type=submit]").click()
+    expect(frame.locator(".w-card.w-ok")).to_contain_text("tom@example.com")
+    expect(frame.locator(".w-msg.visitor")).to_have_text("Do you have a table for two tonight?")
+    expect(form).to_be_hidden()
+    shot("contact-form-sent")
+    frame.locator("[data-contact-again]").click()
+    expect(form).to_be_visible()
+    with chat_site["app"].app_context():
+        from app.models.leads import Lead
+
+        lead = db.session.scalar(select(Lead).where(Lead.email == "tom@example.com"))
+        assert lead.source == "contact_form" and lead.contact is not None
