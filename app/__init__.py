@@ -79,6 +79,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(chat_bp)
     app.register_blueprint(widget_bp)
+    from app.billing.routes import bp as billing_bp
+
+    app.register_blueprint(billing_bp)
     from app.calls.routes import bp as calls_bp
     from app.dashboard.routes import bp as dashboard_bp
     from app.sync.events import register as register_sync_event_handlers

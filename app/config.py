@@ -72,6 +72,9 @@ class Config:
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE", "https://api.stripe.com")
+    STRIPE_TIMEOUT_SECONDS = _env_float("STRIPE_TIMEOUT_SECONDS", 10.0)
+    # Days a business keeps its assistant after a failed payment before it is suspended.
+    BILLING_GRACE_PERIOD_DAYS = _env_float("BILLING_GRACE_PERIOD_DAYS", 7.0)
 
     # Package prices (plan section 7); the catalog reads these.
     AI_RECEPTIONIST_PRICE = _env("AI_RECEPTIONIST_PRICE", "49.00")

@@ -14,6 +14,18 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/assistant"),
     ("GET", "/businesses/{slug}/assistant/status"),
     ("POST", "/businesses/{slug}/assistant/retry"),
+    # billing
+    ("GET", "/businesses/{slug}/billing"),
+    ("GET", "/businesses/{slug}/billing/invoices"),
+    ("POST", "/businesses/{slug}/billing/checkout"),
+    ("GET", "/businesses/{slug}/billing/success"),
+    ("GET", "/businesses/{slug}/billing/cancelled"),
+    ("GET", "/businesses/{slug}/billing/change"),
+    ("POST", "/businesses/{slug}/billing/change"),
+    ("GET", "/businesses/{slug}/billing/cancel"),
+    ("POST", "/businesses/{slug}/billing/cancel"),
+    ("POST", "/businesses/{slug}/billing/resume"),
+    ("POST", "/businesses/{slug}/billing/portal"),
     # contacts (URLs with a contact or import id: tests/test_contacts.py)
     ("GET", "/businesses/{slug}/contacts"),
     ("GET", "/businesses/{slug}/contacts/new"),

@@ -170,3 +170,30 @@ def test_lead_kept_locally_when_fourcalls_is_down(client, chat_business, fourcal
     lead = db.session.scalar(select(Lead))
     assert lead.sync_state == "synced" and lead.remote_id.startswith("lead_")
     assert db.session.scalar(select(Contact).where(Contact.email == "di@example.com")).remote_id
+
+
+def test_visitor_leaving_mid_answer_keeps_the_message_for_retry(client, chat_business):
+    key, token = open_widget(client, chat_business)
+    response = client.post(f"/widget/{key}/messages", json={"text": "What services do you offer?"},
+                           headers={"X-Widget-Token": token}, buffered=False)
+    chunks = iter(response.response)
+    assert b"event: token" in next(chunks)
+    response.close()  # the browser went away
+    db.session.expire_all()
+    message = db.session.scalar(select(ChatMessage).where(ChatMessage.role == "visitor"))
+    assert message.status == "failed" and message.text == "What services do you offer?"
+    assert "data-retry" in client.get(f"/widget/{key}").get_data(as_text=True)
+
+
+def test_unexpected_error_mid_answer_is_reported_in_the_widget(client, chat_business, monkeypatch):
+    import app.chat.turns as turns
+
+    def broken_card(*_args):
+        raise RuntimeError("template exploded")
+
+    monkeypatch.setattr(turns, "render_card", broken_card)
+    key, token = open_widget(client, chat_business)
+    events = sse_events(post(client, key, token, "messages", {"text": "Can I book an appointment?"}).get_data(as_text=True))
+    assert events[-1][0] == "error" and "Your message is saved" in events[-1][1]["message"]
+    message = db.session.scalar(select(ChatMessage).where(ChatMessage.role == "visitor"))
+    assert message.status == "failed"

@@ -141,7 +141,8 @@ def stream_reply(turn: ChatTurn) -> Iterator[str]:
     business = turn.load().business
     coordinator_id = chat_coordinator_id(business)
     if coordinator_id is None:
-        yield from _fail(turn, "The assistant is not available right now. Leave your details and the team will get back to you.", retry=False)
+        yield from _fail(turn, "The assistant is not available right now. "
+                               "Leave your details and the team will get back to you.", retry=False)
         return
     reply: list[str] = []
     actions: list[dict] = []
@@ -168,6 +169,16 @@ def stream_reply(turn: ChatTurn) -> Iterator[str]:
         db.session.rollback()
         log.warning("chat reply failed for business %s: %s", business.id, exc)
         yield from _fail(turn, _visitor_words(exc), retry=True)
+        return
+    except GeneratorExit:
+        # The visitor closed the page mid-answer: offer the message again on their next visit.
+        db.session.rollback()
+        _mark_failed(turn, "The answer was interrupted.")
+        raise
+    except Exception:
+        db.session.rollback()
+        log.exception("chat reply broke for business %s", business.id)
+        yield from _fail(turn, "Something went wrong on our side. Your message is saved: try again.", retry=True)
         return
     if session_id is None:
         db.session.rollback()
@@ -226,10 +237,14 @@ def _finish(business: Business, turn: ChatTurn, text: str, actions: list[dict], 
     db.session.commit()
 
 
-def _fail(turn: ChatTurn, words: str, *, retry: bool) -> Iterator[str]:
+def _mark_failed(turn: ChatTurn, words: str) -> None:
     message = db.session.get(ChatMessage, turn.visitor_message_id)
     message.status, message.error = MessageStatus.FAILED, words
     db.session.commit()
+
+
+def _fail(turn: ChatTurn, words: str, *, retry: bool) -> Iterator[str]:
+    _mark_failed(turn, words)
     yield sse("error", {"message": words, "retry": retry})
 
 

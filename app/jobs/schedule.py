@@ -6,11 +6,14 @@ Used by `rq cron cron.py` in production and by the in-process runner of
 from __future__ import annotations
 
 from app.appointments.jobs import sweep_reminders_job
+from app.billing.jobs import apply_due_billing_changes
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 
 RECURRING_JOBS: list[tuple] = [
+    # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
+    (apply_due_billing_changes, 15 * 60),
     # Changes 4calls has not confirmed yet (it was down, or a change raced a finishing sync).
     (resync_stale_assistants, 60),
     # Contact edits made while 4calls was down or before it was set up.

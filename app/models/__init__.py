@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and `db.create_all` see every table."""
 from app.models.business import WEEKDAYS, Business
+from app.models.billing import BillingAccount, BillingInvoice, BillingStatus, SubscriptionHistory
 from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.assistant import Coordinator, CoordinatorStatus
 from app.models.appointments import AppointmentReminder, AppointmentSettings, ReminderStatus
@@ -19,6 +20,10 @@ from app.models.user import User
 from app.models.webhooks import WebhookEvent
 
 __all__ = [
+    "BillingAccount",
+    "BillingInvoice",
+    "BillingStatus",
+    "SubscriptionHistory",
     "Coordinator",
     "CoordinatorStatus",
     "WebhookEvent",

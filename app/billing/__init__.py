@@ -1,0 +1,1 @@
+"""Stripe billing for AI packages: checkout, webhooks, the subscription lifecycle, plan changes."""

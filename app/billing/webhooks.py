@@ -1,0 +1,147 @@
+"""Stripe webhooks: verify, store once, answer at once; a job does the work.
+
+Each event only says *which* subscription to look at. The job fetches that
+subscription from Stripe and applies its current state, so a duplicate, late
+or reordered event can't move a business backwards.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+import stripe
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.billing import reconcile
+from app.billing.gateway import as_dict, client, translated_errors
+from app.billing.services import invoice_subscription_id, store_invoice
+from app.extensions import db
+from app.jobs import enqueue
+from app.models.base import utcnow
+from app.models.webhooks import WebhookEvent
+
+SOURCE = "stripe"
+SIGNATURE_TOLERANCE_SECONDS = 300
+HANDLED_EVENT_TYPES = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.paid",
+        "invoice.payment_failed",
+    }
+)
+
+
+class InvalidWebhook(Exception):
+    """Not a genuine, fresh Stripe event."""
+
+
+def verify(payload: bytes, signature_header: str | None) -> dict:
+    """The event, if the Stripe-Signature header signs this exact body within the tolerance."""
+    if not signature_header:
+        raise InvalidWebhook("Missing Stripe-Signature header")
+    try:
+        stripe.Webhook.construct_event(
+            payload, signature_header, current_app.config["STRIPE_WEBHOOK_SECRET"], tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise InvalidWebhook(f"Signature verification failed: {exc.user_message or exc}") from exc
+    except ValueError as exc:
+        raise InvalidWebhook("The body is not a JSON event") from exc
+    # The body as sent, not the library's object: that one turns *_decimal strings into Decimals.
+    event = json.loads(payload)
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise InvalidWebhook("The body is not a Stripe event")
+    return event
+
+
+def record(event: dict) -> str:
+    """Store the event once and queue its processing. Returns "queued",
+    "duplicate" or "ignored" (a type the app doesn't act on)."""
+    if event["type"] not in HANDLED_EVENT_TYPES:
+        return "ignored"
+    row = WebhookEvent(
+        source=SOURCE,
+        event_id=event["id"],
+        event_type=event["type"],
+        organization_id=event.get("account"),
+        business_id=_business_id_hint(event),
+        payload=event,
+    )
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(
+            select(WebhookEvent).where(WebhookEvent.source == SOURCE, WebhookEvent.event_id == event["id"])
+        )
+        if existing is not None and existing.processed_at is None:
+            # Stripe redelivers what we never finished; queue it again unless it is already waiting.
+            _queue(existing)
+        return "duplicate"
+    _queue(row)
+    return "queued"
+
+
+def _queue(row: WebhookEvent) -> None:
+    from app.billing.jobs import process_stripe_event
+
+    enqueue(process_stripe_event, str(row.id), job_id=f"stripe-event:{row.event_id}")
+
+
+def _business_id_hint(event: dict) -> uuid.UUID | None:
+    """The business the event is about, when our own metadata says so and the business exists."""
+    from app.models import Business
+
+    obj = (event.get("data") or {}).get("object") or {}
+    metadata = obj.get("metadata") or {}
+    parent = (obj.get("parent") or {}).get("subscription_details") or {}
+    candidate = metadata.get("business_id") or (parent.get("metadata") or {}).get("business_id")
+    if not candidate and obj.get("client_reference_id"):
+        candidate = obj["client_reference_id"].split(":", 1)[0]
+    try:
+        business_id = uuid.UUID(str(candidate)) if candidate else None
+    except ValueError:
+        return None
+    return business_id if business_id and db.session.get(Business, business_id) else None
+
+
+def process(row: WebhookEvent) -> str:
+    """Apply one stored event; returns the outcome written to the row."""
+    event = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
+    obj = event["data"]["object"]
+    event_type = event["type"]
+    hint = str(row.business_id) if row.business_id else None
+    if event_type == "checkout.session.completed":
+        subscription_id = obj.get("subscription")
+        if isinstance(subscription_id, dict):
+            subscription_id = subscription_id["id"]
+        if not subscription_id:
+            return "ignored_no_subscription"
+        return reconcile.reconcile_subscription(subscription_id, obj.get("customer"), hint)
+    if event_type.startswith("customer.subscription."):
+        return reconcile.reconcile_subscription(obj["id"], obj.get("customer"), hint)
+    if event_type.startswith("invoice."):
+        subscription_id = invoice_subscription_id(obj)
+        business = reconcile.find_business(subscription_id, obj.get("customer"), hint)
+        if business is not None:
+            with translated_errors():
+                invoice = as_dict(client().v1.invoices.retrieve(obj["id"]))
+            store_invoice(business.id, invoice)
+            db.session.commit()
+        if not subscription_id:
+            return "invoice_stored" if business else "ignored_unknown_customer"
+        return reconcile.reconcile_subscription(subscription_id, obj.get("customer"), hint)
+    return "ignored_unknown_type"
+
+
+def mark_processed(row: WebhookEvent, outcome: str) -> None:
+    row.processed_at = utcnow()
+    row.outcome = outcome[:40]
+    row.error = None
+    db.session.commit()
