@@ -37,6 +37,9 @@ from app.models.crm import Appointment, Call  # noqa: E402
 # Linking calls and appointments to a contact that arrives after them.
 Index("ix_calls_business_contact_remote", Call.business_id, Call.contact_remote_id)
 Index("ix_appointments_business_contact_remote", Appointment.business_id, Appointment.contact_remote_id)
+# The dashboard's 30-day statistics read only the index, never the rows.
+Index("ix_calls_business_started_stats", Call.business_id, Call.started_at, Call.status, Call.outcome,
+      Call.duration_seconds)
 # Full-text search of transcripts and summaries; SQLite searches with LIKE instead.
 Index(
     "ix_calls_search_fts",

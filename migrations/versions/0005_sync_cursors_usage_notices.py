@@ -1,4 +1,4 @@
-"""dashboard and sync: sync cursors, usage notices, indexes for contact linking and call search
+"""dashboard and sync: sync cursors, usage notices, indexes for contact linking, call statistics and call search
 
 Revision ID: 0005
 Revises: 0002
@@ -53,6 +53,7 @@ def upgrade():
 
     with op.batch_alter_table('calls', schema=None) as batch_op:
         batch_op.create_index('ix_calls_business_contact_remote', ['business_id', 'contact_remote_id'], unique=False)
+        batch_op.create_index('ix_calls_business_started_stats', ['business_id', 'started_at', 'status', 'outcome', 'duration_seconds'], unique=False)
 
 
     # Full-text search of the call log (PostgreSQL only; SQLite searches with LIKE).
@@ -64,6 +65,7 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_calls_search_fts")
     with op.batch_alter_table('calls', schema=None) as batch_op:
+        batch_op.drop_index('ix_calls_business_started_stats')
         batch_op.drop_index('ix_calls_business_contact_remote')
 
     with op.batch_alter_table('appointments', schema=None) as batch_op:

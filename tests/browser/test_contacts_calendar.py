@@ -16,6 +16,8 @@ from tests.fourcalls_helpers import provision, tomorrow_at
 
 pytestmark = pytest.mark.browser
 
+# Each wait covers a round trip through the app and the 4calls sandbox, on a busy machine.
+SLOW = 15_000
 OWNER_EMAIL = "crm.owner@example.com"
 OWNER_PASSWORD = "crm-owner-password"
 
@@ -51,40 +53,40 @@ def log_in(page, server):
     page.fill("#email", OWNER_EMAIL)
     page.fill("#password", OWNER_PASSWORD)
     page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
+    expect(page.locator(".topbar")).to_contain_text("Log out", timeout=SLOW)
 
 
 def test_search_and_click_to_edit(crm_site, page, shot):
     log_in(page, crm_site)
     page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/contacts")
-    expect(page.locator("#contact-count")).to_contain_text("4 contacts")
+    expect(page.locator("#contact-count")).to_contain_text("4 contacts", timeout=SLOW)
     shot("contacts-list")
     page.fill("input[name=q]", "grace")
-    expect(page.locator("#contact-count")).to_contain_text("1 contact matching")
-    expect(page.locator("#contact-results")).not_to_contain_text("Ada Lovelace")
+    expect(page.locator("#contact-count")).to_contain_text("1 contact matching", timeout=SLOW)
+    expect(page.locator("#contact-results")).not_to_contain_text("Ada Lovelace", timeout=SLOW)
     assert "q=grace" in page.url
     page.fill("input[name=q]", "")
     page.select_option("select[name=tag]", "vip")
-    expect(page.locator("#contact-count")).to_contain_text("2 contacts")
+    expect(page.locator("#contact-count")).to_contain_text("2 contacts", timeout=SLOW)
     shot("contacts-filtered-by-tag")
 
     page.click("#contact-results >> text=Ada Lovelace")
-    expect(page.locator("h1")).to_contain_text("Ada Lovelace")
+    expect(page.locator("h1")).to_contain_text("Ada Lovelace", timeout=SLOW)
     page.click("#field-phone")
     page.fill("#input-phone", "555-CALL-NOW")
     page.click("#field-phone >> text=Save")
-    expect(page.locator("#field-phone .field-error")).to_contain_text("contains letters")
-    expect(page.locator("#input-phone")).to_have_value("555-CALL-NOW")
+    expect(page.locator("#field-phone .field-error")).to_contain_text("contains letters", timeout=SLOW)
+    expect(page.locator("#input-phone")).to_have_value("555-CALL-NOW", timeout=SLOW)
     shot("click-to-edit-error")
     page.fill("#input-phone", "(555) 201-9999")
     page.click("#field-phone >> text=Save")
-    expect(page.locator("#field-phone .editable-value")).to_have_text("+1 555 201 9999")
+    expect(page.locator("#field-phone .editable-value")).to_have_text("+1 555 201 9999", timeout=SLOW)
     page.click("#field-notes")
     page.fill("#input-notes", "Prefers morning appointments")
     page.click("#field-notes >> text=Save")
-    expect(page.locator("#field-notes")).to_contain_text("Prefers morning appointments")
+    expect(page.locator("#field-notes")).to_contain_text("Prefers morning appointments", timeout=SLOW)
     page.reload()
-    expect(page.locator("#field-phone")).to_contain_text("+1 555 201 9999")
+    expect(page.locator("#field-phone")).to_contain_text("+1 555 201 9999", timeout=SLOW)
     shot("contact-after-edits")
 
 
@@ -100,19 +102,19 @@ def test_csv_import_with_a_bad_row(crm_site, page, shot, tmp_path):
     page.click("text=Import CSV")
     page.set_input_files("input[type=file]", str(csv_file))
     page.click("button:has-text('Upload and preview')")
-    expect(page.locator("h1")).to_contain_text("customers.csv")
-    expect(page.locator("#map_phone")).to_have_value("Mobile")
-    expect(page.locator("tr.row-error")).to_contain_text("contains letters")
+    expect(page.locator("h1")).to_contain_text("customers.csv", timeout=SLOW)
+    expect(page.locator("#map_phone")).to_have_value("Mobile", timeout=SLOW)
+    expect(page.locator("tr.row-error")).to_contain_text("contains letters", timeout=SLOW)
     shot("import-preview")
     page.click("button:has-text('Import 4 rows')")
     expect(page.locator("#import-progress")).to_contain_text("Import finished", timeout=20_000)
-    expect(page.locator("#import-progress")).to_contain_text("2 added")
-    expect(page.locator("#import-progress")).to_contain_text("1 merged")
-    expect(page.locator("#import-progress")).to_contain_text("1 row skipped")
-    expect(page.locator("#import-progress table")).to_contain_text("555-CALL-NOW")
+    expect(page.locator("#import-progress")).to_contain_text("2 added", timeout=SLOW)
+    expect(page.locator("#import-progress")).to_contain_text("1 merged", timeout=SLOW)
+    expect(page.locator("#import-progress")).to_contain_text("1 row skipped", timeout=SLOW)
+    expect(page.locator("#import-progress table")).to_contain_text("555-CALL-NOW", timeout=SLOW)
     shot("import-finished")
     page.click("text=See imported contacts")
-    expect(page.locator("#contact-results")).to_contain_text("Mary Jackson")
+    expect(page.locator("#contact-results")).to_contain_text("Mary Jackson", timeout=SLOW)
 
 
 def test_book_a_free_slot_and_see_it_in_week_view(crm_site, page, shot):
@@ -123,32 +125,32 @@ def test_book_a_free_slot_and_see_it_in_week_view(crm_site, page, shot):
     tomorrow = tomorrow_at(0).date()
     page.fill("#day", tomorrow.isoformat())
     page.dispatch_event("#day", "change")
-    expect(page.locator("#slots")).to_contain_text("10:00")
+    expect(page.locator("#slots")).to_contain_text("10:00", timeout=SLOW)
     page.click("#slots label:has-text('10:00')")
     page.fill("#name", "Ann Lee")
     page.fill("#phone", "(555) 201-3344")
     shot("booking-form")
     page.click("button:has-text('Book appointment')")
-    expect(page.locator(".flash.success")).to_contain_text("Booked Ann Lee")
-    expect(page.locator(".week-grid")).to_contain_text("10:00 Ann Lee")
+    expect(page.locator(".flash.success")).to_contain_text("Booked Ann Lee", timeout=SLOW)
+    expect(page.locator(".week-grid")).to_contain_text("10:00 Ann Lee", timeout=SLOW)
     shot("week-view-with-booking")
 
     page.click(".segmented >> text=Month")
-    expect(page.locator(".month-grid")).to_contain_text("Ann Lee")
+    expect(page.locator(".month-grid")).to_contain_text("Ann Lee", timeout=SLOW)
     assert "view=month" in page.url
     shot("month-view")
     page.go_back()
-    expect(page.locator(".week-grid")).to_contain_text("Ann Lee")
+    expect(page.locator(".week-grid")).to_contain_text("Ann Lee", timeout=SLOW)
     page.click(".week-grid >> text=Ann Lee")
-    expect(page.locator("h1")).to_contain_text("Haircut with Ann Lee")
-    expect(page.locator("main")).to_contain_text("Reminders")
+    expect(page.locator("h1")).to_contain_text("Haircut with Ann Lee", timeout=SLOW)
+    expect(page.locator("main")).to_contain_text("Reminders", timeout=SLOW)
     shot("appointment-detail")
 
     # The same slot is no longer offered, and booking it anyway is refused.
     page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments/new?day={tomorrow.isoformat()}")
-    expect(page.locator("#slots")).not_to_contain_text("10:00")
+    expect(page.locator("#slots")).not_to_contain_text("10:00", timeout=SLOW)
     page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments?view=day&date={tomorrow.isoformat()}")
-    expect(page.locator("table.day-list")).to_contain_text("Ann Lee")
+    expect(page.locator("table.day-list")).to_contain_text("Ann Lee", timeout=SLOW)
     shot("day-view")
 
 
@@ -158,12 +160,12 @@ def test_scheduling_settings_with_an_error_then_saved(crm_site, page, shot):
     page.click("text=Hours & types")
     page.fill("#appointment_types", "Haircut, 45\nColour")
     page.click("button:has-text('Save settings')")
-    expect(page.locator(".field-error")).to_contain_text("Line 2")
-    expect(page.locator("#appointment_types")).to_have_value("Haircut, 45\nColour")
+    expect(page.locator(".field-error")).to_contain_text("Line 2", timeout=SLOW)
+    expect(page.locator("#appointment_types")).to_have_value("Haircut, 45\nColour", timeout=SLOW)
     shot("settings-error")
     page.fill("#appointment_types", "Haircut, 45\nColour, 90")
     page.fill("#reminders", "24, 2")
     page.click("button:has-text('Save settings')")
-    expect(page.locator(".flash.success")).to_contain_text("Settings saved")
-    expect(page.locator("#reminders")).to_have_value("24, 2")
+    expect(page.locator(".flash.success")).to_contain_text("Settings saved", timeout=SLOW)
+    expect(page.locator("#reminders")).to_have_value("24, 2", timeout=SLOW)
     shot("settings-saved")
