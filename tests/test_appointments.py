@@ -185,9 +185,9 @@ def test_settings_push_waits_out_a_4calls_outage(client, business, fourcalls, ru
     settings = db.session.scalar(select(AppointmentSettings))
     assert settings.sync_state == "pending" and settings.appointment_types[0]["name"] == "Beard trim"
     fourcalls.clear_faults()
-    from app.appointments.settings import queue_settings_push
+    from app.appointments.jobs import sweep_reminders_job
 
-    queue_settings_push(business)
+    assert sweep_reminders_job()["settings_queued"] == 1
     run_jobs()
     db.session.expire_all()
     assert db.session.scalar(select(AppointmentSettings)).sync_state == "synced"

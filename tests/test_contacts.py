@@ -237,3 +237,19 @@ def test_timeline_collects_calls_chats_appointments_and_campaigns_newest_first(c
     order = [page.index(text) for text in ("Website chat", "Campaign call", "Haircut · completed", "Inbound call")]
     assert order == sorted(order)
     assert "Asked about prices" in page and "not interested" in page and "4 messages" in page
+
+
+def test_other_owners_cannot_remove_a_custom_field(client, auth, business):
+    from app.contacts.fields import add_field_definition, field_definitions
+
+    definition = add_field_definition(business, "Birthday", "date")
+    auth.logout()
+    from app.models import User
+
+    intruder = User(email="intruder@example.com", name="Intruder")
+    intruder.set_password("correct-horse-battery")
+    db.session.add(intruder)
+    db.session.commit()
+    auth.login(intruder.email)
+    assert client.post(f"/businesses/{business.slug}/contacts/fields/{definition.id}/delete").status_code == 404
+    assert [d.label for d in field_definitions(business)] == ["Birthday"]

@@ -98,3 +98,14 @@ def test_an_import_is_pushed_in_a_batch(client, business, run_jobs):
     assert states == {SyncState.SYNCED}
     org = organization_client(business)
     assert len(org.list_contacts(org.organization_id).all()) == 30
+
+
+def test_a_contact_deleted_on_4calls_meanwhile_is_marked_not_synced(business):
+    org = organization_client(business)
+    remote = org.create_contact(org.organization_id, {"name": "Gone", "phone": "+15552011009"})
+    org.delete_contact(org.organization_id, remote["id"])
+    contact = Contact(business_id=business.id, name="Gone", remote_id=remote["id"], sync_state=SyncState.PENDING)
+    db.session.add(contact)
+    db.session.commit()
+    assert push_contact(contact.id) == "refused"
+    assert contact.sync_state == SyncState.ERROR and contact.sync_error

@@ -15,6 +15,8 @@ def send_reminder_job(reminder_id: str) -> str:
 
 
 def sweep_reminders_job() -> dict:
+    """The calendar's recurring safety net: reminders, and settings 4calls has not received yet."""
     from app.appointments.reminders import sweep_reminders
+    from app.appointments.settings import sweep_pending_settings
 
-    return sweep_reminders()
+    return {**sweep_reminders(), "settings_queued": sweep_pending_settings()}

@@ -172,3 +172,16 @@ def push_settings(business_id) -> str:
         settings.sync_state, settings.sync_error, settings.synced_at = SyncState.SYNCED, None, utcnow()
     db.session.commit()
     return "synced"
+
+
+def sweep_pending_settings() -> int:
+    """Queue the push of settings still pending for provisioned businesses
+    (saved while 4calls was down, or before the organization existed)."""
+    from app.models import FourCallsIntegration
+
+    provisioned = select(FourCallsIntegration.business_id).where(FourCallsIntegration.organization_id != "")
+    business_ids = list(db.session.scalars(select(AppointmentSettings.business_id).where(
+        AppointmentSettings.sync_state == SyncState.PENDING, AppointmentSettings.business_id.in_(provisioned))))
+    for business_id in business_ids:
+        queue_settings_push(db.session.get(Business, business_id))
+    return len(business_ids)

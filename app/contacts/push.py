@@ -67,7 +67,8 @@ def push_contact(contact_id) -> str:
                 payload.pop("source")
                 remote = client.update_contact(org, exc.existing_id, payload)
             action = "created"
-    except ValidationError as exc:
+    except (ValidationError, NotFound) as exc:
+        # NotFound: the contact was deleted on 4calls meanwhile; the owner decides what to do.
         return _mark_error(contact, exc)
     except Conflict as exc:
         if exc.retryable:
