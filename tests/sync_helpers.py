@@ -3,6 +3,7 @@ sync, usage, dashboard and call log tests."""
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import datetime, timedelta, timezone
 
 from app.extensions import db
@@ -83,4 +84,5 @@ def queued_job_ids(app) -> list[str]:
     queue = app.extensions["job_queue"]
     if hasattr(queue, "pending"):
         return [job.job_id for job in queue.pending]
-    return list(queue.queue.job_ids)
+    # The RQ backend spells out characters RQ refuses ("-" -> "-2d-"): undo that.
+    return [re.sub(r"-([0-9a-f]+)-", lambda m: chr(int(m.group(1), 16)), job_id) for job_id in queue.queue.job_ids]

@@ -344,9 +344,18 @@ def dialect_insert(model):
     return insert(model.__table__)
 
 
+def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
+    # The same rule as the upsert's WHERE clause below.
+    return stored is None or (incoming is not None and stored < incoming)
+
+
 def _upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, protect_pending: bool) -> ApplyResult:
     """Insert new rows, then update existing ones that are older than the
-    incoming version (and, with protect_pending, not waiting to be pushed)."""
+    incoming version (and, with protect_pending, not waiting to be pushed).
+
+    One indexed read first sorts the batch, so an unchanged row costs no
+    write and is not even sent back; the statements' own conditions still
+    decide when a concurrent writer got there in between."""
     result = ApplyResult(received=len(values))
     stamps = [v["remote_updated_at"] for v in values if v["remote_updated_at"]]
     result.latest_updated_at = max(stamps) if stamps else None
@@ -354,15 +363,35 @@ def _upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, prot
         return result
     keys = ["business_id", "remote_id"]
     table = model.__table__
-    # Executed with a parameter list, not .values(rows): the statement is
-    # compiled once and cached, where a multi-row VALUES clause would be
-    # compiled again for every batch.
-    insert_new = dialect_insert(model).on_conflict_do_nothing(index_elements=keys).returning(table.c.remote_id)
-    inserted = set(db.session.execute(insert_new, values).scalars())
+    columns = [table.c.remote_id, table.c.remote_updated_at]
+    if protect_pending:
+        columns.append(table.c.sync_state)
+    stored = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(*columns).where(table.c.business_id == values[0]["business_id"],
+                                   table.c.remote_id.in_([v["remote_id"] for v in values]))
+        )
+    }
+    fresh = [v for v in values if v["remote_id"] not in stored]
+    changed = [
+        v for v in values
+        if v["remote_id"] in stored
+        and _is_newer(v["remote_updated_at"], stored[v["remote_id"]][0])
+        and not (protect_pending and stored[v["remote_id"]][1] == SyncState.PENDING)
+    ]
+    inserted: set[str] = set()
+    if fresh:
+        # Executed with a parameter list, not .values(rows): the statement is
+        # compiled once and cached, where a multi-row VALUES clause would be
+        # compiled again for every batch.
+        insert_new = dialect_insert(model).on_conflict_do_nothing(index_elements=keys).returning(table.c.remote_id)
+        inserted = set(db.session.execute(insert_new, fresh).scalars())
+        changed += [v for v in fresh if v["remote_id"] not in inserted]  # lost a race: now an update
     result.inserted = len(inserted)
-    result.inserted_ids = [v["remote_id"] for v in values if v["remote_id"] in inserted]
-    existing = [v for v in values if v["remote_id"] not in inserted]
-    if existing:
+    result.inserted_ids = [v["remote_id"] for v in fresh if v["remote_id"] in inserted]
+    updated: set[str] = set()
+    if changed:
         statement = dialect_insert(model)
         newer = or_(table.c.remote_updated_at.is_(None), table.c.remote_updated_at < statement.excluded.remote_updated_at)
         condition = and_(newer, table.c.sync_state != SyncState.PENDING) if protect_pending else newer
@@ -371,9 +400,8 @@ def _upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, prot
             set_={name: statement.excluded[name] for name in updated_columns},
             where=condition,
         ).returning(table.c.remote_id)
-        updated = set(db.session.execute(statement, existing).scalars())
-        result.updated = len(updated)
-        result.skipped = len(existing) - result.updated
-        result.written_ids.extend(v["remote_id"] for v in existing if v["remote_id"] in updated)
-    result.written_ids.extend(result.inserted_ids)
+        updated = set(db.session.execute(statement, changed).scalars())
+    result.updated = len(updated)
+    result.skipped = len(values) - result.inserted - result.updated
+    result.written_ids = [v["remote_id"] for v in changed if v["remote_id"] in updated] + result.inserted_ids
     return result
