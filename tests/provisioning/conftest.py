@@ -39,3 +39,17 @@ def worker_pool(app):
     pool.drain(timeout=120)
     pool.executor.shutdown(wait=True)
     app.extensions["job_queue"] = original
+
+
+@pytest.fixture
+def run_jobs(run_jobs):
+    """Drain the queue, then forget what this test's session had loaded: the
+    test and the requests it makes share one session, and the jobs changed rows."""
+    from app.extensions import db
+
+    def _run():
+        result = run_jobs()
+        db.session.expire_all()
+        return result
+
+    return _run
