@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from app.models import CustomFieldType
@@ -19,7 +20,7 @@ class ContactForm(FlaskForm):
 
 class FieldDefinitionForm(FlaskForm):
     label = StringField("Field name", validators=[Length(max=80)])
-    field_type = SelectField("Type", choices=[(t, CustomFieldType.LABELS[t]) for t in CustomFieldType.ALL])
+    field_type = SelectField("Type", choices=[SelectChoice(t, CustomFieldType.LABELS[t]) for t in CustomFieldType.ALL])
 
 
 class ImportUploadForm(FlaskForm):
