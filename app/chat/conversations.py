@@ -137,7 +137,8 @@ def visitor_details(conversation: ChatConversation | None) -> dict:
     """What 4calls is told about the visitor (ChatVisitor), only the fields we know."""
     if conversation is None:
         return {}
-    details = {"name": conversation.visitor_name, "phone": conversation.visitor_phone, "email": conversation.visitor_email}
+    details = {"name": conversation.visitor_name, "phone": conversation.visitor_phone,
+               "email": conversation.visitor_email}
     return {key: value for key, value in details.items() if value}
 
 

@@ -204,7 +204,8 @@ def leave_details(public_key: str):
     visitor_id = _visitor(widget)
     payload = _payload()
     try:
-        lead = capture_widget_lead(widget, visitor_id, **{k: str(payload.get(k) or "") for k in ("name", "phone", "email", "message")})
+        fields = {key: str(payload.get(key) or "") for key in ("name", "phone", "email", "message")}
+        lead = capture_widget_lead(widget, visitor_id, **fields)
     except ChatInputError as error:
         return _refused(error)
     card = {"type": "lead_form", "name": lead.name, "phone": lead.phone, "email": lead.email}
