@@ -149,6 +149,9 @@ def test_prices_are_found_or_created_by_lookup_key(app, billing):
     restored = prices.catalog_prices(force=True)
     assert restored["ai_sales"]["unit_amount"] == 9900 and restored["ai_sales"]["lookup_key"] == "alphasite_ai_sales_monthly"
 
+    listing = app.test_cli_runner().invoke(args=["billing", "sync-prices"])
+    assert listing.exit_code == 0 and f"ai_sales: {restored['ai_sales']['id']} 99.00 USD/month" in listing.output
+
 
 # --- Checkout ---------------------------------------------------------------------------------
 
@@ -172,6 +175,31 @@ def test_choose_creates_a_checkout_session_for_the_business(billing, shop):
     other = billing.checkout(shop, "ai_enterprise")
     other_session = billing.sandbox.client().v1.checkout.sessions.retrieve(checkout_session_id(other.headers["Location"]))
     assert other_session.customer == account.stripe_customer_id and other_session.id != session["id"]
+
+
+def test_only_the_latest_checkout_can_be_paid(billing, shop):
+    first = checkout_session_id(billing.checkout(shop, "ai_receptionist").headers["Location"])
+    second = checkout_session_id(billing.checkout(shop, "ai_sales").headers["Location"])
+    sessions = billing.sandbox.client().v1.checkout.sessions
+    assert (sessions.retrieve(first).status, sessions.retrieve(second).status) == ("expired", "open")
+    with pytest.raises(SandboxRequestError):
+        billing.sandbox.pay(first, card=TEST_CARD)
+
+
+def test_a_second_live_subscription_is_cancelled_not_billed_twice(billing, shop):
+    first = billing.subscribe(shop, "ai_receptionist")
+    # A checkout made outside the app for the same business and customer.
+    stray = billing.sandbox.client().v1.checkout.sessions.create(params={
+        "mode": "subscription", "customer": account_of(shop).stripe_customer_id,
+        "line_items": [{"price": prices.price_for("ai_enterprise")["id"], "quantity": 1}],
+        "success_url": "http://localhost/done", "subscription_data": {"metadata": {"business_id": str(shop.id)}},
+    })
+    second = billing.sandbox.pay(stray.id, card=TEST_CARD)["session"]["subscription"]
+    billing.deliver(second)
+    assert billing.sandbox.client().v1.subscriptions.retrieve(second).status == "canceled"
+    account = account_of(shop)
+    assert (account.stripe_subscription_id, account.package_slug, account.status) == (first, "ai_receptionist", "active")
+    assert [row[0] for row in history_of(shop)] == ["subscribed"]
 
 
 def test_unknown_package_is_refused_and_creates_nothing(billing, shop, client):
@@ -270,6 +298,16 @@ def test_webhook_with_a_bad_signature_is_rejected(billing, client):
     unsigned = client.post("/webhooks/stripe", data="{}", headers={"Content-Type": "application/json"})
     assert unsigned.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+def test_an_event_about_a_subscription_stripe_does_not_know_is_settled_not_retried(billing, client):
+    event = {"id": "evt_ghost", "object": "event", "type": "customer.subscription.updated",
+             "data": {"object": {"id": "sub_ghost", "object": "subscription", "customer": "cus_ghost", "metadata": {}}}}
+    assert post_event(client, event).get_json()["result"] == "queued"
+    billing.run_jobs()
+    row = db.session.scalar(select(WebhookEvent).where(WebhookEvent.event_id == "evt_ghost"))
+    assert row.processed_at is not None and row.outcome == "stripe_rejected" and row.attempts == 1
+    assert "sub_ghost" in row.error
 
 
 def test_webhook_signed_ten_minutes_ago_is_rejected(billing, client, shop):
@@ -488,6 +526,9 @@ def test_failed_renewal_keeps_service_through_grace_then_suspends_then_recovers(
     assert integration_of(shop).status == "past_due"
     banner = page_text(client.get(f"/businesses/{shop.slug}"))
     assert "Your last payment failed" in banner
+    billing_page = page_text(client.get(f"/businesses/{shop.slug}/billing"))
+    assert "Pay the open invoice" in billing_page and "/i/in_" in billing_page
+    assert "Go to billing" not in billing_page, "no banner pointing at the page it is on"
 
     # The grace period runs out with no further word from Stripe.
     account.past_due_since -= timedelta(days=8)

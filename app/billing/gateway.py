@@ -27,11 +27,13 @@ class StripeRejected(Exception):
         self.code = code
 
 
-def client(timeout: float | None = None) -> stripe.StripeClient:
-    """The client for the current settings; one per (key, base, timeout), reused across requests."""
+def client(timeout: float | None = None, retries: int | None = None) -> stripe.StripeClient:
+    """The client for the current settings; one per (key, base, timeout, retries), reused across requests.
+    Pages that can show cached data instead pass a short timeout and no retries."""
     config = current_app.config
     timeout = timeout or float(config.get("STRIPE_TIMEOUT_SECONDS", 10.0))
-    key = (config["STRIPE_SECRET_KEY"], config["STRIPE_API_BASE"].rstrip("/"), timeout)
+    retries = int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)) if retries is None else retries
+    key = (config["STRIPE_SECRET_KEY"], config["STRIPE_API_BASE"].rstrip("/"), timeout, retries)
     with _clients_lock:
         if key not in _clients:
             _clients[key] = stripe.StripeClient(
@@ -40,7 +42,7 @@ def client(timeout: float | None = None) -> stripe.StripeClient:
                 # Connect fast or give up; Stripe answers most calls well within the read timeout.
                 http_client=stripe.RequestsClient(timeout=(min(3.05, timeout), timeout)),
                 # The library adds an idempotency key to retried POSTs, so retries are safe.
-                max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+                max_network_retries=retries,
             )
         return _clients[key]
 

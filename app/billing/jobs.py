@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import or_, select
 
 from app.billing import reconcile, webhooks
+from app.billing.gateway import StripeRejected
 from app.extensions import db
 from app.jobs.records import recorded_run
 from app.models.base import utcnow
@@ -23,6 +24,14 @@ def process_stripe_event(webhook_event_id: str) -> None:
     try:
         with recorded_run("stripe_event", business_id):
             outcome = webhooks.process(row)
+    except StripeRejected as rejected:
+        # Stripe answered "no" (e.g. the object is gone); asking again won't change that.
+        db.session.rollback()
+        done = db.session.get(WebhookEvent, uuid.UUID(webhook_event_id))
+        webhooks.mark_processed(done, "stripe_rejected")
+        done.error = str(rejected)[:2000]
+        db.session.commit()
+        return
     except Exception as exc:
         db.session.rollback()
         failed = db.session.get(WebhookEvent, uuid.UUID(webhook_event_id))

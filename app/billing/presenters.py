@@ -11,7 +11,7 @@ from app.billing.reconcile import grace_period
 from app.billing.services import account_for
 from app.extensions import db
 from app.models import Business, Coordinator, CoordinatorStatus, IntegrationStatus
-from app.models.billing import BillingAccount, BillingStatus
+from app.models.billing import BillingAccount, BillingInvoice, BillingStatus
 from app.packages.catalog import PACKAGES, get_package, package_rank
 
 # Integration states in which the assistant is up and answering.
@@ -133,6 +133,7 @@ class BillingSummary:
     integration_reason: str | None
     assistants_running: int
     assistants_included: int
+    open_invoice_url: str | None
 
     @property
     def has_subscription(self) -> bool:
@@ -193,6 +194,18 @@ def billing_summary(business: Business) -> BillingSummary:
         integration_reason=integration.status_reason if integration else None,
         assistants_running=_running_coordinators(business) if integration else 0,
         assistants_included=package.coordinator_count if package else 0,
+        open_invoice_url=_open_invoice_url(business) if status in (BillingStatus.PAST_DUE, BillingStatus.SUSPENDED) else None,
+    )
+
+
+def _open_invoice_url(business: Business) -> str | None:
+    """Stripe's page for paying the invoice that failed, if we have it."""
+    return db.session.scalar(
+        select(BillingInvoice.hosted_invoice_url)
+        .where(BillingInvoice.business_id == business.id, BillingInvoice.status == "open",
+               BillingInvoice.hosted_invoice_url.is_not(None))
+        .order_by(BillingInvoice.issued_at.desc())
+        .limit(1)
     )
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from app.billing import presenters, services, webhooks
+from app.billing import presenters, prices, services, webhooks
 from app.billing.forms import ConfirmForm, PackageChoiceForm
 from app.billing.gateway import StripeRejected, StripeUnavailable
 from app.extensions import csrf
@@ -203,11 +203,22 @@ def stripe_webhook():
     return jsonify(received=True, result=webhooks.record(event)), 200
 
 
+@bp.cli.command("sync-prices")
+def sync_prices_command():
+    """Find or create the Stripe products and monthly prices of every package."""
+    import click
+
+    for slug, price in prices.catalog_prices(force=True).items():
+        click.echo(f"{slug}: {price['id']} {price['unit_amount'] / 100:.2f} {price['currency'].upper()}/{price['recurring']['interval']}")
+
+
 @bp.app_template_global("billing_notice")
 def billing_notice(business) -> Markup:
     """The past-due banner, for base.html on the owner's own pages."""
     if business is None or not current_user.is_authenticated or business.owner_id != current_user.id:
         return Markup("")
+    if (request.endpoint or "").startswith("billing."):
+        return Markup("")  # the billing page says it in more detail
     notice = presenters.past_due_notice(business)
     if notice is None:
         return Markup("")

@@ -98,9 +98,25 @@ def start_checkout(business: Business, package_slug: str) -> CheckoutStart:
     with translated_errors():
         session = as_dict(client().v1.checkout.sessions.create(params=params, options=request_options(idempotency_key)))
     if session.get("url"):
+        _expire_other_open_sessions(account.stripe_customer_id, keep=session["id"])
         return CheckoutStart(session["url"])
     # A replay of a session already paid (double click after paying): show its progress.
     return CheckoutStart(url_for("billing.success", slug=business.slug, session_id=session["id"]))
+
+
+def _expire_other_open_sessions(customer_id: str, keep: str) -> None:
+    """Only the latest checkout can be paid: an owner who opened one for another
+    package, went back and chose again must not end up with two subscriptions."""
+    with translated_errors():
+        listed = client().v1.checkout.sessions.list(params={"customer": customer_id, "status": "open", "limit": 100})
+    for other in as_dict(listed)["data"]:
+        if other["id"] == keep:
+            continue
+        try:
+            with translated_errors():
+                client().v1.checkout.sessions.expire(other["id"])
+        except StripeRejected:
+            pass  # completed or expired meanwhile; a paid one is caught when its subscription arrives
 
 
 def _ensure_customer(business: Business) -> BillingAccount:
@@ -178,10 +194,15 @@ def change_package(business: Business, target_slug: str) -> PlanChange:
             raise BillingError(f"{get_package(target_slug).name} is already your package.")
         kind, steps = update
         updated = subscription
-        for params in steps:
-            with translated_errors():
-                updated = as_dict(client().v1.subscriptions.update(subscription_id, params=params))
-        reconcile.apply_subscription(account, business, updated)
+        try:
+            for params in steps:
+                with translated_errors():
+                    updated = as_dict(client().v1.subscriptions.update(subscription_id, params=params))
+        finally:
+            if updated is not subscription:
+                # Keep what Stripe did even if a later step failed.
+                reconcile.apply_subscription(account, business, updated)
+                db.session.commit()
     effective_at = entitlement.period_end if kind == "downgrade" else utcnow()
     return PlanChange(kind, target_slug, effective_at)
 
@@ -278,7 +299,7 @@ def refresh_invoices(business: Business) -> None:
     if account is None or not account.stripe_customer_id:
         return
     with translated_errors():
-        listed = client(timeout=INVOICE_FETCH_TIMEOUT_SECONDS).v1.invoices.list(
+        listed = client(timeout=INVOICE_FETCH_TIMEOUT_SECONDS, retries=0).v1.invoices.list(
             params={"customer": account.stripe_customer_id, "limit": 24}
         )
     for invoice in as_dict(listed)["data"]:
