@@ -203,12 +203,12 @@ def sync_throughput(app, sync_calls: int) -> None:
         from app.sync import upserts
 
         captured = []
-        original = upserts._upsert
-        upserts._upsert = lambda model, values, *a, **k: captured.extend(values) or upserts.ApplyResult()
+        original = upserts.upsert
+        upserts.upsert = lambda model, values, *a, **k: captured.extend(values) or upserts.ApplyResult()
         try:
             apply_remote_calls(other, rows)
         finally:
-            upserts._upsert = original
+            upserts.upsert = original
         started = time.perf_counter()
         for chunk in _chunks(captured, upserts.BATCH_SIZE):
             db.session.execute(Call.__table__.insert(), chunk)

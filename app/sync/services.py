@@ -89,7 +89,7 @@ def _cursor(business: Business, kind: str) -> SyncCursor:
         select(SyncCursor).where(SyncCursor.business_id == business.id, SyncCursor.kind == kind)
     )
     if cursor is None:
-        from app.sync.upserts import dialect_insert
+        from app.sync.bulk import dialect_insert
 
         now = utcnow()
         db.session.execute(

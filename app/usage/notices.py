@@ -18,7 +18,7 @@ def note_thresholds(business, service_type, period_start, before, after, limit) 
     """Record a notice for each threshold the count crossed going up."""
     if limit <= 0 or after <= before:
         return
-    from app.sync.upserts import dialect_insert
+    from app.sync.bulk import dialect_insert
 
     for threshold in THRESHOLDS:
         mark = limit * threshold / 100
