@@ -302,3 +302,27 @@ def test_one_pool_per_process(monkeypatch):
     after_fork = shared_http_client()
     assert after_fork is not first
     after_fork.close()
+
+
+def test_organization_client_uses_the_business_key(app, factories):
+    from app.extensions import db
+    from app.fourcalls import INTERACTIVE_RETRY, NotProvisioned, organization_client
+    from app.fourcalls.keys import store_organization_key
+    from app.models import FourCallsIntegration
+
+    business = factories.business(owner=factories.user())
+    with pytest.raises(NotProvisioned):
+        organization_client(business)
+    integration = FourCallsIntegration(business_id=business.id, service_package="ai_receptionist", organization_id="org_7")
+    store_organization_key(integration, KEY)
+    db.session.add(integration)
+    db.session.commit()
+    db.session.refresh(business)
+
+    handler = Recorder(httpx.Response(200, json={"date": "2026-11-24", "timezone": "UTC", "data": []}))
+    client = organization_client(business, retry=INTERACTIVE_RETRY,
+                                 http=httpx.Client(transport=httpx.MockTransport(handler)))
+    assert client.organization_id == "org_7" and client.retry.max_retry_after == 2.0
+    client.list_todays_appointments(client.organization_id)
+    assert handler.requests[0].headers["Authorization"] == f"Bearer {KEY}"
+    assert str(handler.requests[0].url).startswith(app.config["FOURCALLS_API_URL"] + "/api/coordinator/organizations/org_7/")

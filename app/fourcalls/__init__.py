@@ -22,6 +22,7 @@ create_booking, create_lead, ...) are in `app/fourcalls/service.py`.
 from dataclasses import dataclass
 
 from app.fourcalls.client import (
+    INTERACTIVE_RETRY,
     CursorPager,
     FourCallsClient,
     Page,
@@ -75,6 +76,7 @@ def organization_client(business, **overrides) -> OrganizationClient:
 
 
 __all__ = [
+    "INTERACTIVE_RETRY",
     "Conflict",
     "CursorPager",
     "Forbidden",

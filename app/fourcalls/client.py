@@ -110,6 +110,12 @@ class RetryPolicy:
         return jittered
 
 
+# For calls made while a person waits for the page (chat, lookups): a couple of
+# quick retries, and a long Retry-After is reported rather than waited out.
+# Pass it as organization_client(business, retry=INTERACTIVE_RETRY).
+INTERACTIVE_RETRY = RetryPolicy(max_attempts=3, backoff_base=0.1, backoff_max=1.0, max_retry_after=2.0)
+
+
 # ---------------------------------------------------------------- results
 
 
