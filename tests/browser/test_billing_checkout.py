@@ -3,6 +3,7 @@ reach a live app server, which provisions the assistant on the 4calls sandbox.""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
@@ -36,6 +37,8 @@ def site(tmp_path_factory):
         server.start()
         yield Site(server, stripe_sandbox)
         server.stop()
+        # Let jobs still working on late webhooks finish while the sandboxes are up.
+        app.extensions["job_queue"].drain(timeout=15)
 
 
 def sign_up_and_claim(page, site, name, email, listing):
@@ -45,7 +48,9 @@ def sign_up_and_claim(page, site, name, email, listing):
     page.fill("#password", "a-long-password")
     page.fill("#confirm", "a-long-password")
     page.click("button:has-text('Create account')")
-    page.fill("input[name=q]", listing)
+    expect(page).to_have_url(site.url + "/directory")
+    # The search's own URL, rather than typing before htmx has loaded.
+    page.goto(site.url + "/directory?" + urlencode({"q": listing}))
     expect(page.locator("#directory-results")).to_contain_text("1 business")
     page.click("#directory-results >> text=Claim")
     page.click(f"button:has-text('Claim {listing}')")
@@ -135,3 +140,46 @@ def test_upgrade_to_business_suite_adds_a_coordinator(site, page, shot):
     expect(page.get_by_test_id("assistants-running")).to_have_text("2 of 2 running", timeout=30_000)
     shot("upgraded")
     assert live_coordinators(site, "bright-smile-dental-springfield") == 2
+
+
+def wait_for(check, timeout=20.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_the_sandbox_webhooks_alone_carry_a_failed_renewal_to_the_app(site):
+    """No browser: a subscription paid with the card that fails at renewal, renewed by the
+    sandbox's clock; only the webhooks the sandbox sends itself tell the app."""
+    from app.billing import services
+    from app.extensions import db
+    from app.models.billing import BillingAccount
+    from tests.billing_helpers import FAILS_LATER_CARD, checkout_session_id
+    from tests.conftest import make_business, make_user
+
+    with site.app.test_request_context():
+        business = make_business(owner=make_user(email="renewal@example.com"), name="Renewal Test Shop")
+        business_id = business.id
+        session_id = checkout_session_id(services.start_checkout(business, "ai_sales").redirect_url)
+        db.session.remove()
+    subscription_id = site.stripe.pay(session_id, card=FAILS_LATER_CARD)["session"]["subscription"]
+
+    def billing_status():
+        with site.app.app_context():
+            account = db.session.scalar(select(BillingAccount).where(BillingAccount.business_id == business_id))
+            status = account.status if account else None
+            db.session.remove()
+            return status
+
+    assert wait_for(lambda: billing_status() == "active")
+    site.stripe.advance(subscription_id)
+    assert wait_for(lambda: billing_status() == "past_due")
+    # Every event the sandbox sent was acknowledged with a 2xx (none left pending for a retry).
+    assert wait_for(lambda: all(d["status"] != "pending" for d in site.stripe.webhook_log()))
+    failed = [d for d in site.stripe.webhook_log() if d["status"] != "succeeded"]
+    assert failed == []
