@@ -9,7 +9,7 @@ import random
 import httpx
 import pytest
 
-from app.fourcalls import client as client_module
+from app.fourcalls import transport as transport_module
 from app.fourcalls.client import FourCallsClient, RetryPolicy, parse_sse, shared_http_client
 from app.fourcalls.errors import (
     Conflict,
@@ -298,7 +298,7 @@ def test_backoff_grows_exponentially_up_to_the_cap():
 def test_one_pool_per_process(monkeypatch):
     first = shared_http_client()
     assert shared_http_client() is first
-    monkeypatch.setattr(client_module.os, "getpid", lambda: -1)
+    monkeypatch.setattr(transport_module.os, "getpid", lambda: -1)
     after_fork = shared_http_client()
     assert after_fork is not first
     after_fork.close()

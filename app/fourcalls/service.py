@@ -36,7 +36,7 @@ from app.fourcalls import provisioning
 def create_organization(business) -> dict:
     """Create the organization directly. Provisioning does this (idempotently,
     storing the key encrypted); call provision_service instead in app code."""
-    from app.fourcalls.sync import organization_fields
+    from app.fourcalls.organization import organization_fields
 
     fields = organization_fields(business)
     return platform_client().create_organization(fields, idempotency_key=f"alphasite:{business.id}:organization:create")

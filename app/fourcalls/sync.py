@@ -9,10 +9,7 @@ one organization, the package's coordinators, the key stored encrypted.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 import uuid
 
 from flask import current_app
@@ -22,10 +19,11 @@ from app.extensions import db
 from app.fourcalls.client import FourCallsClient, client_with_key, platform_client
 from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorized, plain_words
 from app.fourcalls.keys import key_fingerprint, organization_key, store_organization_key
+from app.fourcalls.organization import digest, organization_fields
 from app.fourcalls.provisioning import SYNC_JOB_KIND, mark_synced_if_current
 from app.fourcalls.scripting import default_coordinator
 from app.jobs.records import recorded_run, update_progress
-from app.models import WEEKDAYS, Business, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
+from app.models import Business, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
 from app.models.base import utcnow
 from app.packages.catalog import get_package
 
@@ -80,61 +78,6 @@ def _record_failure(business_id: uuid.UUID, exc: BaseException, final: bool) -> 
         integration.status_reason = words
     db.session.commit()
     log.warning("4calls sync for business %s failed (%s, final=%s)", business_id, type(exc).__name__, final)
-
-
-# ---------------------------------------------------------------- what 4calls is told
-
-
-def e164(phone: str | None) -> str | None:
-    """'+1 555 201 1001' -> '+15552011001'. Numbers without a country code are
-    read as North American, the directory's market; anything unusable is None
-    (4calls refuses malformed numbers, and a missing one is better than a failed setup)."""
-    if not phone:
-        return None
-    compact = re.sub(r"[\s().\-/]", "", phone.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if re.fullmatch(r"\+[1-9]\d{6,14}", compact):
-        return compact
-    if re.fullmatch(r"1?[2-9]\d{9}", compact):
-        return "+1" + compact[-10:]
-    return None
-
-
-def organization_fields(business: Business) -> dict:
-    profile = business.profile_for_assistant()
-    hours = profile.get("hours") or {}
-    base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return {
-        "name": business.name[:200],
-        "external_id": str(business.id),
-        "phone": e164(business.phone),
-        "address": business.address or None,
-        "city": business.city or None,
-        "website": business.website or None,
-        "category": (business.category or "").lower() or None,
-        "timezone": current_app.config.get("FOURCALLS_DEFAULT_TIMEZONE", "America/New_York"),
-        "profile": {
-            "description": profile.get("description") or "",
-            "services": [s for s in profile.get("services") or [] if s],
-            # Empty: 4calls then reads the structured business_hours below.
-            "hours": "",
-            "faq": [
-                {"question": f["question"], "answer": f["answer"]}
-                for f in profile.get("faq") or []
-                if f.get("question") and f.get("answer")
-            ],
-        },
-        "business_hours": {
-            day: ({"open": hours[day]["open"], "close": hours[day]["close"]} if hours.get(day) else None)
-            for day in WEEKDAYS
-        },
-        "webhook_url": f"{base_url}/webhooks/fourcalls",
-    }
-
-
-def _digest(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- the job
@@ -232,7 +175,7 @@ class AssistantSync:
                 fields = organization_fields(self.business)
                 try:
                     created = self.platform.create_organization(
-                        fields, idempotency_key=f"alphasite:{self.business.id}:organization:create:{_digest(fields)}"
+                        fields, idempotency_key=f"alphasite:{self.business.id}:organization:create:{digest(fields)}"
                     )
                 except Conflict as exc:
                     # Created by an earlier attempt whose answer never reached us.

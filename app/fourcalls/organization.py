@@ -1,0 +1,63 @@
+"""What 4calls is told about a business: the organization's fields."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from flask import current_app
+
+from app.models import WEEKDAYS, Business
+
+
+def e164(phone: str | None) -> str | None:
+    """'+1 555 201 1001' -> '+15552011001'. Numbers without a country code are
+    read as North American, the directory's market; anything unusable is None
+    (4calls refuses malformed numbers, and a missing one is better than a failed setup)."""
+    if not phone:
+        return None
+    compact = re.sub(r"[\s().\-/]", "", phone.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if re.fullmatch(r"\+[1-9]\d{6,14}", compact):
+        return compact
+    if re.fullmatch(r"1?[2-9]\d{9}", compact):
+        return "+1" + compact[-10:]
+    return None
+
+
+def organization_fields(business: Business) -> dict:
+    profile = business.profile_for_assistant()
+    hours = profile.get("hours") or {}
+    base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return {
+        "name": business.name[:200],
+        "external_id": str(business.id),
+        "phone": e164(business.phone),
+        "address": business.address or None,
+        "city": business.city or None,
+        "website": business.website or None,
+        "category": (business.category or "").lower() or None,
+        "timezone": current_app.config.get("FOURCALLS_DEFAULT_TIMEZONE", "America/New_York"),
+        "profile": {
+            "description": profile.get("description") or "",
+            "services": [s for s in profile.get("services") or [] if s],
+            # Empty: 4calls then reads the structured business_hours below.
+            "hours": "",
+            "faq": [
+                {"question": f["question"], "answer": f["answer"]}
+                for f in profile.get("faq") or []
+                if f.get("question") and f.get("answer")
+            ],
+        },
+        "business_hours": {
+            day: ({"open": hours[day]["open"], "close": hours[day]["close"]} if hours.get(day) else None)
+            for day in WEEKDAYS
+        },
+        "webhook_url": f"{base_url}/webhooks/fourcalls",
+    }
+
+
+def digest(payload: dict) -> str:
+    """A short fingerprint of a request body, for idempotency keys that change with it."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
