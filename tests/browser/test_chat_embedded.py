@@ -150,8 +150,17 @@ def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
     shot("owner-transcript")
 
 
-def test_payloads_render_as_text_and_rate_limit_is_friendly(chat_site, page, shot):
-    server, key = chat_site["server"], chat_site["key"]
+@pytest.fixture
+def fast_replies(chat_site):
+    """Answers stream at once: these tests send many messages and watch other things."""
+    fourcalls = chat_site["fourcalls"]
+    delay = fourcalls.settings()["chat_token_delay_ms"]
+    fourcalls.settings(chat_token_delay_ms=1)
+    yield
+    fourcalls.settings(chat_token_delay_ms=delay)
+
+
+def test_payloads_render_as_text_and_rate_limit_is_friendly(chat_site, fast_replies, page, shot):
     page.goto(chat_site["site"].url + "/index.html")
     page.locator("button", has_text="Chat with").click()
     frame = page.frame_locator("iframe[title^='Chat with']")
