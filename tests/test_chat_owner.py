@@ -1,6 +1,7 @@
 """The owner's side of chat: widget settings and conversations."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.chat import conversations as convos
@@ -120,3 +121,15 @@ def test_transcripts_are_private(client, auth, factories):
     # Own business slug with someone else's conversation id: still 404.
     assert client.get(f"/businesses/{mine.slug}/chats/{conversation.id}").status_code == 404
     assert client.get(f"/businesses/{mine.slug}/chats/not-a-uuid").status_code == 404
+
+
+def test_origins_are_normalised_and_cannot_inject_into_the_policy():
+    from app.chat.widgets import InvalidOrigin, parse_origins
+
+    assert parse_origins("HTTPS://Shop.Example.com/\nhttps://*.example.org, http://localhost:8080 https://shop.example.com") == [
+        "https://shop.example.com", "https://*.example.org", "http://localhost:8080"]
+    for bad in ("https://a.example.com; script-src *", "javascript:alert(1)", "https://a.example.com/page",
+                "https://user@a.example.com", "https://a.example.com:80x", "example.com", "https://a*.example.com",
+                "https://'self'"):
+        with pytest.raises(InvalidOrigin):
+            parse_origins(bad)
