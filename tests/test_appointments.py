@@ -268,3 +268,25 @@ def test_another_owner_gets_404_on_appointment_urls(client, auth, business, fact
         assert client.open(url, method=method).status_code == 404, url
     db.session.expire_all()
     assert db.session.get(Appointment, appt.id).status == "scheduled"
+
+
+def test_a_new_booking_form_is_a_new_booking_even_for_the_same_customer_and_time(client, business):
+    book(client, business, iso(tomorrow_at(10)), request_key="first-form")
+    appt = db.session.scalar(select(Appointment))
+    client.post(f"/businesses/{business.slug}/appointments/{appt.id}/cancel")
+    response = book(client, business, iso(tomorrow_at(10)), request_key="second-form")
+    assert response.status_code == 302
+    statuses = sorted(db.session.scalars(select(Appointment.status)))
+    assert statuses == ["cancelled", "scheduled"]
+
+
+def test_a_failed_cancel_keeps_the_reason_typed(client, business, fourcalls):
+    book(client, business, iso(tomorrow_at(10)))
+    appt = db.session.scalar(select(Appointment))
+    fourcalls.set_faults(error_rate=1.0)
+    response = client.post(f"/businesses/{business.slug}/appointments/{appt.id}/cancel", data={"reason": "Flu"})
+    assert response.status_code == 422
+    assert "The appointment was not cancelled" in response.get_data(as_text=True)
+    assert 'value="Flu"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Appointment, appt.id).status == "scheduled"

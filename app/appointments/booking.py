@@ -40,6 +40,9 @@ class BookingRequest:
     phone: str = ""
     email: str = ""
     notes: str = ""
+    # Set when the form is first shown and sent back with it, so a retried
+    # submission is the same booking to 4calls, and a new form is a new one.
+    request_key: str = ""
 
 
 def type_duration(business: Business, type_name: str) -> tuple[str, int]:
@@ -104,7 +107,7 @@ def check_local_rules(business: Business, start: datetime, end: datetime, ignore
                            f"{clash.starts_at.astimezone(zone).strftime('%H:%M')}. Pick another free time.")
 
 
-def _explain(exc: FourCallsError) -> BookingError:
+def _explain(exc: FourCallsError, outcome: str = "Nothing was booked") -> BookingError:
     if isinstance(exc, Conflict):
         return BookingError("Someone has just booked that time. Pick another free time.")
     if isinstance(exc, ValidationError):
@@ -115,7 +118,7 @@ def _explain(exc: FourCallsError) -> BookingError:
             return BookingError("That time is outside business hours. Pick a time from the free slots.")
     if isinstance(exc, NotProvisioned):
         return BookingError("Your AI assistant is not set up yet, so appointments cannot be booked.")
-    return BookingError(f"Nothing was booked: {plain_words(exc)} Your details are kept; try again in a moment.")
+    return BookingError(f"{outcome}: {plain_words(exc)} Your details are kept; try again in a moment.")
 
 
 def book(business: Business, request: BookingRequest) -> Appointment:
@@ -139,8 +142,7 @@ def book(business: Business, request: BookingRequest) -> Appointment:
                "customer": customer, "source": "manual", **({"notes": request.notes.strip()} if request.notes.strip() else {})}
     try:
         client = organization_client(business)
-        # Same booking, same key: a retry after a lost answer cannot book twice.
-        key = f"booking:{business.id}:{start.isoformat()}:{phone or email or name}"
+        key = f"booking:{business.id}:{request.request_key or uuid.uuid4()}:{start.isoformat()}"
         remote = client.create_booking(payload, idempotency_key=key[:255])
         contact_row = _fetch_contact(client, remote.get("contact_id"))
     except FourCallsError as exc:
@@ -184,7 +186,7 @@ def reschedule(business: Business, appointment: Appointment, raw_start: str) -> 
         remote = client.update_appointment(client.organization_id, appointment.remote_id,
                                            {"starts_at": start.isoformat(), "ends_at": end.isoformat()})
     except FourCallsError as exc:
-        raise _explain(exc) from exc
+        raise _explain(exc, "The appointment was not moved") from exc
     return _store(business, remote)
 
 
@@ -196,7 +198,7 @@ def cancel(business: Business, appointment: Appointment, reason: str = "") -> Ap
         remote = client.update_appointment(client.organization_id, appointment.remote_id, {
             "status": "cancelled", "cancellation_reason": (reason or "").strip()[:1000] or None})
     except FourCallsError as exc:
-        raise _explain(exc) from exc
+        raise _explain(exc, "The appointment was not cancelled") from exc
     return _store(business, remote)
 
 

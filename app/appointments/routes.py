@@ -2,6 +2,7 @@
 cancel, reminders, and the owner's scheduling settings."""
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -68,6 +69,7 @@ def new(slug):
         appointment_type=request.values.get("appointment_type") or (types[0] if types else ""),
         name=request.form.get("name", ""), phone=request.form.get("phone", ""),
         email=request.form.get("email", ""), notes=request.form.get("notes", ""),
+        request_key=request.form.get("request_key") or uuid.uuid4().hex,
     )
     day = _day_arg(business)
     error = None
@@ -117,7 +119,8 @@ def _detail_page(business, appointment, error=None, status=200):
         if context["slots_error"] and "appointment types" in context["slots_error"]:
             context = {"slots": [], "slots_error": "This appointment's type is no longer offered; cancel and book again."}
     return render_template("appointments/detail.html", business=business, appt=appointment, reminders=reminders,
-                           zone=business_zone(business), day=day, error=error, **context), status
+                           zone=business_zone(business), day=day, error=error, reason=request.form.get("reason", ""),
+                           selected=request.form.get("starts_at", ""), **context), status
 
 
 @bp.post("/<appointment_id>/reschedule")
