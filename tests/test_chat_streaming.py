@@ -197,3 +197,19 @@ def test_unexpected_error_mid_answer_is_reported_in_the_widget(client, chat_busi
     assert events[-1][0] == "error" and "Your message is saved" in events[-1][1]["message"]
     message = db.session.scalar(select(ChatMessage).where(ChatMessage.role == "visitor"))
     assert message.status == "failed"
+
+
+def test_failed_booking_is_retried_as_the_same_booking(client, chat_business, fourcalls):
+    key, token = open_widget(client, chat_business)
+    events = sse_events(post(client, key, token, "messages", {"text": "Can I book a visit?"}).get_data(as_text=True))
+    slot = [d["html"] for n, d in events if n == "card"][0].split('name="slot" value="')[1].split('"')[0]
+    fourcalls.set_faults(error_rate=1.0)
+    events = sse_events(post(client, key, token, "book", {"slot": slot, "name": "Ida Ray", "phone": "5552015566"})
+                        .get_data(as_text=True))
+    assert events[-1][0] == "error"
+    assert db.session.scalar(select(Appointment)) is None
+    fourcalls.clear_faults()
+    events = sse_events(post(client, key, token, "retry").get_data(as_text=True))
+    assert events[-1][0] == "done"
+    appointment = db.session.scalar(select(Appointment))
+    assert appointment.customer_name == "Ida Ray" and appointment.customer_phone == "+15552015566"
