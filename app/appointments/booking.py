@@ -14,14 +14,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.appointments.settings import business_zone, settings_for
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import clean_email
 from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
-from app.models import Appointment, Business
+from app.models import Appointment, AppointmentReminder, Business
 from app.models.base import utcnow
 from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
 
@@ -187,6 +187,8 @@ def reschedule(business: Business, appointment: Appointment, raw_start: str) -> 
                                            {"starts_at": start.isoformat(), "ends_at": end.isoformat()})
     except FourCallsError as exc:
         raise _explain(exc, "The appointment was not moved") from exc
+    # Reminders already sent spoke of the old time: the customer gets them again for the new one.
+    db.session.execute(delete(AppointmentReminder).where(AppointmentReminder.appointment_id == appointment.id))
     return _store(business, remote)
 
 
