@@ -184,6 +184,20 @@ def test_only_the_latest_checkout_can_be_paid(billing, shop):
     assert (sessions.retrieve(first).status, sessions.retrieve(second).status) == ("expired", "open")
     with pytest.raises(SandboxRequestError):
         billing.sandbox.pay(first, card=TEST_CARD)
+    # Back to the first package: a fresh session, not a replay of the expired one.
+    third = checkout_session_id(billing.checkout(shop, "ai_receptionist").headers["Location"])
+    assert third not in (first, second)
+    assert (sessions.retrieve(second).status, sessions.retrieve(third).status) == ("expired", "open")
+
+
+def test_simultaneous_clicks_share_one_session_through_the_idempotency_key(billing, shop):
+    from app.billing import services
+
+    account = services._ensure_customer(shop)
+    price = prices.price_for("ai_sales")
+    first = services._create_session(shop, account, "ai_sales", price, [])
+    second = services._create_session(shop, account, "ai_sales", price, [])
+    assert first["id"] == second["id"]
 
 
 def test_a_second_live_subscription_is_cancelled_not_billed_twice(billing, shop):
@@ -599,3 +613,17 @@ def test_healthz_reports_stripe_without_failing_on_it(billing, client, stripe_sa
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
     response = client.get("/healthz")
     assert response.status_code == 200 and response.get_json()["stripe"]["status"] == "error"
+
+
+def test_checkout_without_a_csrf_token_is_refused_and_creates_nothing(billing, factories, csrf_client):
+    owner = factories.user(email="careful@example.com")
+    business = factories.business(owner=owner, name="Careful Shop")
+    login_page = page_text(csrf_client.get("/login"))
+    token = login_page.split('name="csrf-token" content="')[1].split('"')[0]
+    logged_in = csrf_client.post("/login", data={"email": owner.email, "password": "correct-horse-battery", "csrf_token": token})
+    assert logged_in.status_code == 302
+    response = csrf_client.post(f"/businesses/{business.slug}/billing/checkout", data={"package": "ai_sales"})
+    assert response.status_code == 400 and "form expired" in page_text(response)
+    assert account_of(business) is None
+    with_token = csrf_client.post(f"/businesses/{business.slug}/billing/checkout", data={"package": "ai_sales", "csrf_token": token})
+    assert with_token.status_code == 303 and account_of(business) is not None

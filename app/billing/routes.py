@@ -233,6 +233,8 @@ def _back_to_picker(slug: str, message: str, status: int = 422):
 
 
 def _first_error(form) -> str:
+    if "csrf_token" in form.errors:
+        return "Your form expired. Reload the page and try again."
     for errors in form.errors.values():
         if errors:
             return errors[0]

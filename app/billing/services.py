@@ -32,7 +32,7 @@ from app.models.base import utcnow
 from app.models.billing import BillingAccount, BillingInvoice, BillingStatus
 from app.packages.catalog import get_package, package_rank
 
-# Two clicks on "Choose" within this window get the same Checkout Session.
+# Simultaneous clicks on "Choose" within this window share one Checkout Session.
 CHECKOUT_IDEMPOTENCY_WINDOW_SECONDS = 600
 INVOICE_CACHE_SECONDS = 300
 INVOICE_FETCH_TIMEOUT_SECONDS = 4.0
@@ -80,6 +80,25 @@ def start_checkout(business: Business, package_slug: str) -> CheckoutStart:
     if _adopt_live_subscription(business, account):
         return CheckoutStart(url_for("billing.change", slug=business.slug, package=package_slug), True)
 
+    open_sessions = _open_sessions(account.stripe_customer_id)
+    reusable = [
+        session for session in open_sessions
+        if (session.get("metadata") or {}).get("package") == package_slug
+        and session.get("amount_total") == price["unit_amount"] and session.get("url")
+    ]
+    if reusable:
+        # Back from Stripe's page and "Choose" again: the checkout already open for this package.
+        session = max(reusable, key=lambda candidate: candidate["created"])
+    else:
+        session = _create_session(business, account, package_slug, price, open_sessions)
+    _expire_sessions([other for other in open_sessions if other["id"] != session["id"]])
+    if session.get("url"):
+        return CheckoutStart(session["url"])
+    # A replay of a session already paid (double click after paying): show its progress.
+    return CheckoutStart(url_for("billing.success", slug=business.slug, session_id=session["id"]))
+
+
+def _create_session(business: Business, account: BillingAccount, package_slug: str, price: dict, open_sessions: list) -> dict:
     metadata = {"business_id": str(business.id), "business_slug": business.slug, "package": package_slug}
     params = {
         "mode": "subscription",
@@ -92,29 +111,30 @@ def start_checkout(business: Business, package_slug: str) -> CheckoutStart:
         "metadata": metadata,
         "subscription_data": {"metadata": {"business_id": str(business.id), "package": package_slug}},
     }
+    # Two simultaneous clicks send the same key and get one session. The open
+    # sessions are part of the key so that, once those are expired, choosing
+    # again creates a fresh session instead of replaying an expired one.
     window = int(time.time() // CHECKOUT_IDEMPOTENCY_WINDOW_SECONDS)
-    key_material = f"{business.id}:{package_slug}:{price['id']}:{account.stripe_customer_id}:{window}"
+    others = ",".join(sorted(session["id"] for session in open_sessions))
+    key_material = f"{business.id}:{package_slug}:{price['id']}:{account.stripe_customer_id}:{window}:{others}"
     idempotency_key = "alphasite-checkout:" + hashlib.sha256(key_material.encode()).hexdigest()[:40]
     with translated_errors():
-        session = as_dict(client().v1.checkout.sessions.create(params=params, options=request_options(idempotency_key)))
-    if session.get("url"):
-        _expire_other_open_sessions(account.stripe_customer_id, keep=session["id"])
-        return CheckoutStart(session["url"])
-    # A replay of a session already paid (double click after paying): show its progress.
-    return CheckoutStart(url_for("billing.success", slug=business.slug, session_id=session["id"]))
+        return as_dict(client().v1.checkout.sessions.create(params=params, options=request_options(idempotency_key)))
 
 
-def _expire_other_open_sessions(customer_id: str, keep: str) -> None:
-    """Only the latest checkout can be paid: an owner who opened one for another
-    package, went back and chose again must not end up with two subscriptions."""
+def _open_sessions(customer_id: str) -> list[dict]:
     with translated_errors():
         listed = client().v1.checkout.sessions.list(params={"customer": customer_id, "status": "open", "limit": 100})
-    for other in as_dict(listed)["data"]:
-        if other["id"] == keep:
-            continue
+    return as_dict(listed)["data"]
+
+
+def _expire_sessions(sessions: list[dict]) -> None:
+    """Only the latest checkout can be paid: an owner who opened one for another
+    package, went back and chose again must not end up with two subscriptions."""
+    for session in sessions:
         try:
             with translated_errors():
-                client().v1.checkout.sessions.expire(other["id"])
+                client().v1.checkout.sessions.expire(session["id"])
         except StripeRejected:
             pass  # completed or expired meanwhile; a paid one is caught when its subscription arrives
 
