@@ -219,5 +219,8 @@
     });
   });
 
+  // Buttons stay disabled until this script runs, so nothing is submitted without it.
+  setBusy(false);
+  body.dataset.ready = "1";
   scrollDown();
 })();

@@ -40,6 +40,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def open_chat(page, label="Chat with"):
+    page.locator("button", has_text=label).click()
+    frame = page.frame_locator("iframe[title^='Chat with']")
+    expect(frame.locator("body[data-ready]")).to_have_count(1)
+    return frame
+
+
 def log_in_as_owner(page, server):
     page.goto(server.url + "/login")
     page.fill("#email", DEMO_OWNER_EMAIL)
@@ -86,8 +93,7 @@ def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
     launcher = page.locator("button", has_text="Chat with")
     expect(launcher).to_be_visible()
     shot("host-page-with-launcher")
-    launcher.click()
-    frame = page.frame_locator("iframe[title^='Chat with']")
+    frame = open_chat(page)
     expect(frame.locator(".w-head")).to_contain_text("Bella Napoli Trattoria")
     shot("widget-open")
 
@@ -122,8 +128,7 @@ def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
 
     # A reload keeps the whole conversation.
     page.reload()
-    page.locator("button", has_text="Chat with").click()
-    frame = page.frame_locator("iframe[title^='Chat with']")
+    frame = open_chat(page)
     expect(frame.locator(".w-log")).to_contain_text("What services do you offer?")
     expect(frame.locator(".w-card.w-ok")).to_contain_text(f"Booked: {label}")
     shot("history-after-reload")
@@ -162,8 +167,7 @@ def fast_replies(chat_site):
 
 def test_payloads_render_as_text_and_rate_limit_is_friendly(chat_site, fast_replies, page, shot):
     page.goto(chat_site["site"].url + "/index.html")
-    page.locator("button", has_text="Chat with").click()
-    frame = page.frame_locator("iframe[title^='Chat with']")
+    frame = open_chat(page)
     payload = '<img src=x onerror="parent.document.title=\'pwned\'"><b>bold?</b><script>alert(1)</script>'
     frame.locator("#text").fill(payload)
     frame.locator("#text").press("Enter")
@@ -173,8 +177,7 @@ def test_payloads_render_as_text_and_rate_limit_is_friendly(chat_site, fast_repl
     assert visitor.locator("b, img, script").count() == 0
     shot("payload-as-text")
     page.reload()
-    page.locator("button", has_text="Chat with").click()
-    frame = page.frame_locator("iframe[title^='Chat with']")
+    frame = open_chat(page)
     expect(frame.locator(".w-msg.visitor").first).to_have_text(payload)
     assert frame.locator(".w-log img, .w-log b, .w-log script").count() == 0
     assert page.title() == "Bella's own site"
@@ -215,16 +218,14 @@ def test_owner_widget_settings_and_live_preview(chat_site, page, shot):
     expect(page.locator(".flash.success")).to_contain_text("Widget settings saved")
     page.goto(chat_site["site"].url + "/index.html")
     expect(page.locator("button", has_text="Chat with Luca")).to_be_visible()
-    page.locator("button", has_text="Chat with Luca").click()
-    expect(page.frame_locator("iframe[title^='Chat with']").locator(".w-head")).to_contain_text("Luca")
+    expect(open_chat(page, "Chat with Luca").locator(".w-head")).to_contain_text("Luca")
     shot("embedded-after-save")
 
 
 def test_failure_retry_and_contact_form_without_package(chat_site, page, shot):
     site, server, fourcalls = chat_site["site"], chat_site["server"], chat_site["fourcalls"]
     page.goto(site.url + "/index.html")
-    page.locator("button", has_text="Chat with").click()
-    frame = page.frame_locator("iframe[title^='Chat with']")
+    frame = open_chat(page)
     fourcalls.set_faults(error_rate=1.0)
     frame.locator("#text").fill("Which services do you offer for weddings?")
     frame.locator("#text").press("Enter")
@@ -258,8 +259,7 @@ def test_failure_retry_and_contact_form_without_package(chat_site, page, shot):
     page.goto(server.url + f"/b/{slug}")
     expect(page.locator("h1")).to_contain_text(name)
     shot("business-page")
-    page.locator("button", has_text="Chat with").click()
-    frame = page.frame_locator("iframe[title^='Chat with']")
+    frame = open_chat(page)
     form = frame.locator("#contact-form")
     expect(form).to_contain_text("isn't switched on yet")
     form.locator("button[type=submit]").click()
