@@ -543,6 +543,7 @@ def test_failed_renewal_keeps_service_through_grace_then_suspends_then_recovers(
     billing_page = page_text(client.get(f"/businesses/{shop.slug}/billing"))
     assert "Pay the open invoice" in billing_page and "/i/in_" in billing_page
     assert "Go to billing" not in billing_page, "no banner pointing at the page it is on"
+    assert "Your last payment failed" not in page_text(client.get(f"/directory/{shop.slug}")), "public pages stay clean"
 
     # The grace period runs out with no further word from Stripe.
     account.past_due_since -= timedelta(days=8)

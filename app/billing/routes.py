@@ -217,8 +217,9 @@ def billing_notice(business) -> Markup:
     """The past-due banner, for base.html on the owner's own pages."""
     if business is None or not current_user.is_authenticated or business.owner_id != current_user.id:
         return Markup("")
-    if (request.endpoint or "").startswith("billing."):
-        return Markup("")  # the billing page says it in more detail
+    if not request.path.startswith("/businesses/") or (request.endpoint or "").startswith("billing."):
+        # Only the owner's management pages; the billing page says it in more detail.
+        return Markup("")
     notice = presenters.past_due_notice(business)
     if notice is None:
         return Markup("")
