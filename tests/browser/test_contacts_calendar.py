@@ -123,10 +123,11 @@ def test_book_a_free_slot_and_see_it_in_week_view(crm_site, page, shot):
     shot("calendar-week-empty")
     page.click("text=+ Book appointment")
     tomorrow = tomorrow_at(0).date()
-    page.fill("#day", tomorrow.isoformat())
-    page.dispatch_event("#day", "change")
+    page.fill("#day", tomorrow.isoformat())  # fires "change": htmx swaps in that day's free times
     expect(page.locator("#slots")).to_contain_text("10:00", timeout=SLOW)
+    page.wait_for_load_state("networkidle")  # no later swap may undo the choice below
     page.click("#slots label:has-text('10:00')")
+    expect(page.locator("#slots input:checked")).to_have_count(1)
     page.fill("#name", "Ann Lee")
     page.fill("#phone", "(555) 201-3344")
     shot("booking-form")
