@@ -23,6 +23,8 @@ def test_signup_claim_edit_and_compare_packages(live_server, page, shot):
     page.fill("#confirm", "a-long-password")
     page.click("button:has-text('Create account')")
     expect(page).to_have_url(base + "/directory")
+    # htmx is deferred: typing before it has loaded would not search.
+    page.wait_for_function("window.htmx !== undefined")
 
     # Active search narrows the list without a page load.
     page.fill("input[name=q]", "studio shear")
