@@ -483,6 +483,21 @@ def test_downgrade_waits_for_the_renewal_and_then_lowers_the_allowance(billing, 
     assert integration_of(shop).service_package == "ai_receptionist"
     assert coordinator_count(shop) == 1
     assert [row[:2] for row in history_of(shop)][-1] == ("downgraded", "ai_receptionist")
+    # The renewal opened a new usage period under the lower package's limits
+    # (the sandbox's clock jumps, so read the rows rather than "now").
+    from app.models import AIServiceUsage
+
+    renewed = {
+        row.service_type: row
+        for row in db.session.scalars(
+            select(AIServiceUsage).where(
+                AIServiceUsage.business_id == shop.id, AIServiceUsage.period_start == account.current_period_start
+            )
+        )
+    }
+    assert renewed["inbound_minutes"].period_end == account.current_period_end
+    assert renewed["inbound_minutes"].usage_limit == 500 and renewed["inbound_minutes"].usage_count == 0
+    assert renewed["contacts"].usage_limit == 500
 
 
 def test_choosing_the_current_package_again_withdraws_a_pending_downgrade(billing, shop):

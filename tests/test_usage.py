@@ -130,3 +130,21 @@ def test_unknown_service_type_is_an_error(app, factories):
     business = factories.business(owner=factories.user())
     with pytest.raises(ValueError):
         usage.check_usage_limit(business, "pizzas")
+
+
+def test_billing_period_absorbs_the_period_derived_before_it_was_known(app, factories):
+    """Activation a few seconds after Stripe's period start: usage counted in
+    between moves into the billing period instead of being split off."""
+    business = factories.business(owner=factories.user())
+    now = datetime.now(timezone.utc)
+    activate(business, "ai_sales", activated_at=now)
+    usage.record_usage(business, "inbound_minutes", 12)
+    db.session.commit()
+    billing_start = now - timedelta(seconds=30)
+    usage.start_new_period(business, billing_start, billing_start + timedelta(days=30))
+    db.session.commit()
+    period = usage.current_period(business)
+    assert period.start == billing_start
+    assert {m.service_type: m.used for m in usage.usage_summary(business)}["inbound_minutes"] == 12
+    starts = set(db.session.scalars(select(AIServiceUsage.period_start).where(AIServiceUsage.business_id == business.id)))
+    assert starts == {billing_start}

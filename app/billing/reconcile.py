@@ -123,10 +123,24 @@ def apply_subscription(account: BillingAccount, business: Business, subscription
         if account.is_live:
             return _cancel_duplicate(entitlement)
 
+    previous_period = (account.current_period_start, account.current_period_end)
     _copy_to_account(account, entitlement, now)
     reason = _record_history(business, entitlement, subscription, now)
     _sync_fourcalls(business, entitlement, reason)
+    _roll_usage_period(business, entitlement, previous_period)
     return reason or "unchanged"
+
+
+def _roll_usage_period(business: Business, entitlement: Entitlement, previous_period: tuple) -> None:
+    """Usage meters follow the billing period: a renewal opens fresh counters
+    under the package's limits. A period Stripe has not moved needs nothing."""
+    from app.usage.services import start_new_period
+
+    if not entitlement.grants_service or not (entitlement.period_start and entitlement.period_end):
+        return
+    if previous_period == (entitlement.period_start, entitlement.period_end):
+        return
+    start_new_period(business, entitlement.period_start, entitlement.period_end)
 
 
 def _copy_to_account(account: BillingAccount, entitlement: Entitlement, now: datetime) -> None:

@@ -244,14 +244,45 @@ def start_new_period(business: Business, period_start: datetime, period_end: dat
         .values(period_end=period_start)
     )
     period = Period(period_start, period_end)
+    carried = _absorb_provisional_periods(business, period)
     _ensure_period_rows(business, period)
     db.session.execute(
         update(AIServiceUsage)
         .where(AIServiceUsage.business_id == business.id, AIServiceUsage.period_start == period_start)
         .values(period_end=period_end)
     )
+    for service_type, amount in carried.items():
+        db.session.execute(
+            update(AIServiceUsage)
+            .where(
+                AIServiceUsage.business_id == business.id,
+                AIServiceUsage.service_type == service_type,
+                AIServiceUsage.period_start == period_start,
+            )
+            .values(usage_count=AIServiceUsage.usage_count + amount)
+        )
     apply_package_limits(business)
     return period
+
+
+def _absorb_provisional_periods(business: Business, period: Period) -> dict[str, int]:
+    """Rows of a period derived from the activation date (before billing told
+    us the real one) that start inside `period` are folded into it, so usage
+    counted in the first minutes of a subscription is neither lost nor split."""
+    provisional = db.session.scalars(
+        select(AIServiceUsage).where(
+            AIServiceUsage.business_id == business.id,
+            AIServiceUsage.period_start > period.start,
+            AIServiceUsage.period_start < period.end,
+        )
+    ).all()
+    carried: dict[str, int] = {}
+    for row in provisional:
+        if row.service_type not in GAUGES:
+            carried[row.service_type] = carried.get(row.service_type, 0) + row.usage_count
+        db.session.delete(row)
+    db.session.flush()
+    return carried
 
 
 def apply_package_limits(business: Business) -> None:
