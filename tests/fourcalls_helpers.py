@@ -37,8 +37,13 @@ def provision(business, *, package="ai_sales"):
     return organization
 
 
-def tomorrow_at(hour: int, minute: int = 0) -> datetime:
+def next_weekday_at(hour: int, minute: int = 0) -> datetime:
+    """The next Monday-to-Friday after today (UTC), at hour:minute UTC: the
+    test businesses are open on weekdays only, so "tomorrow" would fail on a
+    Friday or Saturday run."""
     day = datetime.now(timezone.utc).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
 
 

@@ -48,11 +48,6 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/chat/widget"),
     ("POST", "/businesses/{slug}/chat/widget/preview"),
     ("GET", "/businesses/{slug}/chats"),
-    # chat (transcript URLs with a conversation id: tests/test_chat_owner.py)
-    ("GET", "/businesses/{slug}/chat/widget"),
-    ("POST", "/businesses/{slug}/chat/widget"),
-    ("POST", "/businesses/{slug}/chat/widget/preview"),
-    ("GET", "/businesses/{slug}/chats"),
     # dashboard and call log (URLs with a call or notice id: tests/test_calls.py, tests/test_dashboard.py)
     ("GET", "/businesses/{slug}/dashboard"),
     ("GET", "/businesses/{slug}/dashboard/live"),

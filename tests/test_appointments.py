@@ -13,7 +13,7 @@ from app.extensions import db
 from app.fourcalls import organization_client
 from app.models import Appointment, AppointmentReminder, AppointmentSettings, Contact
 from sandbox.fourcalls.testing import running_fourcalls
-from tests.fourcalls_helpers import iso, provision, tomorrow_at
+from tests.fourcalls_helpers import iso, provision, next_weekday_at
 
 
 @pytest.fixture(scope="module")
@@ -45,35 +45,35 @@ def appointment_count():
 
 
 def test_free_slots_come_from_4calls_and_booking_lands_in_week_view(client, business):
-    day = tomorrow_at(0).date().isoformat()
+    day = next_weekday_at(0).date().isoformat()
     page = client.get(f"/businesses/{business.slug}/appointments/new?day={day}").get_data(as_text=True)
-    assert f'value="{iso(tomorrow_at(9))}"' in page and f'value="{iso(tomorrow_at(16))}"' in page
-    assert f'value="{iso(tomorrow_at(16, 30))}"' not in page  # a 45-minute haircut does not fit before 17:00
+    assert f'value="{iso(next_weekday_at(9))}"' in page and f'value="{iso(next_weekday_at(16))}"' in page
+    assert f'value="{iso(next_weekday_at(16, 30))}"' not in page  # a 45-minute haircut does not fit before 17:00
 
-    response = book(client, business, iso(tomorrow_at(10)))
+    response = book(client, business, iso(next_weekday_at(10)))
     assert response.status_code == 302
     appt = db.session.scalar(select(Appointment))
-    assert appt.remote_id and appt.starts_at == tomorrow_at(10) and appt.ends_at == tomorrow_at(10, 45)
+    assert appt.remote_id and appt.starts_at == next_weekday_at(10) and appt.ends_at == next_weekday_at(10, 45)
     assert (appt.customer_name, appt.customer_phone, appt.status) == ("Ann Lee", "+15552013344", "scheduled")
     assert db.session.get(Contact, appt.contact_id).phone == "+15552013344"
     assert sorted(r.offset_minutes for r in db.session.scalars(select(AppointmentReminder))) == [
-        m for m in (60, 24 * 60) if tomorrow_at(10) - timedelta(minutes=m) > datetime.now(timezone.utc)]
+        m for m in (60, 24 * 60) if next_weekday_at(10) - timedelta(minutes=m) > datetime.now(timezone.utc)]
 
     week = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Ann Lee" in week and "10:00" in week
     slots = client.get(f"/businesses/{business.slug}/appointments/slots?day={day}&appointment_type=Haircut")
-    assert f'value="{iso(tomorrow_at(10))}"' not in slots.get_data(as_text=True)
+    assert f'value="{iso(next_weekday_at(10))}"' not in slots.get_data(as_text=True)
 
 
 def test_double_booking_is_refused_locally_and_by_4calls(client, business):
-    assert book(client, business, iso(tomorrow_at(11))).status_code == 302
-    again = book(client, business, iso(tomorrow_at(11, 30)), name="Bob")
+    assert book(client, business, iso(next_weekday_at(11))).status_code == 302
+    again = book(client, business, iso(next_weekday_at(11, 30)), name="Bob")
     assert again.status_code == 422 and "overlaps Ann Lee" in again.get_data(as_text=True)
     # Booked by the AI a moment ago, not yet in the local copy: 4calls refuses it.
     org = organization_client(business)
-    org.create_appointment(org.organization_id, {"starts_at": iso(tomorrow_at(14)), "duration_minutes": 30,
+    org.create_appointment(org.organization_id, {"starts_at": iso(next_weekday_at(14)), "duration_minutes": 30,
                                                  "customer_name": "Caller"})
-    raced = book(client, business, iso(tomorrow_at(14)), name="Bob", phone="555 201 3345")
+    raced = book(client, business, iso(next_weekday_at(14)), name="Bob", phone="555 201 3345")
     assert raced.status_code == 422 and "just booked that time" in raced.get_data(as_text=True)
     assert 'value="Bob"' in raced.get_data(as_text=True)
     assert appointment_count() == 1
@@ -81,8 +81,8 @@ def test_double_booking_is_refused_locally_and_by_4calls(client, business):
 
 @pytest.mark.parametrize("starts_at, message", [
     (iso(datetime.now(timezone.utc) - timedelta(hours=2)), "in the past"),
-    (iso(tomorrow_at(20)), "outside business hours"),
-    (iso(tomorrow_at(16, 30)), "outside business hours"),  # 45 minutes run past 17:00
+    (iso(next_weekday_at(20)), "outside business hours"),
+    (iso(next_weekday_at(16, 30)), "outside business hours"),  # 45 minutes run past 17:00
     ("not-a-time", "Pick a free time"),
 ])
 def test_bad_times_are_refused_with_a_clear_message(client, business, starts_at, message):
@@ -96,14 +96,14 @@ def test_past_day_slots_and_invalid_phone(client, business):
     yesterday = (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
     slots = client.get(f"/businesses/{business.slug}/appointments/slots?day={yesterday}&appointment_type=Haircut")
     assert "That day is in the past" in slots.get_data(as_text=True)
-    response = book(client, business, iso(tomorrow_at(10)), phone="555-CALL-NOW")
+    response = book(client, business, iso(next_weekday_at(10)), phone="555-CALL-NOW")
     assert response.status_code == 422 and "contains letters" in response.get_data(as_text=True)
     assert appointment_count() == 0
 
 
 def test_4calls_down_books_nothing_and_keeps_the_form(client, business, fourcalls):
     fourcalls.set_faults(error_rate=1.0)
-    response = book(client, business, iso(tomorrow_at(12)), name="Dora Diaz", notes="first visit")
+    response = book(client, business, iso(next_weekday_at(12)), name="Dora Diaz", notes="first visit")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Nothing was booked" in page and 'value="Dora Diaz"' in page and 'value="first visit"' in page
@@ -111,22 +111,22 @@ def test_4calls_down_books_nothing_and_keeps_the_form(client, business, fourcall
 
 
 def test_reschedule_and_cancel(client, business):
-    book(client, business, iso(tomorrow_at(10)))
+    book(client, business, iso(next_weekday_at(10)))
     appt = db.session.scalar(select(Appointment))
     for reminder in db.session.scalars(select(AppointmentReminder)):
         reminder.status = "delivered"  # sent for the old time
     db.session.commit()
     url = f"/businesses/{business.slug}/appointments/{appt.id}"
     assert "Choose a new time" in client.get(url).get_data(as_text=True)
-    assert f'value="{iso(tomorrow_at(13))}"' in client.get(url + "?reschedule=1").get_data(as_text=True)
-    assert client.post(url + "/reschedule", data={"starts_at": iso(tomorrow_at(13))}).status_code == 302
+    assert f'value="{iso(next_weekday_at(13))}"' in client.get(url + "?reschedule=1").get_data(as_text=True)
+    assert client.post(url + "/reschedule", data={"starts_at": iso(next_weekday_at(13))}).status_code == 302
     db.session.expire_all()
     appt = db.session.get(Appointment, appt.id)
-    assert appt.starts_at == tomorrow_at(13)
+    assert appt.starts_at == next_weekday_at(13)
     reminders = db.session.scalars(select(AppointmentReminder)).all()
-    assert reminders and all(r.status == "scheduled" and tomorrow_at(13) - timedelta(days=1) <= r.send_at < tomorrow_at(13)
+    assert reminders and all(r.status == "scheduled" and next_weekday_at(13) - timedelta(days=1) <= r.send_at < next_weekday_at(13)
                              for r in reminders)
-    refused = client.post(url + "/reschedule", data={"starts_at": iso(tomorrow_at(19))})
+    refused = client.post(url + "/reschedule", data={"starts_at": iso(next_weekday_at(19))})
     assert refused.status_code == 422 and "outside business hours" in refused.get_data(as_text=True)
 
     assert client.post(url + "/cancel", data={"reason": "customer ill"}).status_code == 302
@@ -138,9 +138,9 @@ def test_reschedule_and_cancel(client, business):
 
 
 def test_calendar_views_and_htmx_navigation(client, business):
-    book(client, business, iso(tomorrow_at(10)))
+    book(client, business, iso(next_weekday_at(10)))
     base = f"/businesses/{business.slug}/appointments"
-    day = tomorrow_at(0).date()
+    day = next_weekday_at(0).date()
     for view in ("month", "week", "day"):
         page = client.get(f"{base}?view={view}&date={day.isoformat()}")
         assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
@@ -198,7 +198,7 @@ def test_settings_push_waits_out_a_4calls_outage(client, business, fourcalls, ru
 
 
 def _due_reminder(client, business, phone):
-    book(client, business, iso(tomorrow_at(15)), phone=phone)
+    book(client, business, iso(next_weekday_at(15)), phone=phone)
     reminder = db.session.scalars(select(AppointmentReminder).order_by(AppointmentReminder.offset_minutes)).first()
     reminder.send_at = datetime.now(timezone.utc) - timedelta(seconds=1)
     db.session.commit()
@@ -248,7 +248,7 @@ def test_reminder_send_during_an_outage_is_kept_for_retry(client, business, four
 
 def test_ai_booked_appointments_get_reminders_from_the_sweep(client, business):
     org = organization_client(business)
-    remote = org.create_booking({"starts_at": iso(tomorrow_at(16)), "customer": {"name": "Caller", "phone": "+15552017777"},
+    remote = org.create_booking({"starts_at": iso(next_weekday_at(16)), "customer": {"name": "Caller", "phone": "+15552017777"},
                                  "source": "call"})
     from app.sync.upserts import apply_remote_appointments
 
@@ -256,12 +256,12 @@ def test_ai_booked_appointments_get_reminders_from_the_sweep(client, business):
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AppointmentReminder)) == 0
     assert sweep_reminders()["planned"] >= 1
-    week = client.get(f"/businesses/{business.slug}/appointments?view=week&date={tomorrow_at(0).date()}").get_data(as_text=True)
+    week = client.get(f"/businesses/{business.slug}/appointments?view=week&date={next_weekday_at(0).date()}").get_data(as_text=True)
     assert "Caller" in week and "AI · call" in week
 
 
 def test_another_owner_gets_404_on_appointment_urls(client, auth, business, factories):
-    book(client, business, iso(tomorrow_at(10)))
+    book(client, business, iso(next_weekday_at(10)))
     appt = db.session.scalar(select(Appointment))
     reminder = db.session.scalars(select(AppointmentReminder)).first()
     auth.logout()
@@ -275,17 +275,17 @@ def test_another_owner_gets_404_on_appointment_urls(client, auth, business, fact
 
 
 def test_a_new_booking_form_is_a_new_booking_even_for_the_same_customer_and_time(client, business):
-    book(client, business, iso(tomorrow_at(10)), request_key="first-form")
+    book(client, business, iso(next_weekday_at(10)), request_key="first-form")
     appt = db.session.scalar(select(Appointment))
     client.post(f"/businesses/{business.slug}/appointments/{appt.id}/cancel")
-    response = book(client, business, iso(tomorrow_at(10)), request_key="second-form")
+    response = book(client, business, iso(next_weekday_at(10)), request_key="second-form")
     assert response.status_code == 302
     statuses = sorted(db.session.scalars(select(Appointment.status)))
     assert statuses == ["cancelled", "scheduled"]
 
 
 def test_a_failed_cancel_keeps_the_reason_typed(client, business, fourcalls):
-    book(client, business, iso(tomorrow_at(10)))
+    book(client, business, iso(next_weekday_at(10)))
     appt = db.session.scalar(select(Appointment))
     fourcalls.set_faults(error_rate=1.0)
     response = client.post(f"/businesses/{business.slug}/appointments/{appt.id}/cancel", data={"reason": "Flu"})

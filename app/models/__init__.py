@@ -1,8 +1,8 @@
 """All models, imported here so Alembic and `db.create_all` see every table."""
 from app.models.business import WEEKDAYS, Business
 from app.models.billing import BillingAccount, BillingInvoice, BillingStatus, SubscriptionHistory
-from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.assistant import Coordinator, CoordinatorStatus
+from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.appointments import AppointmentReminder, AppointmentSettings, ReminderStatus
 from app.models.contacts import ContactFieldDefinition, ContactImport, CustomFieldType, ImportStatus
 from app.models.crm import Appointment, Call, Contact, ContactTag, SyncState

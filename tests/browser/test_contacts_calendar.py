@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Business, Contact, ContactTag
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app
-from tests.fourcalls_helpers import provision, tomorrow_at
+from tests.fourcalls_helpers import provision, next_weekday_at
 
 pytestmark = pytest.mark.browser
 
@@ -122,8 +122,8 @@ def test_book_a_free_slot_and_see_it_in_week_view(crm_site, page, shot):
     page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments")
     shot("calendar-week-empty")
     page.click("text=+ Book appointment")
-    tomorrow = tomorrow_at(0).date()
-    page.fill("#day", tomorrow.isoformat())  # fires "change": htmx swaps in that day's free times
+    day = next_weekday_at(0).date()
+    page.fill("#day", day.isoformat())  # fires "change": htmx swaps in that day's free times
     expect(page.locator("#slots")).to_contain_text("10:00", timeout=SLOW)
     page.wait_for_load_state("networkidle")  # no later swap may undo the choice below
     page.click("#slots label:has-text('10:00')")
@@ -148,9 +148,9 @@ def test_book_a_free_slot_and_see_it_in_week_view(crm_site, page, shot):
     shot("appointment-detail")
 
     # The same slot is no longer offered, and booking it anyway is refused.
-    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments/new?day={tomorrow.isoformat()}")
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments/new?day={day.isoformat()}")
     expect(page.locator("#slots")).not_to_contain_text("10:00", timeout=SLOW)
-    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments?view=day&date={tomorrow.isoformat()}")
+    page.goto(f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments?view=day&date={day.isoformat()}")
     expect(page.locator("table.day-list")).to_contain_text("Ann Lee", timeout=SLOW)
     shot("day-view")
 
@@ -215,8 +215,8 @@ def test_add_contact_custom_field_and_bulk_tag(crm_site, page, shot):
 def test_reschedule_and_cancel_an_appointment(crm_site, page, shot):
     log_in(page, crm_site)
     base = f"{crm_site.url}/businesses/{CLAIMED_DEMO_SLUG}/appointments"
-    tomorrow = tomorrow_at(0).date()
-    page.goto(f"{base}/new?day={tomorrow.isoformat()}")
+    day = next_weekday_at(0).date()
+    page.goto(f"{base}/new?day={day.isoformat()}")
     page.click("#slots label:has-text('14:00')")
     page.fill("#name", "Rosa Parks")
     page.fill("#email", "rosa@example.com")
