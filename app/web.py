@@ -1,11 +1,22 @@
 """Helpers shared by every blueprint: htmx partials, ownership, template globals."""
 from __future__ import annotations
 
+import uuid
+
 from flask import Flask, abort, make_response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
+
+
+def parse_uuid(raw) -> uuid.UUID | None:
+    """An id from a URL, form or metadata, or None when it is not a UUID
+    (callers answer 404 or skip it rather than erroring)."""
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
 
 
 def is_htmx() -> bool:

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import Appointment, AppointmentReminder, Business
 from app.models.base import utcnow
+from app.web import parse_uuid
 from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
 
 
@@ -202,13 +203,6 @@ def cancel(business: Business, appointment: Appointment, reason: str = "") -> Ap
     except FourCallsError as exc:
         raise _explain(exc, "The appointment was not cancelled") from exc
     return _store(business, remote)
-
-
-def parse_uuid(raw) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        return None
 
 
 def get_appointment(business: Business, appointment_id) -> Appointment | None:

@@ -14,7 +14,7 @@ from app.appointments.reminders import describe_offset, retry_reminder
 from app.appointments.settings import SettingsError, business_zone, reminders_as_text, settings_for, update_settings
 from app.extensions import db
 from app.models import AppointmentReminder
-from app.web import owned_business_or_404, render_partial_or_page
+from app.web import owned_business_or_404, parse_uuid, render_partial_or_page
 
 bp = Blueprint("appointments", __name__, url_prefix="/businesses/<slug>/appointments")
 
@@ -154,7 +154,7 @@ def cancel(slug, appointment_id):
 def retry(slug, appointment_id, reminder_id):
     business = owned_business_or_404(slug)
     appointment = _appointment_or_404(business, appointment_id)
-    key = booking.parse_uuid(reminder_id)
+    key = parse_uuid(reminder_id)
     reminder = db.session.get(AppointmentReminder, key) if key else None
     if reminder is None or reminder.appointment_id != appointment.id:
         abort(404)

@@ -22,6 +22,7 @@ from app.billing.lifecycle import Entitlement, HistoryState, from_timestamp
 from app.extensions import db
 from app.models import Business
 from app.models.base import utcnow
+from app.web import parse_uuid
 from app.models.billing import BillingAccount, BillingStatus, SubscriptionHistory
 
 _process_locks: dict[uuid.UUID, threading.Lock] = {}
@@ -83,12 +84,8 @@ def find_business(subscription_id: str | None, customer_id: str | None, business
             account = db.session.scalar(select(BillingAccount).where(column == value))
             if account is not None:
                 return db.session.get(Business, account.business_id)
-    if business_id:
-        try:
-            return db.session.get(Business, uuid.UUID(str(business_id)))
-        except ValueError:
-            return None
-    return None
+    key = parse_uuid(business_id) if business_id else None
+    return db.session.get(Business, key) if key else None
 
 
 def reconcile_subscription(

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.jobs import enqueue
 from app.models.base import utcnow
 from app.models.webhooks import WebhookEvent
+from app.web import parse_uuid
 
 SOURCE = "stripe"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -104,10 +105,7 @@ def _business_id_hint(event: dict) -> uuid.UUID | None:
     candidate = metadata.get("business_id") or (parent.get("metadata") or {}).get("business_id")
     if not candidate and obj.get("client_reference_id"):
         candidate = obj["client_reference_id"].split(":", 1)[0]
-    try:
-        business_id = uuid.UUID(str(candidate)) if candidate else None
-    except ValueError:
-        return None
+    business_id = parse_uuid(candidate) if candidate else None
     return business_id if business_id and db.session.get(Business, business_id) else None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import uuid
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -20,6 +19,7 @@ from app.extensions import db
 from app.models import Business
 from app.models.base import utcnow
 from app.models.chat import ChatConversation, ChatMessage, ChatWidget, MessageRole, MessageStatus
+from app.web import parse_uuid
 
 _VISITOR_ID = re.compile(r"^v_[A-Za-z0-9_-]{20,40}$")
 CONVERSATIONS_PER_PAGE = 25
@@ -182,9 +182,8 @@ def last_messages(conversations: list[ChatConversation]) -> dict:
 
 
 def owned_conversation_or_none(business: Business, conversation_id: str) -> ChatConversation | None:
-    try:
-        key = uuid.UUID(str(conversation_id))
-    except ValueError:
+    key = parse_uuid(conversation_id)
+    if key is None:
         return None
     conversation = db.session.get(ChatConversation, key)
     if conversation is None or conversation.business_id != business.id:

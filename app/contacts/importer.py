@@ -20,6 +20,7 @@ from app.contacts.services import ContactLimitReached, clean_email, clean_tags, 
 from app.extensions import db
 from app.jobs.records import create_run, recorded_run, update_progress
 from app.models import Business, Contact, ContactImport, ContactTag, ImportStatus, SyncState
+from app.web import parse_uuid
 from app.models.base import utcnow
 
 PREVIEW_ROWS = 10
@@ -69,9 +70,8 @@ def create_import(business: Business, filename: str, data: bytes) -> tuple[Conta
 
 
 def get_import(business: Business, import_id) -> ContactImport | None:
-    try:
-        key = uuid.UUID(str(import_id))
-    except ValueError:
+    key = parse_uuid(import_id)
+    if key is None:
         return None
     found = db.session.get(ContactImport, key)
     return found if found is not None and found.business_id == business.id else None

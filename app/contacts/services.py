@@ -5,7 +5,6 @@ Every change marks the contact `pending` and queues a push to 4calls
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from app.contacts.phone import InvalidPhone, normalise_phone
 from app.extensions import db
 from app.models import Business, Contact, ContactTag, SyncState
 from app.models.base import utcnow
+from app.web import parse_uuid
 
 PAGE_SIZE = 25
 EDITABLE_FIELDS = ("name", "phone", "email", "notes")
@@ -69,9 +69,8 @@ def live_contacts(business: Business):
 
 
 def get_contact_or_none(business: Business, contact_id) -> Contact | None:
-    try:
-        key = uuid.UUID(str(contact_id))
-    except ValueError:
+    key = parse_uuid(contact_id)
+    if key is None:
         return None
     # populate_existing: a background push may have changed the row since this session saw it.
     return db.session.scalar(live_contacts(business).where(Contact.id == key).execution_options(populate_existing=True))
@@ -273,12 +272,7 @@ def bulk_tag(business: Business, contact_ids: list[str], tag: str, add: bool) ->
     if not cleaned:
         raise ContactError({"tag": "Type the tag to add or remove."})
     tag = cleaned[0]
-    ids = []
-    for raw in contact_ids:
-        try:
-            ids.append(uuid.UUID(str(raw)))
-        except ValueError:
-            continue
+    ids = [key for key in map(parse_uuid, contact_ids) if key is not None]
     if not ids:
         raise ContactError({"ids": "Select at least one contact."})
     contacts = list(db.session.scalars(

@@ -3,27 +3,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from flask import current_app
 
+from app.contacts.phone import InvalidPhone, normalise_phone
 from app.models import WEEKDAYS, Business
 
 
 def e164(phone: str | None) -> str | None:
-    """'+1 555 201 1001' -> '+15552011001'. Numbers without a country code are
-    read as North American, the directory's market; anything unusable is None
-    (4calls refuses malformed numbers, and a missing one is better than a failed setup)."""
-    if not phone:
+    """'+1 555 201 1001' -> '+15552011001', or None when the number is unusable:
+    4calls refuses malformed numbers, and a missing one is better than a failed setup."""
+    try:
+        return normalise_phone(phone)
+    except InvalidPhone:
         return None
-    compact = re.sub(r"[\s().\-/]", "", phone.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if re.fullmatch(r"\+[1-9]\d{6,14}", compact):
-        return compact
-    if re.fullmatch(r"1?[2-9]\d{9}", compact):
-        return "+1" + compact[-10:]
-    return None
 
 
 def organization_fields(business: Business) -> dict:
