@@ -53,6 +53,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
+    from app.timezones import register_filters as register_time_filters
+
+    register_time_filters(app)
     register_cli(app)
     _enable_sqlite_foreign_keys(app)
     return app

@@ -173,3 +173,26 @@ def run_jobs(app):
 
 def pytest_report_header(config):
     return f"database: {os.environ.get('TEST_DATABASE_URL', 'sqlite (in memory)')}; redis: {os.environ.get('TEST_REDIS_URL', 'none (eager jobs)')}"
+
+
+@pytest.fixture
+def clock():
+    """An injected clock: `clock.set(datetime)` freezes the app's time, `clock.advance(...)` moves it.
+    Tests never sleep to make time pass."""
+    from datetime import datetime, timedelta, timezone
+
+    from app import clock as app_clock
+
+    class Clock:
+        now = datetime(2027, 3, 3, 18, 0, tzinfo=timezone.utc)
+
+        def set(self, moment):
+            self.now = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+        def advance(self, **delta):
+            self.now = self.now + timedelta(**delta)
+
+    frozen = Clock()
+    app_clock.set_clock(lambda: frozen.now)
+    yield frozen
+    app_clock.reset_clock()

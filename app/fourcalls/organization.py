@@ -31,7 +31,7 @@ def organization_fields(business: Business) -> dict:
         "city": business.city or None,
         "website": business.website or None,
         "category": (business.category or "").lower() or None,
-        "timezone": current_app.config.get("FOURCALLS_DEFAULT_TIMEZONE", "America/New_York"),
+        "timezone": business.timezone,
         "profile": {
             "description": profile.get("description") or "",
             "services": [s for s in profile.get("services") or [] if s],

@@ -17,9 +17,16 @@ from app.models.packages import AIServicePackage
 from app.models.sync import SyncCursor
 from app.models.usage import UsageNotice
 from app.models.user import User
+from app.models.audit import AuditEntry, AuditScope
+from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
 
 __all__ = [
+    "AuditEntry",
+    "AuditScope",
+    "DoNotContactChannel",
+    "DoNotContactEntry",
+    "DoNotContactSource",
     "BillingAccount",
     "BillingInvoice",
     "BillingStatus",

@@ -8,11 +8,12 @@ from sqlalchemy.types import TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Re-exported: models and services read the one injectable clock.
+from app.clock import utcnow  # noqa: F401
+
 # JSONB where the database has it, plain JSON text on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 class UTC(TypeDecorator):
     impl = DateTime(timezone=True)

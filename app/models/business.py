@@ -31,6 +31,8 @@ class Business(UUIDPrimaryKey, Timestamps, db.Model):
     services: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
     # [{"question": ..., "answer": ...}, ...]
     faq: Mapped[list] = mapped_column(JSONType, default=list, nullable=False)
+    # IANA zone name: hours, bookings, "today" and every rendered time use it.
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="America/New_York")
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTC)
 

@@ -1,0 +1,1 @@
+"""The audit log: `record()` appends, `entries_for()` reads; nothing updates or deletes."""

@@ -1,0 +1,1 @@
+"""The business's do-not-contact list, honoured by campaigns and messaging."""
