@@ -113,6 +113,18 @@ def zone_for_phone(e164: str | None) -> str | None:
     return zones[0] if len(zones) == 1 else None
 
 
+def recipient_zone(contact, business) -> ZoneInfo:
+    """The zone a message or call reaches someone in: the contact's own zone,
+    else the zone their phone number pins down, else the business's zone."""
+    own = getattr(contact, "timezone", None)
+    if is_valid_zone(own):
+        return zone(own)
+    from_phone = zone_for_phone(getattr(contact, "phone", None))
+    if from_phone:
+        return zone(from_phone)
+    return zone_of(business)
+
+
 # -- rendering -------------------------------------------------------------
 
 def format_local(moment: datetime | None, owner, fmt: str = "%b %-d, %Y %H:%M") -> str:

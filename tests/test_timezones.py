@@ -68,3 +68,16 @@ def test_filters_render_in_the_business_zone(app):
     ).render
     out = render(m=moment, e=moment + timedelta(minutes=30), b=Biz())
     assert out == "Mar 3, 2027 09:00|09:00|Mar 3, 2027|Mar 3, 2027 09:00–09:30"
+
+
+def test_recipient_zone_prefers_the_contacts_own_then_the_number_then_the_business():
+    class Biz:
+        timezone = "America/Chicago"
+
+    class Person:
+        def __init__(self, timezone=None, phone=None):
+            self.timezone, self.phone = timezone, phone
+
+    assert tz.recipient_zone(Person("Asia/Kolkata", "+14155550100"), Biz()).key == "Asia/Kolkata"
+    assert tz.recipient_zone(Person(None, "+14155550100"), Biz()).key == "America/Los_Angeles"
+    assert tz.recipient_zone(Person("Nowhere/Land", None), Biz()).key == "America/Chicago"

@@ -31,6 +31,9 @@ class Contact(UUIDPrimaryKey, Timestamps, db.Model):
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     phone: Mapped[str | None] = mapped_column(String(32))  # E.164
     email: Mapped[str | None] = mapped_column(String(255))
+    # The contact's own IANA zone when known; else their number's zone, else the business's
+    # (app.timezones.recipient_zone). Campaign windows and SMS quiet hours use it.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     custom_fields: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20), nullable=False, default="manual")
