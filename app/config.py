@@ -101,6 +101,21 @@ class Config:
     JOB_BACKEND = _env("JOB_BACKEND") or ("rq" if _env("REDIS_URL") else "in-process")
     ADMIN_EMAILS = [e.strip().lower() for e in (_env("ADMIN_EMAILS", "") or "").split(",") if e.strip()]
 
+    # Outgoing mail: "smtp" delivers through MAIL_SERVER; "outbox" keeps mails in
+    # the database, listed at /dev/outbox (make run and tests).
+    MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = int(_env("MAIL_PORT", 587))
+    MAIL_USE_TLS = (_env("MAIL_USE_TLS", "true") or "").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = (_env("MAIL_USE_SSL", "false") or "").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "no-reply@alphasite.local")
+    MAIL_SENDER_NAME = _env("MAIL_SENDER_NAME", "AlphaSite AI Services")
+    MAIL_TIMEOUT_SECONDS = _env_float("MAIL_TIMEOUT_SECONDS", 10.0)
+    # The local outbox page; never in production.
+    DEV_OUTBOX_ENABLED = True
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -145,6 +160,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+    DEV_OUTBOX_ENABLED = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -154,6 +171,8 @@ class ProductionConfig(Config):
         missing = [name for name in REQUIRED_SECRETS if not values.get(name)]
         if not values.get("SQLALCHEMY_DATABASE_URI"):
             missing.append("DATABASE_URL")
+        if values.get("MAIL_BACKEND") == "smtp":
+            missing += [name for name in ("MAIL_SERVER", "MAIL_DEFAULT_SENDER") if not values.get(name)]
         if missing:
             raise RuntimeError(
                 "Refusing to start in production without: " + ", ".join(missing)

@@ -11,6 +11,7 @@ calls them inside an app context and cleans the session afterwards.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
@@ -236,7 +237,16 @@ def get_queue():
     return current_app.extensions["job_queue"]
 
 
-def enqueue(func, *args, job_id: str | None = None, delay: timedelta | None = None, **kwargs):
-    """Queue `func(*args, **kwargs)`. A job whose id is already waiting or
-    running is not queued again; returns None in that case."""
-    return get_queue().enqueue(func, *args, job_id=job_id, delay=delay, **kwargs)
+def resolve_job(func: Callable | str) -> Callable:
+    """A job given by dotted path ("app.mail.jobs.deliver_email_job"), as RQ
+    accepts natively, so services need not import job modules to enqueue them."""
+    if callable(func):
+        return func
+    module_name, _, attribute = func.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def enqueue(func: Callable | str, *args, job_id: str | None = None, delay: timedelta | None = None, **kwargs):
+    """Queue `func(*args, **kwargs)`; `func` may be a dotted path. A job whose id
+    is already waiting or running is not queued again; returns None in that case."""
+    return get_queue().enqueue(resolve_job(func), *args, job_id=job_id, delay=delay, **kwargs)

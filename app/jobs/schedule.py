@@ -9,6 +9,7 @@ from app.appointments.jobs import sweep_reminders_job
 from app.billing.jobs import apply_due_billing_changes
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
+from app.mail.jobs import sweep_queued_emails_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 
 RECURRING_JOBS: list[tuple] = [
@@ -23,4 +24,6 @@ RECURRING_JOBS: list[tuple] = [
     # Incremental sync of contacts, calls and appointments; webhooks bring changes sooner.
     (sync_all_businesses, 5 * 60),
     (prune_sync_runs, 24 * 60 * 60),
+    # Emails whose delivery job was never enqueued (Redis down when they were written).
+    (sweep_queued_emails_job, 2 * 60),
 ]
