@@ -112,10 +112,18 @@ def test_smtp_delivery_sends_text_and_html(app, mail_template, run_jobs, monkeyp
     assert {part.get_content_type() for part in message.iter_parts()} == {"text/plain", "text/html"}
 
 
-def test_the_sweep_delivers_mail_whose_job_was_lost(app, mail_template, run_jobs, clock):
+def test_the_sweep_delivers_mail_whose_job_was_lost(app, mail_template, run_jobs, clock, monkeypatch):
+    queue = app.extensions["job_queue"]
+
+    def redis_down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(queue, "enqueue", redis_down)
     send_email("ann@example.com", mail_template, name="Ann", link="x")
-    db.session.commit()
-    app.extensions["job_queue"].pending.clear()  # the enqueue was lost (Redis down)
+    db.session.commit()  # the commit succeeds; only the enqueue is lost
+    monkeypatch.undo()
+    run_jobs()
+    assert db.session.scalar(select(OutboundEmail.status)) == EmailStatus.QUEUED
     clock.advance(minutes=5)
     assert sweep_queued_emails() == 1
     run_jobs()
