@@ -93,6 +93,9 @@ class Config:
     CHAT_RATE_LIMIT_PER_IP = _env("CHAT_RATE_LIMIT_PER_IP", "30 per minute;300 per hour")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not turn logins and webhooks into 500s: limits fall back to memory.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

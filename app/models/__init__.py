@@ -19,10 +19,12 @@ from app.models.usage import UsageNotice
 from app.models.user import User
 from app.models.audit import AuditEntry, AuditScope
 from app.models.mail import EmailStatus, OutboundEmail
+from app.models.jobs import DeferredJob
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
 
 __all__ = [
+    "DeferredJob",
     "EmailStatus",
     "OutboundEmail",
     "AuditEntry",
