@@ -130,12 +130,51 @@ def wrk(url: str, duration: int, connections: int, headers: dict | None = None, 
 
 
 def signed_stripe_event() -> tuple[str, str]:
-    event = {"id": "evt_bench_duplicate", "object": "event", "type": "customer.created", "api_version": "2026-10-28",
-             "created": int(time.time()), "data": {"object": {"id": "cus_bench", "object": "customer"}}}
+    event = {"id": "evt_bench_duplicate", "object": "event", "type": "invoice.paid", "api_version": "2026-10-28",
+             "created": int(time.time()), "data": {"object": {"id": "in_bench", "object": "invoice", "customer": "cus_bench", "subscription": None}}}
     payload = json.dumps(event)
     timestamp = int(time.time())
     signature = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
     return payload, f"t={timestamp},v1={signature}"
+
+
+def unique_fourcalls_events_script(path: Path, count: int, threads: int = 2) -> None:
+    """A wrk script that posts `count` distinct signed 4calls events, each wrk
+    thread its own share, so no request is a duplicate of another."""
+    from app.config import SANDBOX_DEFAULTS
+
+    secret = os.environ.get("FOURCALLS_WEBHOOK_SECRET") or SANDBOX_DEFAULTS["FOURCALLS_WEBHOOK_SECRET"]
+    timestamp = int(time.time())
+    bodies, signatures = [], []
+    for index in range(count):
+        body = json.dumps({"id": f"evt_bench_{timestamp}_{index}", "type": "contact.updated",
+                           "organization_id": "org_bench", "created_at": timestamp,
+                           "data": {"id": f"ct_{index}", "name": "Bench Contact"}})
+        digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+        bodies.append(json.dumps(body))
+        signatures.append(json.dumps(f"t={timestamp},v1={digest}"))
+    share = count // threads
+    path.write_text(
+        "local bodies = {" + ",".join(bodies) + "}\n"
+        "local signatures = {" + ",".join(signatures) + "}\n"
+        "local counter = 0\n"
+        "local next_id = 0\n"
+        "function setup(thread) thread:set('offset', next_id * " + str(share) + "); next_id = next_id + 1 end\n"
+        "function init(args) base = tonumber(wrk.thread:get('offset')) end\n"
+        "function request()\n"
+        "  counter = counter + 1\n"
+        "  local k = base + ((counter - 1) % " + str(share) + ") + 1\n"
+        "  return wrk.format('POST', '/webhooks/fourcalls', {['Content-Type'] = 'application/json',"
+        " ['X-FourCalls-Signature'] = signatures[k]}, bodies[k])\n"
+        "end\n"
+    )
+
+
+def stored_webhook_events(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        return conn.execute("SELECT count(*) FROM webhook_events WHERE source = 'fourcalls'").fetchone()[0]
 
 
 def main() -> None:
@@ -145,6 +184,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--unique-events", type=int, default=40_000, help="distinct webhook events prepared")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -204,6 +244,17 @@ def main() -> None:
         for name, url, headers, script in kinds:
             rate, errors = wrk(url, args.duration, args.connections, headers, script)
             print(f"{name:34} {rate:9,.0f} {rate / baseline * 100:13.1f} % {errors:8}")
+        # Unique signed 4calls events: what is stored (deduplicated, enqueued) per second.
+        unique = log_dir / "unique_events.lua"
+        unique_fourcalls_events_script(unique, args.unique_events)
+        before = stored_webhook_events(database_url)
+        started = time.perf_counter()
+        rate, errors = wrk(f"{app.url}/webhooks/fourcalls", args.duration, args.connections, None, unique)
+        elapsed = time.perf_counter() - started
+        stored = stored_webhook_events(database_url) - before
+        print(f"{'unique signed 4calls webhooks':34} {rate:9,.0f} {rate / baseline * 100:13.1f} % {errors:8}")
+        print(f"  {stored:,} distinct events stored in {elapsed:.1f} s: {stored / elapsed:,.0f} events/s accepted"
+              f" (of {args.unique_events:,} prepared; none may be lost: stored = requests answered 200)")
         booted, reasons = app.worker_restarts()
         print(f"\ngunicorn workers booted: {booted} (started with {args.workers}); restarts: {max(0, booted - args.workers)}")
         for line in reasons[:10]:
