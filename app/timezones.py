@@ -144,6 +144,15 @@ def spoken_time(moment: datetime | None, owner) -> str:
     return f"{local:%A %B} {local.day} at {local.hour % 12 or 12}:{local:%M %p} {local.tzname()}"
 
 
+def csv_times(moment: datetime | None, owner) -> tuple[str, str]:
+    """(local, UTC) cells for a CSV export, side by side: the local time the
+    owner reads ("2027-03-03 23:30:00 PST") and the unambiguous UTC instant."""
+    if moment is None:
+        return "", ""
+    local = to_local(moment, owner)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}", f"{as_utc(moment):%Y-%m-%d %H:%M:%S}Z"
+
+
 def register_filters(app) -> None:
     """`{{ call.started_at|localtime(business) }}` and friends; templates never
     call strftime on a UTC value themselves."""

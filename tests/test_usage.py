@@ -74,8 +74,12 @@ def test_thresholds_raise_one_notice_each_and_dismiss(app, factories):
 def test_meter_levels():
     assert usage.Meter("contacts", "Contacts", 79, 100).level == "ok"
     assert usage.Meter("contacts", "Contacts", 80, 100).level == "warning"
-    assert usage.Meter("contacts", "Contacts", 100, 100).level == "over"
+    assert usage.Meter("contacts", "Contacts", 100, 100).level == "full"  # all used is not an overage
+    assert usage.Meter("contacts", "Contacts", 101, 100).level == "over"
     assert usage.Meter("contacts", "Contacts", 10**6, usage.UNLIMITED).level == "ok"
+    # Having every assistant of the package is the package working.
+    assert usage.Meter("coordinators", "AI assistants", 2, 2).level == "ok"
+    assert usage.Meter("coordinators", "AI assistants", 3, 2).level == "over"
 
 
 def test_periods_derive_monthly_from_activation_then_follow_billing(app, factories):
