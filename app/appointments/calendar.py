@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Appointment, Business
-from app.timezones import local_days_bounds, local_today, zone_of
+from app.timezones import local_days_bounds, local_today, to_local
 
 VIEWS = ("month", "week", "day")
 
@@ -82,7 +82,6 @@ def build_view(business: Business, view: str, raw_anchor: str | None) -> Calenda
 
 
 def appointments_by_day(business: Business, first: date, last: date) -> dict:
-    zone = zone_of(business)
     start, end = local_days_bounds(business, first, last)
     rows = db.session.scalars(
         select(Appointment)
@@ -91,7 +90,7 @@ def appointments_by_day(business: Business, first: date, last: date) -> dict:
     )
     grouped = defaultdict(list)
     for appointment in rows:
-        grouped[appointment.starts_at.astimezone(zone).date()].append(appointment)
+        grouped[to_local(appointment.starts_at, business).date()].append(appointment)
     return grouped
 
 
