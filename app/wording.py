@@ -35,6 +35,13 @@ STATUSES: dict[str, dict[str, tuple[str, str]]] = {
         "failed": ("Failed", "bad"),
         "cancelled": ("Cancelled", ""),
     },
+    "invoice": {
+        "paid": ("Paid", "ok"),
+        "open": ("Open", "warn"),
+        "draft": ("Draft", ""),
+        "uncollectible": ("Uncollectible", "bad"),
+        "void": ("Void", ""),
+    },
     "assistant": {
         "pending": ("Not set up", ""),
         "provisioning": ("Setting up", "brand"),
