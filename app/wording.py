@@ -35,6 +35,11 @@ STATUSES: dict[str, dict[str, tuple[str, str]]] = {
         "failed": ("Failed", "bad"),
         "cancelled": ("Cancelled", ""),
     },
+    "sync": {
+        "pending": ("Pending", "warn"),
+        "error": ("Not synced", "bad"),
+        "synced": ("Synced", "ok"),
+    },
     "invoice": {
         "paid": ("Paid", "ok"),
         "open": ("Open", "warn"),

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Business
 from app.models.base import utcnow
 from app.models.usage import UsageNotice
+from app.timezones import format_local
 
 THRESHOLDS = (80, 100)
 # Quotas that are only noticed when an action was refused, never by crossing.
@@ -73,17 +74,21 @@ def open_notices(business: Business) -> list[UsageNotice]:
 
 
 def notice_text(business: Business, notice: UsageNotice) -> str:
-    from app.usage.services import amount_of, upgrade_offer
+    from app.usage.services import amount_of, current_period, upgrade_offer
 
     amount = amount_of(notice.service_type, notice.usage_limit)
+    period = current_period(business)
+    # The period ends on the business's own calendar day, not the server's.
+    renews = (f" (until {format_local(period.end, business, '%B %-d')})"
+              if period and period.start == notice.period_start else "")
     if notice.threshold >= 100:
         if notice.service_type in NOTICED_ON_REFUSAL_ONLY:
-            text = f"Your package includes {amount}, and all of them are in use, so that change was not made."
+            text = f"Your package includes {amount}, all in use, so that change was not made."
         else:
-            text = f"You have used all {amount} included in your package this period."
+            text = f"You have used all {amount} included in your package this period{renews}."
         offer = upgrade_offer(business, notice.service_type)
         return text + (f" Upgrade to {offer.name} for more." if offer else "")
-    return f"You have used {notice.threshold} % of your {amount} this period."
+    return f"You have used {notice.threshold} % of your {amount} this period{renews}."
 
 
 def dismiss_notice(business: Business, notice_id: uuid.UUID) -> bool:
