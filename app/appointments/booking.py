@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from flask import g
 from sqlalchemy import delete, select
 
-from app.appointments.settings import settings_for
+from app.appointments.settings import check_organization_zone, settings_for
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import clean_email
 from app.extensions import db
@@ -60,7 +60,9 @@ def bookable_types(business: Business) -> list[dict]:
         return cached[business.id]
     try:
         client = organization_client(business)
-        types = client.get_organization(client.organization_id).get("appointment_types") or []
+        organization = client.get_organization(client.organization_id)
+        check_organization_zone(business, organization)
+        types = organization.get("appointment_types") or []
     except FourCallsError:
         types = settings_for(business).appointment_types
     types = [{"name": t["name"], "duration_minutes": int(t["duration_minutes"])} for t in types]

@@ -190,6 +190,7 @@ class AssistantSync:
                         raise
                     organization = {"id": exc.existing_id}
                 else:
+                    check_organization_zone(self.business, created)
                     integration.organization_id = created["id"]
                     store_organization_key(integration, created["api_key"])
                     db.session.commit()
