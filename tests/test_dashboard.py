@@ -162,3 +162,22 @@ def test_notice_of_another_business_cannot_be_dismissed(client, auth, factories)
     assert client.post(f"/businesses/{mine.slug}/dashboard/notices/{notice.id}/dismiss").status_code == 404
     assert client.post(f"/businesses/{other.slug}/dashboard/notices/{notice.id}/dismiss").status_code == 404
     assert notices.open_notices(other) != []
+
+
+def test_live_feed_refreshes_meters_assistants_and_last_synced_without_a_new_call(client, auth, factories):
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard/live"
+    first = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    version = re.search(r"dashboard/live\?v=(\w+)", first).group(1)
+    assert client.get(url, query_string={"v": version}).status_code == 204
+    usage.record_usage(business, "inbound_minutes", 7)  # e.g. minutes metered by a sync
+    db.session.commit()
+    changed = client.get(url, query_string={"v": version})
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 200
+    assert 'id="usage-meters" hx-swap-oob="true"' in html and "7 of 500" in html
+    assert 'id="assistant-status" hx-swap-oob="true"' in html
+    assert 'id="last-synced" hx-swap-oob="true"' in html

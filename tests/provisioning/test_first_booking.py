@@ -61,6 +61,17 @@ def test_provisioning_sends_zone_hours_and_types_before_active(salon, fourcalls,
     assert re.findall(r'<option value="([^"]+)"', form) == ["Haircut", "Colour"]
 
 
+def test_a_zone_changed_in_the_profile_reaches_4calls(salon, fourcalls, run_jobs):
+    from app.businesses.services import profile_changed
+
+    salon.timezone = "Pacific/Auckland"
+    db.session.commit()
+    profile_changed.send(salon)
+    run_jobs()
+    organization = fourcalls.state(_integration(salon).organization_id)["organization"]
+    assert organization["timezone"] == "Pacific/Auckland"
+
+
 def test_the_first_booking_works_on_the_first_try(salon, client):
     response = client.post(f"/businesses/{salon.slug}/appointments/new", data={
         "appointment_type": "Haircut", "starts_at": _next_open_slot(salon), "name": "Lena Park",
