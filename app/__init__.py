@@ -59,6 +59,10 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.timezones import register_filters as register_time_filters
 
     register_time_filters(app)
+    # -- wording (issue 10)
+    from app.wording import register as register_wording
+
+    register_wording(app)
     register_cli(app)
     _enable_sqlite_foreign_keys(app)
     return app

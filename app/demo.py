@@ -50,6 +50,8 @@ DIRECTORY = [
 ]
 
 CLAIMED_DEMO_SLUG = slugify("Bella Napoli Trattoria Springfield")
+# The demo directory's Springfield is on the US west coast.
+DEMO_ZONE = "America/Los_Angeles"
 
 
 def seed_demo() -> dict:
@@ -72,6 +74,7 @@ def seed_demo() -> dict:
                 opening_hours=default_opening_hours(),
                 services=services,
                 faq=[{"question": q, "answer": a} for q, a in faq],
+                timezone=DEMO_ZONE,
             )
         )
         created += 1
@@ -84,13 +87,20 @@ def seed_demo() -> dict:
         db.session.commit()
     demo_business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
     if demo_business.owner_id is None:
-        claim_business(demo_business, owner)
+        claim_business(demo_business, owner, timezone=DEMO_ZONE)
     return {"businesses_created": created, "owner": owner, "admin": admin, "business": demo_business}
 
 
-# Areas that need the running services for their demo state (the 4calls
-# integration provisions the demo business) register a callable here.
-after_start_hooks: list = []
+# Areas that need the running services for their demo state register a
+# callable here. The demo business is bought, provisioned and given its
+# history through the sandboxes (app/demo_sandbox.py).
+def _living_demo() -> None:
+    from app.demo_sandbox import living_demo
+
+    living_demo()
+
+
+after_start_hooks: list = [_living_demo]
 
 
 def after_start() -> None:

@@ -50,7 +50,10 @@ def zone_of(owner) -> ZoneInfo:
     return zone(getattr(owner, "timezone", None))
 
 
-def as_utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime | str) -> datetime:
+    """An aware UTC instant from a datetime (naive means UTC) or an RFC 3339 string."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -132,6 +135,24 @@ def format_local(moment: datetime | None, owner, fmt: str = "%b %-d, %Y %H:%M") 
     return local.strftime(fmt) if local else ""
 
 
+def spoken_time(moment: datetime | None, owner) -> str:
+    """"Wednesday March 3 at 9:00 AM PST": for messages read outside the app
+    (reminders, the chat widget), so the zone is named with the time."""
+    local = to_local(moment, owner)
+    if local is None:
+        return ""
+    return f"{local:%A %B} {local.day} at {local.hour % 12 or 12}:{local:%M %p} {local.tzname()}"
+
+
+def csv_times(moment: datetime | None, owner) -> tuple[str, str]:
+    """(local, UTC) cells for a CSV export, side by side: the local time the
+    owner reads ("2027-03-03 23:30:00 PST") and the unambiguous UTC instant."""
+    if moment is None:
+        return "", ""
+    local = to_local(moment, owner)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}", f"{as_utc(moment):%Y-%m-%d %H:%M:%S}Z"
+
+
 def register_filters(app) -> None:
     """`{{ call.started_at|localtime(business) }}` and friends; templates never
     call strftime on a UTC value themselves."""
@@ -164,3 +185,5 @@ def register_filters(app) -> None:
         return f"{first:%b %-d, %Y %H:%M} – {last:%b %-d, %Y %H:%M}"
 
     app.jinja_env.globals["zone_label"] = zone_label
+    app.jinja_env.globals["all_zone_names"] = all_zone_names
+    app.jinja_env.globals["to_local"] = to_local

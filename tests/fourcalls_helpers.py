@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from app.appointments.settings import settings_for
+from app.appointments.settings import ensure_settings
 from app.encryption import encrypt
 from app.extensions import db
 from app.fourcalls import platform_client
@@ -19,6 +19,7 @@ def provision(business, *, package="ai_sales"):
     (FOURCALLS_API_URL): UTC, open 09:00-17:00 every day, so tests do not
     depend on the weekday they run on."""
     business.opening_hours = dict(NINE_TO_FIVE_DAILY)
+    business.timezone = "UTC"
     organization = platform_client().create_organization({
         "name": business.name, "timezone": "UTC", "business_hours": NINE_TO_FIVE_DAILY,
         "appointment_types": [{"name": "Haircut", "duration_minutes": 45}],
@@ -28,8 +29,7 @@ def provision(business, *, package="ai_sales"):
         service_package=package, status=IntegrationStatus.ACTIVE,
         activated_at=datetime.now(timezone.utc) - timedelta(days=1),
     ))
-    settings = settings_for(business)
-    settings.timezone = "UTC"
+    settings = ensure_settings(business)
     settings.appointment_types = [{"name": "Haircut", "duration_minutes": 45}]
     settings.sync_state = SyncState.SYNCED
     db.session.commit()

@@ -20,10 +20,33 @@ def test_directory_lists_and_searches(client, factories):
 
 def test_claim_unclaimed_business(client, logged_in_owner, factories):
     business = factories.business(name="Unclaimed Cafe")
-    response = client.post(f"/directory/{business.slug}/claim")
+    response = client.post(f"/directory/{business.slug}/claim", data={"timezone": "America/Los_Angeles"})
     assert response.status_code == 302
     db.session.refresh(business)
     assert business.owner_id == logged_in_owner.id and business.claimed_at is not None
+    assert business.timezone == "America/Los_Angeles"
+
+
+@pytest.mark.parametrize("zone, message", [
+    ("", "Choose the time zone"),
+    ("Mars/Olympus_Mons", "is not a time zone we know"),
+])
+def test_claim_with_an_unknown_or_empty_zone_is_a_field_error(client, logged_in_owner, factories, zone, message):
+    business = factories.business(name="Unclaimed Cafe", timezone="America/Chicago")
+    response = client.post(f"/directory/{business.slug}/claim", data={"timezone": zone})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.refresh(business)
+    assert business.owner_id is None and business.timezone == "America/Chicago"
+
+
+def test_zone_pickers_offer_the_list_and_the_browser_default_script(client, logged_in_owner, factories):
+    business = factories.business(name="Unclaimed Cafe")
+    for url in (f"/directory/{business.slug}", "/businesses/new"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'list="zone-names"' in page and 'data-browser-zone' in page
+        assert '<option value="Asia/Kolkata">' in page and "js/browser-zone.js" in page
+        assert "<script>" not in page  # no inline script: the default comes from the static file
 
 
 def test_claim_requires_login(client, factories):
@@ -50,18 +73,21 @@ def test_unknown_slug_is_404(client, logged_in_owner):
 
 def test_owner_adds_a_business(client, logged_in_owner):
     response = client.post(
-        "/businesses/new", data={"name": "New Place", "category": "Cafe", "city": "Springfield", "phone": "+1 555 222 3333"}
+        "/businesses/new", data={"name": "New Place", "category": "Cafe", "city": "Springfield", "phone": "+1 555 222 3333",
+                                 "timezone": "Pacific/Auckland"}
     )
     assert response.status_code == 302
     business = db.session.scalar(select(Business).where(Business.name == "New Place"))
     assert business.owner_id == logged_in_owner.id
+    assert business.timezone == "Pacific/Auckland"
     assert business.slug == "new-place-springfield"
 
 
 def test_new_business_bad_phone_writes_nothing(client, logged_in_owner):
-    response = client.post("/businesses/new", data={"name": "Bad", "category": "Cafe", "city": "X", "phone": "call me"})
+    response = client.post("/businesses/new", data={"name": "Bad", "category": "Cafe", "city": "X", "phone": "call me",
+                                                    "timezone": "Nowhere/Land"})
     assert response.status_code == 422
-    assert b"Enter a phone number" in response.data
+    assert b"Enter a phone number" in response.data and "is not a time zone we know" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Business.id))) == 0
 
 
@@ -73,6 +99,7 @@ def profile_data(**overrides):
         "address": "1 Main St",
         "city": "Springfield",
         "website": "https://studio.example.com",
+        "timezone": "Asia/Kolkata",
         "description": "Friendly neighbourhood salon.",
         "services": "Haircut\nColouring\n\n",
         "faq-0-question": "Do you take walk-ins?",
@@ -93,6 +120,7 @@ def test_owner_edits_profile(client, logged_in_owner, factories):
     assert response.status_code == 302
     db.session.refresh(business)
     assert business.services == ["Haircut", "Colouring"]
+    assert business.timezone == "Asia/Kolkata"
     assert business.opening_hours["monday"] == {"open": "09:00", "close": "18:00"}
     assert business.opening_hours["sunday"] is None
     assert business.faq == [{"question": "Do you take walk-ins?", "answer": "Yes, when a chair is free."}]
@@ -106,6 +134,8 @@ def test_owner_edits_profile(client, logged_in_owner, factories):
         ({"phone": "12"}, b"Enter a phone number"),
         ({"faq-0-answer": ""}, b"Give both a question and its answer"),
         ({"name": ""}, b"This field is required"),
+        ({"timezone": ""}, "Choose the time zone".encode()),
+        ({"timezone": "America/Atlantis"}, "is not a time zone we know".encode()),
     ],
 )
 def test_profile_errors_change_nothing(client, logged_in_owner, factories, overrides, message):

@@ -236,7 +236,7 @@ def test_timeline_collects_calls_chats_appointments_and_campaigns_newest_first(c
     page = client.get(f"/businesses/{business.slug}/contacts/{contact.id}").get_data(as_text=True)
     order = [page.index(text) for text in ("Website chat", "Campaign call", "Haircut · completed", "Inbound call")]
     assert order == sorted(order)
-    assert "Asked about prices" in page and "not interested" in page and "4 messages" in page
+    assert "Asked about prices" in page and "Not interested" in page and "4 messages" in page
 
 
 def test_other_owners_cannot_remove_a_custom_field(client, auth, business):

@@ -1,4 +1,5 @@
 """The dashboard: statistics, live feed, sync button, usage meters and notices."""
+import re
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event
@@ -74,7 +75,7 @@ def test_live_feed_answers_204_until_a_call_arrives(client, auth, factories):
     url = f"/businesses/{business.slug}/dashboard/live"
     first = client.get(url, headers={"HX-Request": "true"})
     assert first.status_code == 200 and "No calls yet" in first.get_data(as_text=True)
-    version = services.feed_version([])
+    version = re.search(r"dashboard/live\?v=(\w+)", first.get_data(as_text=True)).group(1)
     assert client.get(url, query_string={"v": version}).status_code == 204
     apply_remote_calls(business, [remote_call(77, caller_name="Giulia Bianchi")])
     db.session.commit()
@@ -145,7 +146,8 @@ def test_notice_dismissal(client, auth, factories):
     assert response.status_code == 200 and response.get_data(as_text=True) == ""
     assert notices.open_notices(business) == []
     html = client.get(f"/businesses/{business.slug}/dashboard").get_data(as_text=True)
-    assert "500 of 500" in html and "progress bad" in html
+    # All of a quota used is full, not an overage: amber, not red.
+    assert "500 of 500" in html and "progress warn" in html and "progress bad" not in html
 
 
 def test_notice_of_another_business_cannot_be_dismissed(client, auth, factories):
@@ -160,3 +162,22 @@ def test_notice_of_another_business_cannot_be_dismissed(client, auth, factories)
     assert client.post(f"/businesses/{mine.slug}/dashboard/notices/{notice.id}/dismiss").status_code == 404
     assert client.post(f"/businesses/{other.slug}/dashboard/notices/{notice.id}/dismiss").status_code == 404
     assert notices.open_notices(other) != []
+
+
+def test_live_feed_refreshes_meters_assistants_and_last_synced_without_a_new_call(client, auth, factories):
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard/live"
+    first = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    version = re.search(r"dashboard/live\?v=(\w+)", first).group(1)
+    assert client.get(url, query_string={"v": version}).status_code == 204
+    usage.record_usage(business, "inbound_minutes", 7)  # e.g. minutes metered by a sync
+    db.session.commit()
+    changed = client.get(url, query_string={"v": version})
+    html = changed.get_data(as_text=True)
+    assert changed.status_code == 200
+    assert 'id="usage-meters" hx-swap-oob="true"' in html and "7 of 500" in html
+    assert 'id="assistant-status" hx-swap-oob="true"' in html
+    assert 'id="last-synced" hx-swap-oob="true"' in html

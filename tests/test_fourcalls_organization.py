@@ -22,7 +22,7 @@ def test_phone_numbers_become_e164_or_nothing(raw, expected):
 
 def test_organization_fields_follow_the_contract(app, factories):
     business = factories.business(
-        name="Bella Napoli", category="Restaurant", city="Springfield", phone="+1 555 201 1001",
+        name="Bella Napoli", category="Restaurant", city="Springfield", phone="+1 555 201 1001", timezone="Asia/Kolkata",
         description="Family trattoria.", services=["Dine-in", ""],
         faq=[{"question": "Vegan?", "answer": "Yes."}, {"question": "Blank answer", "answer": ""}],
         opening_hours={"monday": {"open": "09:00", "close": "17:00"}, "sunday": None},
@@ -35,7 +35,9 @@ def test_organization_fields_follow_the_contract(app, factories):
     assert fields["business_hours"]["monday"] == {"open": "09:00", "close": "17:00"}
     assert fields["business_hours"]["tuesday"] is None and len(fields["business_hours"]) == 7
     assert fields["webhook_url"] == "http://localhost/webhooks/fourcalls"
-    assert fields["timezone"] == app.config["FOURCALLS_DEFAULT_TIMEZONE"]
+    # The business's own zone and its types (its services, before settings are saved).
+    assert fields["timezone"] == "Asia/Kolkata"
+    assert fields["appointment_types"] == [{"name": "Dine-in", "duration_minutes": 30}]
     assert digest(fields) == digest(dict(reversed(list(fields.items()))))
 
 

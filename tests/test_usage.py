@@ -74,8 +74,12 @@ def test_thresholds_raise_one_notice_each_and_dismiss(app, factories):
 def test_meter_levels():
     assert usage.Meter("contacts", "Contacts", 79, 100).level == "ok"
     assert usage.Meter("contacts", "Contacts", 80, 100).level == "warning"
-    assert usage.Meter("contacts", "Contacts", 100, 100).level == "over"
+    assert usage.Meter("contacts", "Contacts", 100, 100).level == "full"  # all used is not an overage
+    assert usage.Meter("contacts", "Contacts", 101, 100).level == "over"
     assert usage.Meter("contacts", "Contacts", 10**6, usage.UNLIMITED).level == "ok"
+    # Having every assistant of the package is the package working.
+    assert usage.Meter("coordinators", "AI assistants", 2, 2).level == "ok"
+    assert usage.Meter("coordinators", "AI assistants", 3, 2).level == "over"
 
 
 def test_periods_derive_monthly_from_activation_then_follow_billing(app, factories):
@@ -148,3 +152,49 @@ def test_billing_period_absorbs_the_period_derived_before_it_was_known(app, fact
     assert {m.service_type: m.used for m in usage.usage_summary(business)}["inbound_minutes"] == 12
     starts = set(db.session.scalars(select(AIServiceUsage.period_start).where(AIServiceUsage.business_id == business.id)))
     assert starts == {billing_start}
+
+
+def test_having_every_assistant_is_no_notice_and_upgrading_says_nothing(app, factories):
+    """Right after buying, 1 of 1 assistants is the package working: no red
+    notice, and none after upgrading to 2 of 2 either. Consumables still get theirs."""
+    from app.fourcalls import provisioning
+
+    business = factories.business(owner=factories.user())
+    activate(business, "ai_receptionist")
+    usage.set_usage(business, "coordinators", 1)
+    usage.record_usage(business, "contacts", 500)  # all 500 contacts: 80 % and 100 %
+    db.session.commit()
+    assert [(n.service_type, n.threshold) for n in notices.open_notices(business)] == [("contacts", 100)]
+    provisioning.change_package(business, "ai_business_suite")
+    usage.apply_package_limits(business)
+    usage.set_usage(business, "coordinators", 2)
+    db.session.commit()
+    assert all(n.service_type != "coordinators" for n in notices.open_notices(business))
+    meter = {m.service_type: m for m in usage.usage_summary(business)}["coordinators"]
+    assert (meter.used, meter.limit, meter.level) == (2, 2, "ok")
+
+
+def test_a_refused_assistant_is_noticed_with_the_upgrade(app, factories):
+    business = factories.business(owner=factories.user())
+    activate(business, "ai_receptionist")
+    usage.set_usage(business, "coordinators", 1)
+    assert usage.check_usage_limit(business, "coordinators") is False
+    db.session.commit()
+    [notice] = notices.open_notices(business)
+    text = notices.notice_text(business, notice)
+    assert notice.service_type == "coordinators"
+    assert "includes 1 AI assistant," in text and "that change was not made" in text and "Upgrade to" in text
+
+
+def test_notice_wording_counts_and_names_the_local_period_end(app, factories, clock):
+    from datetime import datetime, timezone
+
+    clock.set(datetime(2027, 3, 3, 18, 0, tzinfo=timezone.utc))
+    business = factories.business(owner=factories.user(), timezone="Pacific/Auckland")
+    activate(business, "ai_receptionist", activated_at=datetime(2027, 2, 28, 12, 30, tzinfo=timezone.utc))
+    usage.record_usage(business, "inbound_minutes", 400)
+    db.session.commit()
+    [notice] = notices.open_notices(business)
+    # The period ends at 12:30 UTC on Mar 28: already Mar 29 in Auckland.
+    assert notices.notice_text(business, notice) == (
+        "You have used 80 % of your 500 inbound minutes this period (until March 29).")

@@ -14,23 +14,28 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import g
 from sqlalchemy import delete, select
 
-from app.appointments.settings import business_zone, settings_for
+from app.appointments.settings import check_organization_zone, settings_for
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import clean_email
 from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import Appointment, AppointmentReminder, Business
 from app.models.base import utcnow
+from app.timezones import format_local, local_today, to_local, zone_of
 from app.web import parse_uuid
 from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
 
 
 class BookingError(ValueError):
-    def __init__(self, message: str, field: str = "slot"):
+    def __init__(self, message: str, field: str = "slot", fresh_key: bool = False):
         super().__init__(message)
         self.field = field
+        # 4calls refused the request itself (4xx): that answer is final for its
+        # key, so the next submit must be a new request. Timeouts and 5xx keep the key.
+        self.fresh_key = fresh_key
 
 
 @dataclass
@@ -46,8 +51,27 @@ class BookingRequest:
     request_key: str = ""
 
 
+def bookable_types(business: Business) -> list[dict]:
+    """The appointment types 4calls knows for the business, as the AI books
+    them: the form offers exactly these. Our saved settings stand in only
+    while 4calls cannot be asked (the booking itself then fails clearly)."""
+    cached = g.get("bookable_types") or {}
+    if business.id in cached:
+        return cached[business.id]
+    try:
+        client = organization_client(business)
+        organization = client.get_organization(client.organization_id)
+        check_organization_zone(business, organization)
+        types = organization.get("appointment_types") or []
+    except FourCallsError:
+        types = settings_for(business).appointment_types
+    types = [{"name": t["name"], "duration_minutes": int(t["duration_minutes"])} for t in types]
+    g.bookable_types = {**cached, business.id: types}
+    return types
+
+
 def type_duration(business: Business, type_name: str) -> tuple[str, int]:
-    for entry in settings_for(business).appointment_types:
+    for entry in bookable_types(business):
         if entry["name"] == type_name:
             return entry["name"], int(entry["duration_minutes"])
     raise BookingError("Pick one of your appointment types.", "appointment_type")
@@ -56,7 +80,7 @@ def type_duration(business: Business, type_name: str) -> tuple[str, int]:
 def free_slots(business: Business, day: date, type_name: str) -> list[dict]:
     """Free start times on `day` from 4calls' real-time availability."""
     name, minutes = type_duration(business, type_name)
-    if day < utcnow().astimezone(business_zone(business)).date():
+    if day < local_today(business):
         raise BookingError("That day is in the past. Pick today or a later day.", "day")
     try:
         client = organization_client(business)
@@ -73,7 +97,7 @@ def parse_start(business: Business, raw: str) -> datetime:
     except ValueError:
         raise BookingError("Pick a free time.") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=business_zone(business))
+        moment = moment.replace(tzinfo=zone_of(business))
     return moment
 
 
@@ -85,8 +109,7 @@ def _minutes_of(clock: str) -> int:
 def check_local_rules(business: Business, start: datetime, end: datetime, ignore: Appointment | None = None) -> None:
     if start <= utcnow():
         raise BookingError("That time is in the past. Pick a time from the free slots.")
-    zone = business_zone(business)
-    local_start = start.astimezone(zone)
+    local_start = to_local(start, business)
     hours = (business.opening_hours or {}).get(local_start.strftime("%A").lower())
     if not hours:
         raise BookingError(f"You are closed on {local_start.strftime('%A')}s. Pick a day you are open.")
@@ -105,7 +128,7 @@ def check_local_rules(business: Business, start: datetime, end: datetime, ignore
     )
     if clash is not None:
         raise BookingError(f"That time overlaps {clash.customer_name or 'another appointment'} at "
-                           f"{clash.starts_at.astimezone(zone).strftime('%H:%M')}. Pick another free time.")
+                           f"{format_local(clash.starts_at, business, '%H:%M')}. Pick another free time.")
 
 
 def _explain(exc: FourCallsError, outcome: str = "Nothing was booked") -> BookingError:
@@ -147,7 +170,9 @@ def book(business: Business, request: BookingRequest) -> Appointment:
         remote = client.create_booking(payload, idempotency_key=key[:255])
         contact_row = _fetch_contact(client, remote.get("contact_id"))
     except FourCallsError as exc:
-        raise _explain(exc) from exc
+        error = _explain(exc)
+        error.fresh_key = not exc.retryable and not isinstance(exc, NotProvisioned)
+        raise error from exc
     return _store(business, remote, contact_row)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import calendar as stdlib_calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.appointments.settings import business_zone
 from app.extensions import db
 from app.models import Appointment, Business
-from app.models.base import utcnow
+from app.timezones import local_days_bounds, local_today, to_local
 
 VIEWS = ("month", "week", "day")
 
@@ -63,10 +62,6 @@ def parse_anchor(raw: str | None, today: date) -> date:
         return today
 
 
-def local_today(business: Business) -> date:
-    return utcnow().astimezone(business_zone(business)).date()
-
-
 def build_view(business: Business, view: str, raw_anchor: str | None) -> CalendarView:
     view = view if view in VIEWS else "week"
     today = local_today(business)
@@ -87,9 +82,7 @@ def build_view(business: Business, view: str, raw_anchor: str | None) -> Calenda
 
 
 def appointments_by_day(business: Business, first: date, last: date) -> dict:
-    zone = business_zone(business)
-    start = datetime.combine(first, time.min, zone)
-    end = datetime.combine(last + timedelta(days=1), time.min, zone)
+    start, end = local_days_bounds(business, first, last)
     rows = db.session.scalars(
         select(Appointment)
         .where(Appointment.business_id == business.id, Appointment.starts_at >= start, Appointment.starts_at < end)
@@ -97,7 +90,7 @@ def appointments_by_day(business: Business, first: date, last: date) -> dict:
     )
     grouped = defaultdict(list)
     for appointment in rows:
-        grouped[appointment.starts_at.astimezone(zone).date()].append(appointment)
+        grouped[to_local(appointment.starts_at, business).date()].append(appointment)
     return grouped
 
 

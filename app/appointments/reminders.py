@@ -14,11 +14,12 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from app.appointments.settings import business_zone, settings_for
+from app.appointments.settings import settings_for
 from app.extensions import db
 from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import Appointment, AppointmentReminder, Business, ReminderStatus
 from app.models.base import utcnow
+from app.timezones import spoken_time
 
 MAX_ATTEMPTS = 3
 EARLY_SECONDS = 30  # a delayed job may wake slightly early
@@ -64,12 +65,11 @@ def schedule_reminders(appointment: Appointment) -> list[AppointmentReminder]:
 
 
 def reminder_text(business: Business, appointment: Appointment) -> str:
-    local = appointment.starts_at.astimezone(business_zone(business))
     what = appointment.appointment_type or "appointment"
     name = (appointment.customer_name or "").split(" ")[0]
     greeting = f"Hi {name}, this" if name else "This"
     return (f"{greeting} is a reminder of your {what} at {business.name} on "
-            f"{local.strftime('%A %B %d at %I:%M %p').replace(' 0', ' ')}. "
+            f"{spoken_time(appointment.starts_at, business)}. "
             f"To change it, call {business.phone or 'us'}.")
 
 

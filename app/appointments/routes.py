@@ -9,11 +9,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import login_required
 
 from app.appointments import booking
-from app.appointments.calendar import build_view, local_today, todays_appointments
+from app.appointments.calendar import build_view, todays_appointments
 from app.appointments.reminders import describe_offset, retry_reminder
-from app.appointments.settings import SettingsError, business_zone, reminders_as_text, settings_for, update_settings
+from app.appointments.settings import SettingsError, reminders_as_text, settings_for, update_settings
 from app.extensions import db
 from app.models import AppointmentReminder
+from app.timezones import format_local, local_today, to_local
 from app.web import owned_business_or_404, parse_uuid, render_partial_or_page
 
 bp = Blueprint("appointments", __name__, url_prefix="/businesses/<slug>/appointments")
@@ -38,7 +39,7 @@ def calendar(slug):
     view = build_view(business, request.args.get("view", "week"), request.args.get("date"))
     return render_partial_or_page(
         "appointments/calendar.html", "appointments/_calendar.html", business=business, cal=view,
-        zone=business_zone(business), today_list=todays_appointments(business), settings=settings_for(business),
+        today_list=todays_appointments(business), settings=settings_for(business),
     )
 
 
@@ -62,8 +63,7 @@ def _slots_context(business, day, type_name):
 @login_required
 def new(slug):
     business = owned_business_or_404(slug)
-    settings = settings_for(business)
-    types = [t["name"] for t in settings.appointment_types]
+    types = [t["name"] for t in booking.bookable_types(business)]
     form = booking.BookingRequest(
         starts_at=request.form.get("starts_at", ""),
         appointment_type=request.values.get("appointment_type") or (types[0] if types else ""),
@@ -78,10 +78,13 @@ def new(slug):
             appointment = booking.book(business, form)
         except booking.BookingError as exc:
             error = exc
+            if exc.fresh_key:
+                form.request_key = uuid.uuid4().hex
         else:
-            local = appointment.starts_at.astimezone(business_zone(business))
-            flash(f"Booked {appointment.customer_name} on {local.strftime('%a %b %d at %H:%M')}.", "success")
-            return redirect(url_for("appointments.calendar", slug=slug, view="week", date=local.date().isoformat()))
+            when = format_local(appointment.starts_at, business, "%a %b %-d at %H:%M")
+            flash(f"Booked {appointment.customer_name} on {when}.", "success")
+            local_day = to_local(appointment.starts_at, business).date()
+            return redirect(url_for("appointments.calendar", slug=slug, view="week", date=local_day.isoformat()))
     context = dict(business=business, form=form, day=day, types=types, error=error,
                    **_slots_context(business, day, form.appointment_type))
     return render_template("appointments/new.html", **context), (422 if error else 200)
@@ -112,14 +115,14 @@ def _detail_page(business, appointment, error=None, status=200):
 
     reminders = db.session.scalars(select(AppointmentReminder).where(
         AppointmentReminder.appointment_id == appointment.id).order_by(AppointmentReminder.send_at)).all()
-    day = _day_arg(business) if request.values.get("day") else appointment.starts_at.astimezone(business_zone(business)).date()
+    day = _day_arg(business) if request.values.get("day") else to_local(appointment.starts_at, business).date()
     context = {}
     if request.values.get("reschedule") and appointment.status == "scheduled":
         context = _slots_context(business, day, appointment.appointment_type or "")
         if context["slots_error"] and "appointment types" in context["slots_error"]:
             context = {"slots": [], "slots_error": "This appointment's type is no longer offered; cancel and book again."}
     return render_template("appointments/detail.html", business=business, appt=appointment, reminders=reminders,
-                           zone=business_zone(business), day=day, error=error, reason=request.form.get("reason", ""),
+                           day=day, error=error, reason=request.form.get("reason", ""),
                            selected=request.form.get("starts_at", ""), **context), status
 
 

@@ -3,18 +3,20 @@ hours), appointment types, reminder schedule; pushed to the 4calls
 organization by a job so a save never waits on, or is lost to, 4calls."""
 from __future__ import annotations
 
+import logging
 import re
 import uuid
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import WEEKDAYS, AppointmentSettings, Business, SyncState
 from app.models.appointments import DEFAULT_APPOINTMENT_TYPES, DEFAULT_REMINDER_OFFSETS
 from app.models.base import utcnow
+from app.timezones import is_valid_zone
+
+log = logging.getLogger(__name__)
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -25,26 +27,67 @@ class SettingsError(ValueError):
         self.errors = errors
 
 
+def default_appointment_types(business: Business) -> list[dict]:
+    """A new business's first types: its own services (a salon books a
+    "Haircut", not a "Consultation"), else one plain "Appointment"."""
+    names, seen = [], set()
+    for service in business.services or []:
+        name = " ".join(str(service).split())[:100]
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    if not names:
+        return [dict(t) for t in DEFAULT_APPOINTMENT_TYPES]
+    return [{"name": name, "duration_minutes": 30} for name in names[:20]]
+
+
+def _stored_settings(business: Business) -> AppointmentSettings | None:
+    return db.session.scalar(select(AppointmentSettings).where(AppointmentSettings.business_id == business.id))
+
+
 def settings_for(business: Business) -> AppointmentSettings:
-    settings = db.session.scalar(select(AppointmentSettings).where(AppointmentSettings.business_id == business.id))
+    """The business's settings. Reading never writes: a business not yet
+    provisioned sees the defaults it will be provisioned with (unsaved)."""
+    settings = _stored_settings(business)
     if settings is None:
         settings = AppointmentSettings(
             business_id=business.id,
-            timezone=current_app.config.get("FOURCALLS_DEFAULT_TIMEZONE", "America/New_York"),
-            appointment_types=[dict(t) for t in DEFAULT_APPOINTMENT_TYPES],
+            appointment_types=default_appointment_types(business),
             reminder_offsets=list(DEFAULT_REMINDER_OFFSETS),
             sync_state=SyncState.PENDING,
         )
-        db.session.add(settings)
-        db.session.commit()
     return settings
 
 
-def business_zone(business: Business) -> ZoneInfo:
-    try:
-        return ZoneInfo(settings_for(business).timezone)
-    except ZoneInfoNotFoundError:
-        return ZoneInfo("UTC")
+def ensure_settings(business: Business) -> AppointmentSettings:
+    """Create the stored settings (provisioning, or the owner's first save).
+    Flushed, not committed: the caller's transaction owns it."""
+    settings = _stored_settings(business)
+    if settings is None:
+        settings = settings_for(business)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def schedule_fields(business: Business) -> dict:
+    """What 4calls needs to book for the business: its zone, hours and types."""
+    hours = business.opening_hours or {}
+    return {
+        "timezone": business.timezone,
+        "business_hours": {day: (dict(hours[day]) if hours.get(day) else None) for day in WEEKDAYS},
+        "appointment_types": [dict(t) for t in settings_for(business).appointment_types],
+    }
+
+
+def check_organization_zone(business: Business, organization: dict) -> None:
+    """The business's own zone is the truth. 4calls answering with a zone we
+    do not know (or another one) is logged, never adopted."""
+    remote = organization.get("timezone")
+    if remote and remote != business.timezone:
+        known = "known" if is_valid_zone(remote) else "unknown"
+        log.warning("4calls organization of business %s has %s time zone %r; keeping the business's %r",
+                    business.id, known, remote, business.timezone)
 
 
 def parse_hours(form) -> tuple[dict, dict]:
@@ -118,7 +161,7 @@ def update_settings(business: Business, form) -> AppointmentSettings:
         errors["reminders"] = reminder_error
     if errors:
         raise SettingsError(errors)
-    settings = settings_for(business)
+    settings = ensure_settings(business)
     business.opening_hours = hours
     settings.appointment_types = types
     settings.reminder_offsets = offsets
@@ -137,17 +180,9 @@ def queue_settings_push(business: Business) -> None:
     enqueue(push_settings_job, str(business.id), job_id=f"appointment-settings-push:{business.id}")
 
 
-def organization_schedule(business: Business, settings: AppointmentSettings) -> dict:
-    hours = business.opening_hours or {}
-    return {
-        "business_hours": {day: (dict(hours[day]) if hours.get(day) else None) for day in WEEKDAYS},
-        "appointment_types": [dict(t) for t in settings.appointment_types],
-    }
-
-
 def push_settings(business_id) -> str:
     business = db.session.get(Business, uuid.UUID(str(business_id)))
-    settings = settings_for(business)
+    settings = ensure_settings(business)
     if settings.sync_state == SyncState.SYNCED:
         return "nothing to do"
     try:
@@ -156,7 +191,7 @@ def push_settings(business_id) -> str:
         return "waiting for 4calls setup"
     pushed_at = settings.updated_at
     try:
-        organization = client.update_organization(client.organization_id, organization_schedule(business, settings))
+        organization = client.update_organization(client.organization_id, schedule_fields(business))
     except ValidationError as exc:
         settings.sync_state, settings.sync_error = SyncState.ERROR, plain_words(exc)[:1000]
         db.session.commit()
@@ -165,13 +200,24 @@ def push_settings(business_id) -> str:
         settings.sync_error = plain_words(exc)[:1000]
         db.session.commit()
         raise
-    # The calendar shows times in the organization's time zone, as 4calls books them.
+    check_organization_zone(business, organization)
     current = db.session.scalar(select(AppointmentSettings.updated_at).where(AppointmentSettings.id == settings.id))
-    settings.timezone = organization.get("timezone") or settings.timezone
     if current is None or current <= pushed_at:
         settings.sync_state, settings.sync_error, settings.synced_at = SyncState.SYNCED, None, utcnow()
     db.session.commit()
     return "synced"
+
+
+def mark_schedule_synced(settings_id, pushed_version) -> None:
+    """The provisioning job sent the schedule: settings unchanged since then
+    are synced (a save made meanwhile stays pending for its own push)."""
+    db.session.execute(
+        update(AppointmentSettings)
+        .where(AppointmentSettings.id == settings_id, AppointmentSettings.updated_at <= pushed_version)
+        .values(sync_state=SyncState.SYNCED, sync_error=None, synced_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def sweep_pending_settings() -> int:

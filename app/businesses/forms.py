@@ -35,6 +35,21 @@ def validate_phone(form, field):
         raise ValidationError("Enter a phone number like +1 555 123 4567.")
 
 
+def validate_zone(form, field):
+    """An IANA zone the app knows; the field is filled with the browser's zone."""
+    from app.timezones import is_valid_zone
+
+    field.data = (field.data or "").strip()
+    if not field.data:
+        raise ValidationError("Choose the time zone the business works in, e.g. America/Los_Angeles.")
+    if not is_valid_zone(field.data):
+        raise ValidationError(f"“{field.data[:64]}” is not a time zone we know. Pick one from the list, e.g. America/Los_Angeles.")
+
+
+def zone_field() -> StringField:
+    return StringField("Time zone", validators=[Length(max=64), validate_zone])
+
+
 class DayHoursForm(Form):
     closed = BooleanField("Closed")
     opens = TimeField("Opens", validators=[Optional()])
@@ -65,6 +80,7 @@ class BusinessProfileForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), Length(max=40), validate_phone])
     address = StringField("Street address", validators=[Optional(), Length(max=255)])
     city = StringField("City", validators=[Optional(), Length(max=120)])
+    timezone = zone_field()
     website = StringField(
         "Website", validators=[Optional(), Length(max=255), URL(message="Enter a full address, like https://example.com.")]
     )
@@ -95,3 +111,8 @@ class NewBusinessForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), Length(max=40), validate_phone])
     address = StringField("Street address", validators=[Optional(), Length(max=255)])
     city = StringField("City", validators=[DataRequired(), Length(max=120)])
+    timezone = zone_field()
+
+
+class ClaimForm(FlaskForm):
+    timezone = zone_field()

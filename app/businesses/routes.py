@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.businesses.forms import BusinessProfileForm, NewBusinessForm
+from app.businesses.forms import BusinessProfileForm, ClaimForm, NewBusinessForm
 from app.businesses.services import (
     AlreadyClaimed,
     claim_business,
@@ -44,7 +44,7 @@ def listing(slug: str):
     business = db.session.scalar(select(Business).where(Business.slug == slug))
     if business is None:
         abort(404)
-    return render_template("businesses/listing.html", business=business)
+    return render_template("businesses/listing.html", business=business, form=ClaimForm(formdata=None))
 
 
 @bp.post("/directory/<slug>/claim")
@@ -53,11 +53,14 @@ def claim(slug: str):
     business = db.session.scalar(select(Business).where(Business.slug == slug))
     if business is None:
         abort(404)
+    form = ClaimForm()
+    if not business.is_claimed and not form.validate_on_submit():
+        return render_template("businesses/listing.html", business=business, form=form), 422
     try:
-        claim_business(business, current_user)
+        claim_business(business, current_user, timezone=form.timezone.data)
     except AlreadyClaimed:
         flash("This business has already been claimed by its owner.", "error")
-        return render_template("businesses/listing.html", business=business), 409
+        return render_template("businesses/listing.html", business=business, form=form), 409
     flash(f"You now manage {business.name}. Check your profile, then pick an AI package.", "success")
     return redirect(url_for("businesses.edit", slug=business.slug))
 
@@ -80,6 +83,7 @@ def new():
             city=form.city.data,
             phone=form.phone.data,
             address=form.address.data,
+            timezone=form.timezone.data,
         )
         flash(f"{business.name} was added. Complete its profile so your AI assistant knows it.", "success")
         return redirect(url_for("businesses.edit", slug=business.slug))

@@ -63,13 +63,16 @@ def directory_categories() -> list[str]:
     return list(db.session.scalars(select(Business.category).distinct().order_by(Business.category)))
 
 
-def claim_business(business: Business, user: User) -> None:
-    """Give an unclaimed listing to `user`. The conditional UPDATE makes two
-    simultaneous claims safe: exactly one of them wins."""
+def claim_business(business: Business, user: User, timezone: str | None = None) -> None:
+    """Give an unclaimed listing to `user`, in the zone the owner chose. The
+    conditional UPDATE makes two simultaneous claims safe: exactly one of them wins."""
+    values = {"owner_id": user.id, "claimed_at": utcnow()}
+    if timezone:
+        values["timezone"] = timezone
     result = db.session.execute(
         update(Business)
         .where(Business.id == business.id, Business.owner_id.is_(None))
-        .values(owner_id=user.id, claimed_at=utcnow())
+        .values(**values)
     )
     if result.rowcount != 1:
         db.session.rollback()
@@ -78,7 +81,7 @@ def claim_business(business: Business, user: User) -> None:
     db.session.refresh(business)
 
 
-def create_business(user: User, *, name: str, category: str, city: str, phone=None, address=None) -> Business:
+def create_business(user: User, *, name: str, category: str, city: str, timezone: str, phone=None, address=None) -> Business:
     business = Business(
         name=name.strip(),
         slug=unique_slug(name, city),
@@ -88,6 +91,7 @@ def create_business(user: User, *, name: str, category: str, city: str, phone=No
         address=(address or "").strip() or None,
         owner_id=user.id,
         claimed_at=utcnow(),
+        timezone=timezone,
         opening_hours=default_opening_hours(),
         services=[],
         faq=[],
@@ -111,6 +115,7 @@ def profile_form_data(business: Business) -> dict:
         "address": business.address,
         "city": business.city,
         "website": business.website,
+        "timezone": business.timezone,
         "description": business.description,
         "services": "\n".join(business.services or []),
         "faq": list(business.faq or []),
@@ -132,6 +137,7 @@ def update_profile(business: Business, form) -> None:
     business.address = (form.address.data or "").strip() or None
     business.city = (form.city.data or "").strip() or None
     business.website = (form.website.data or "").strip() or None
+    business.timezone = form.timezone.data
     business.description = (form.description.data or "").strip() or None
     business.services = form.services_list()
     hours = {}

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import login_required
 
 from app.calls import services
+from app.clock import utcnow
+from app.timezones import local_today
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("calls", __name__, url_prefix="/businesses/<slug>/calls")
@@ -26,7 +28,7 @@ def duration(seconds) -> str:
 def ago(moment: datetime | None) -> str:
     if moment is None:
         return "never"
-    seconds = int((datetime.now(timezone.utc) - moment).total_seconds())
+    seconds = int((utcnow() - moment).total_seconds())
     if seconds < 60:
         return "just now"
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
@@ -63,7 +65,7 @@ def export(slug):
     filters = services.parse_filters(request.args)
     if filters.errors:
         abort(422, "; ".join(f"{name}: {message}" for name, message in filters.errors.items()))
-    filename = f"calls-{business.slug}-{datetime.now(timezone.utc):%Y%m%d}.csv"
+    filename = f"calls-{business.slug}-{local_today(business):%Y%m%d}.csv"
     return Response(
         stream_with_context(services.export_rows(business, filters)),
         mimetype="text/csv",

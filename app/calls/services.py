@@ -12,7 +12,7 @@ import csv
 import io
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
 from sqlalchemy import and_, func, literal_column, or_, select
@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Appointment, Business, Call, Contact, Coordinator
+from app.timezones import csv_times, local_midnight
 
 # Lists show the contact's name; its tags (loaded eagerly by default) are not needed.
 _CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
@@ -108,11 +109,11 @@ def _search_condition(query: str):
 
 def _conditions(business: Business, filters: CallFilters) -> list:
     conditions = [Call.business_id == business.id]
+    # From/To are the business's local days (a DST day is 23 or 25 hours).
     if filters.date_from:
-        conditions.append(Call.started_at >= datetime.combine(filters.date_from, time.min, tzinfo=timezone.utc))
+        conditions.append(Call.started_at >= local_midnight(business, filters.date_from))
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=timezone.utc)
-        conditions.append(Call.started_at < end)
+        conditions.append(Call.started_at < local_midnight(business, filters.date_to + timedelta(days=1)))
     for name in ("direction", "status", "outcome"):
         if getattr(filters, name):
             conditions.append(getattr(Call, name) == getattr(filters, name))
@@ -212,7 +213,7 @@ def coordinator_name(business: Business, call: Call) -> str | None:
 
 # --- CSV export ---------------------------------------------------------------
 
-CSV_COLUMNS = ("started_at_utc", "direction", "caller_name", "caller_number", "contact", "coordinator_id",
+CSV_COLUMNS = ("started_at_local", "started_at_utc", "direction", "caller_name", "caller_number", "contact", "coordinator_id",
                "duration_seconds", "status", "outcome", "sentiment", "summary", "call_id")
 EXPORT_BATCH = 1000
 
@@ -234,7 +235,7 @@ def export_rows(business: Business, filters: CallFilters) -> Iterator[str]:
         page = list_calls(business, filters, before=before, page_size=EXPORT_BATCH, with_total=False)
         for call in page.calls:
             writer.writerow([_safe_cell(v) for v in (
-                call.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), call.direction,
+                *csv_times(call.started_at, business), call.direction,
                 call.caller_name, call.caller_number, call.contact.name if call.contact else "",
                 call.coordinator_remote_id, call.duration_seconds, call.status, call.outcome, call.sentiment,
                 call.summary, call.remote_id,

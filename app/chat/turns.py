@@ -158,7 +158,7 @@ def stream_reply(turn: ChatTurn) -> Iterator[str]:
                 # Kept even if the stream fails later: 4calls has already done it.
                 db.session.commit()
                 actions.append(action)
-                yield sse("card", {"html": render_card(action, turn.conversation)})
+                yield sse("card", {"html": render_card(action, turn.conversation, business)})
             elif event.event == "done":
                 session_id = (event.data or {}).get("session_id")
             elif event.event == "error":
@@ -254,8 +254,9 @@ def _visitor_words(error: FourCallsError) -> str:
     return "The assistant couldn't answer just now. Your message is saved: try again."
 
 
-def render_card(action: dict, conversation: ChatConversation | None) -> str:
-    return render_template("chat/widget/_card.html", action=action, conversation=conversation)
+def render_card(action: dict, conversation: ChatConversation | None, business) -> str:
+    """A card in the widget; times are the business's, labelled with its zone."""
+    return render_template("chat/widget/_card.html", action=action, conversation=conversation, business=business)
 
 
 def sse(event: str, data: dict) -> str:

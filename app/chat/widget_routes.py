@@ -209,4 +209,4 @@ def leave_details(public_key: str):
     except ChatInputError as error:
         return _refused(error)
     card = {"type": "lead_form", "name": lead.name, "phone": lead.phone, "email": lead.email}
-    return jsonify(html=render_card(card, None)), 201
+    return jsonify(html=render_card(card, None, widget.business)), 201

@@ -9,8 +9,10 @@ from app.contacts.fields import display_value, field_definitions
 from app.contacts.services import ContactSearch, filtered_contacts
 from app.extensions import db
 from app.models import Business, Contact
+from app.timezones import csv_times
 
-BASE_COLUMNS = ["Name", "Phone", "Email", "Tags", "Notes", "Source", "Created", "Last interaction"]
+BASE_COLUMNS = ["Name", "Phone", "Email", "Tags", "Notes", "Source", "Created (local)", "Created (UTC)",
+                "Last interaction (local)", "Last interaction (UTC)"]
 
 
 def export_rows(business: Business, search: ContactSearch) -> Iterator[str]:
@@ -31,7 +33,7 @@ def export_rows(business: Business, search: ContactSearch) -> Iterator[str]:
         custom = contact.custom_fields or {}
         writer.writerow([
             contact.name, contact.phone or "", contact.email or "", "; ".join(contact.tag_names),
-            contact.notes or "", contact.source, contact.created_at.date().isoformat(),
-            contact.last_interaction_at.isoformat() if contact.last_interaction_at else "",
+            contact.notes or "", contact.source,
+            *csv_times(contact.created_at, business), *csv_times(contact.last_interaction_at, business),
         ] + [display_value(d, custom.get(d.key)) for d in definitions])
         yield flush()

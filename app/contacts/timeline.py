@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Appointment, Business, Call, Contact
+from app.wording import status_label
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ def call_entries(business: Business, contact: Contact, limit: int) -> list[Timel
     return [
         TimelineEntry(
             at=call.started_at, kind="call",
-            title=f"{call.direction.capitalize()} call · {call.status}" + (f" · {_minutes(call.duration_seconds)}"
+            title=f"{call.direction.capitalize()} call · {status_label(call.status, 'call')}" + (f" · {_minutes(call.duration_seconds)}"
                                                                            if call.duration_seconds else ""),
-            detail=call.summary or "", badge=call.outcome or "",
+            detail=call.summary or "", badge=status_label(call.outcome, "outcome"),
         )
         for call in calls
     ]
@@ -54,7 +55,7 @@ def campaign_entries(business: Business, contact: Contact, limit: int) -> list[T
     )
     return [
         TimelineEntry(at=call.started_at, kind="campaign", title="Campaign call",
-                      detail=call.summary or "", badge=(call.outcome or call.status).replace("_", " "))
+                      detail=call.summary or "", badge=status_label(call.outcome, "outcome") or status_label(call.status, "call"))
         for call in calls
     ]
 

@@ -15,10 +15,25 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
+def _figures_context(business):
+    """The figures that move with the live feed: meters, assistants, last synced."""
+    return {
+        "meters": usage.usage_summary(business),
+        "assistant": services.assistant_status(business),
+        "running": sync.unfinished_sync_run(business) is not None,
+        "last_synced_at": sync.last_synced_at(business),
+    }
+
+
+def _live_version(calls, figures) -> str:
+    return services.feed_version(calls, extra=services.figures_fingerprint(**figures))
+
+
 def _feed_context(business):
     calls = services.recent_calls(business)
     stats, chart = services.call_statistics(business)
-    return {"calls": calls, "version": services.feed_version(calls), "stats": stats, "chart": chart}
+    figures = _figures_context(business)
+    return {"calls": calls, "version": _live_version(calls, figures), "stats": stats, "chart": chart, **figures}
 
 
 def _sync_context(business):
@@ -39,11 +54,8 @@ def index(slug):
         "dashboard/index.html",
         business=business,
         appointments=services.todays_appointments(business),
-        assistant=services.assistant_status(business),
-        meters=usage.usage_summary(business),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in usage_notices.open_notices(business)],
-        **_feed_context(business),
-        **_sync_context(business),
+        **{**_feed_context(business), **_sync_context(business)},
     )
 
 
@@ -51,16 +63,19 @@ def index(slug):
 @login_required
 def live(slug):
     """Polled every few seconds by the open dashboard: 204 while nothing
-    changed, else the recent calls (and the statistics, out of band)."""
+    changed, else the recent calls (and, out of band, the statistics, usage
+    meters, assistants and "last synced")."""
     business = owned_business_or_404(slug)
     calls = services.recent_calls(business)
-    version = services.feed_version(calls)
+    figures = _figures_context(business)
+    version = _live_version(calls, figures)
     if version == request.args.get("v"):
         response = make_response("", 204)
     else:
         stats, chart = services.call_statistics(business)
         response = make_response(render_template(
-            "dashboard/_live.html", business=business, calls=calls, version=version, stats=stats, chart=chart))
+            "dashboard/_live.html", business=business, calls=calls, version=version, stats=stats, chart=chart,
+            **figures))
     response.headers["Vary"] = "HX-Request"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Appointment, Business, Call, Contact, Coordinator
 from app.models.assistant import CoordinatorStatus
-from app.models.base import utcnow
 from app.packages.catalog import get_package
+from app.timezones import local_day_bounds, local_midnight, local_today
 
 CHART_DAYS = 30
 RECENT_CALLS = 8
@@ -70,19 +70,29 @@ class Chart:
         return round(value * 100 / self.peak) if self.peak else 0
 
 
-def _utc_day(column):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)
+def _local_day_index(business: Business, first_day: date, days: int):
+    """SQL for "which local day of the window did this call start on" (0 is
+    `first_day`), from the UTC bounds of each local midnight: DST days are
+    23 or 25 hours long, and no call is lost or counted twice. A balanced
+    tree of CASEs, so each row costs about log2(days) comparisons."""
+    bounds = [local_midnight(business, first_day + timedelta(days=n)) for n in range(days + 1)]
+
+    def index_between(low: int, high: int):
+        if high - low == 1:
+            return literal(low)
+        middle = (low + high) // 2
+        return case((Call.started_at < bounds[middle], index_between(low, middle)), else_=index_between(middle, high))
+
+    return index_between(0, days), bounds[0], bounds[-1]
 
 
 def call_statistics(business: Business, now: datetime | None = None) -> tuple[dict[str, CallStats], Chart]:
-    """Stats for today, the last 7 and 30 days (UTC days), and calls per day."""
-    now = now or utcnow()
-    today = now.astimezone(timezone.utc).date()
+    """Stats for today, the last 7 and 30 days, and calls per day: the
+    business's local days, so "Today" starts at the business's midnight."""
+    today = local_today(business, now)
     first_day = today - timedelta(days=CHART_DAYS - 1)
-    start = datetime.combine(first_day, time.min, tzinfo=timezone.utc)
-    day = _utc_day(Call.started_at).label("day")
+    day_index, start, end = _local_day_index(business, first_day, CHART_DAYS)
+    day = day_index.label("day")
     answered = Call.status == "answered"
     rows = db.session.execute(
         select(
@@ -93,10 +103,10 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
             func.sum(case((Call.outcome == "booked", 1), else_=0)).label("booked"),
             func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
         )
-        .where(Call.business_id == business.id, Call.started_at >= start, Call.started_at < start + timedelta(days=CHART_DAYS))
+        .where(Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)
         .group_by(day)
     ).all()
-    by_day = {date.fromisoformat(str(row.day)[:10]): row for row in rows}
+    by_day = {first_day + timedelta(days=int(row.day)): row for row in rows if row.day is not None}
     stats = {key: CallStats(label) for key, label, _ in WINDOWS}
     chart = Chart()
     for offset in range(CHART_DAYS):
@@ -129,22 +139,36 @@ def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list[Call]:
     ).unique())
 
 
-def feed_version(calls: list[Call]) -> str:
-    """Changes whenever the list of recent calls (or any of them) changes,
-    so the live feed can answer "nothing new" without sending the list."""
+def feed_version(calls: list[Call], extra: str = "") -> str:
+    """Changes whenever the list of recent calls (or any of them) changes, or
+    the figures shown beside it (`extra`), so the live feed can answer
+    "nothing new" without sending anything."""
     digest = hashlib.sha1()
     for call in calls:
         digest.update(f"{call.id}:{call.remote_updated_at}:{call.contact_id};".encode())
+    digest.update(extra.encode())
     return digest.hexdigest()[:16]
 
 
+def figures_fingerprint(meters, assistant, running, last_synced_at) -> str:
+    """What the meters, the assistant card and "last synced" show, as text."""
+    from app.calls.routes import ago
+
+    parts = [f"{m.service_type}={m.used}/{m.limit}" for m in meters]
+    parts.append(f"{assistant.state}:{assistant.label}:{assistant.package_name}")
+    parts += [f"{c.id}:{c.name}:{c.phone_number}" for c in assistant.coordinators]
+    parts.append("syncing" if running else ago(last_synced_at))
+    return "|".join(parts)
+
+
 def todays_appointments(business: Business, now: datetime | None = None) -> list[Appointment]:
-    now = now or utcnow()
-    start = datetime.combine(now.astimezone(timezone.utc).date(), time.min, tzinfo=timezone.utc)
+    """The business's local today, not the server's (an LA owner's evening
+    does not list tomorrow's appointments)."""
+    start, end = local_day_bounds(business, local_today(business, now))
     return list(db.session.scalars(
         select(Appointment)
         .where(Appointment.business_id == business.id, Appointment.starts_at >= start,
-               Appointment.starts_at < start + timedelta(days=1))
+               Appointment.starts_at < end)
         .order_by(Appointment.starts_at)
         .limit(50)
     ))

@@ -101,18 +101,16 @@ __all__ = [
 
 def init_app(app) -> None:
     """Wire the integration into the app: the /healthz entry, profile pushes,
-    the `flask rotate-keys` command and the demo assistant of `make run`."""
+    the `flask rotate-keys` command. (The demo assistant of `make run` is
+    bought through the sandboxes by app/demo_sandbox.py.)"""
     import click
 
     from app.businesses.services import profile_changed
-    from app.demo import after_start_hooks
     from app.fourcalls.health import fourcalls_health
     from app.main.routes import health_checks
 
     health_checks["fourcalls"] = fourcalls_health
     profile_changed.connect(_on_profile_changed)
-    if _provision_demo_assistant not in after_start_hooks:
-        after_start_hooks.append(_provision_demo_assistant)
 
     @app.cli.command("rotate-keys")
     def rotate_keys_command():
@@ -127,29 +125,3 @@ def _on_profile_changed(business, **_extra) -> None:
     from app.fourcalls.provisioning import push_profile
 
     push_profile(business)
-
-
-DEMO_PACKAGE = "ai_receptionist"
-
-
-def _provision_demo_assistant() -> None:
-    """`make run`: the demo business has an AI Receptionist. Activates it once;
-    on later starts re-syncs, which also rebuilds it if the sandbox was reset."""
-    from sqlalchemy import select
-
-    from app.demo import CLAIMED_DEMO_SLUG
-    from app.extensions import db
-    from app.fourcalls.provisioning import activate_package, integration_for, request_sync, retry
-    from app.models import Business
-
-    business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-    if business is None:
-        return
-    integration = integration_for(business)
-    if integration is None:
-        activate_package(business, DEMO_PACKAGE, "Demo assistant for make run")
-    elif integration.target_status == "active":
-        if integration.status == "error":
-            retry(business)
-        else:
-            request_sync(business)

@@ -7,7 +7,7 @@ import json
 from flask import current_app
 
 from app.contacts.phone import InvalidPhone, normalise_phone
-from app.models import WEEKDAYS, Business
+from app.models import Business
 
 
 def e164(phone: str | None) -> str | None:
@@ -20,8 +20,11 @@ def e164(phone: str | None) -> str | None:
 
 
 def organization_fields(business: Business) -> dict:
+    """Everything 4calls is told, schedule included (zone, hours and
+    appointment types), so an organization can book correctly from creation."""
+    from app.appointments.settings import schedule_fields
+
     profile = business.profile_for_assistant()
-    hours = profile.get("hours") or {}
     base_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         "name": business.name[:200],
@@ -31,7 +34,6 @@ def organization_fields(business: Business) -> dict:
         "city": business.city or None,
         "website": business.website or None,
         "category": (business.category or "").lower() or None,
-        "timezone": business.timezone,
         "profile": {
             "description": profile.get("description") or "",
             "services": [s for s in profile.get("services") or [] if s],
@@ -43,10 +45,7 @@ def organization_fields(business: Business) -> dict:
                 if f.get("question") and f.get("answer")
             ],
         },
-        "business_hours": {
-            day: ({"open": hours[day]["open"], "close": hours[day]["close"]} if hours.get(day) else None)
-            for day in WEEKDAYS
-        },
+        **schedule_fields(business),
         "webhook_url": f"{base_url}/webhooks/fourcalls",
     }
 

@@ -84,6 +84,9 @@ def activate_package(business: Business, package_slug: str, reason: str) -> Four
     integration.status_reason = reason
     integration.expires_at = None
     db.session.flush()
+    from app.appointments.settings import ensure_settings
+
+    ensure_settings(business)  # settings exist from provisioning on, never created by a page view
     _bump_and_commit(integration)
     _enqueue_sync(business.id)
     return integration

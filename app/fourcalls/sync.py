@@ -15,6 +15,7 @@ import uuid
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.appointments.settings import check_organization_zone, ensure_settings, mark_schedule_synced
 from app.extensions import db
 from app.fourcalls.client import FourCallsClient, client_with_key, platform_client
 from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorized, plain_words
@@ -129,11 +130,17 @@ class AssistantSync:
     def sync_once(self) -> None:
         target = self.integration.target_status
         if target == "active":
+            # Hours, zone and appointment types travel with the organization,
+            # so the first call the AI books is in the business's own schedule.
+            settings = ensure_settings(self.business)
+            db.session.commit()
+            schedule_version = settings.updated_at
             self.progress(10, "Creating the 4calls organization")
             self.ensure_organization()
-            self.progress(35, "Sending the business profile")
+            self.progress(35, "Sending the business profile, hours and appointment types")
             if not self.created_organization_now:
                 self.push_organization("active")
+            mark_schedule_synced(settings.id, schedule_version)
             self.reconcile_coordinators()
             self.progress(92, "Checking the assistants")
             self.retire_unknown_coordinators()
@@ -183,6 +190,7 @@ class AssistantSync:
                         raise
                     organization = {"id": exc.existing_id}
                 else:
+                    check_organization_zone(self.business, created)
                     integration.organization_id = created["id"]
                     store_organization_key(integration, created["api_key"])
                     db.session.commit()
@@ -212,9 +220,10 @@ class AssistantSync:
         fields = organization_fields(self.business)
         fields["status"] = status
         try:
-            self.platform.update_organization(self.integration.organization_id, fields)
+            organization = self.platform.update_organization(self.integration.organization_id, fields)
         except NotFound as exc:
             raise OrganizationGone() from exc
+        check_organization_zone(self.business, organization or {})
 
     def forget_organization(self) -> None:
         """4calls lost the organization (e.g. a reset sandbox): start over with

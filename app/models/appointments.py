@@ -17,13 +17,13 @@ DEFAULT_APPOINTMENT_TYPES = [{"name": "Appointment", "duration_minutes": 30}]
 
 
 class AppointmentSettings(UUIDPrimaryKey, Timestamps, db.Model):
-    """Appointment types, time zone and reminder schedule. Business hours are
-    the business's opening hours (one source of truth with the profile)."""
+    """Appointment types and reminder schedule. Business hours are the
+    business's opening hours and its zone is Business.timezone (one source of
+    truth with the profile). Created when a package is provisioned."""
 
     __tablename__ = "appointment_settings"
 
     business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"), unique=True, nullable=False)
-    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="America/Chicago")
     appointment_types: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     reminder_offsets: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     sync_state: Mapped[str] = mapped_column(String(12), nullable=False, default=SyncState.PENDING)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import select, update
@@ -243,7 +243,11 @@ def _meter_new_calls(business: Business, new_calls: list[dict]) -> None:
         return
     minutes = {"inbound": 0, "outbound": 0}
     for call in new_calls:
-        if period.start <= call["started_at"] < period.end and call["direction"] in minutes:
+        # A call counts in the period it ended in, as it is rated when it is
+        # over: a call answered just after activation started a moment before
+        # the period did, and must still move the meter.
+        ended = call["started_at"] + timedelta(seconds=call["duration_seconds"] or 0)
+        if period.start <= ended < period.end and call["direction"] in minutes:
             minutes[call["direction"]] += math.ceil(call["duration_seconds"] / 60)
     for direction, amount in minutes.items():
         if amount:

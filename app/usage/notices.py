@@ -1,5 +1,8 @@
-"""Usage notices: written when a meter crosses 80 % or 100 % of the package,
-shown on the dashboard until the owner dismisses them."""
+"""Usage notices: written when a consumable meter (minutes, contacts, chat
+messages) crosses 80 % or 100 % of the package, shown on the dashboard until
+the owner dismisses them. Assistants are not consumed: having all the
+package's assistants is the package working, so their notice is only written
+when an action was refused for lack of one (`note_refusal`)."""
 from __future__ import annotations
 
 import uuid
@@ -10,26 +13,39 @@ from app.extensions import db
 from app.models import Business
 from app.models.base import utcnow
 from app.models.usage import UsageNotice
+from app.timezones import format_local
 
 THRESHOLDS = (80, 100)
+# Quotas that are only noticed when an action was refused, never by crossing.
+NOTICED_ON_REFUSAL_ONLY = frozenset({"coordinators"})
+
+
+def _insert_notice(business, service_type, period_start, threshold, count, limit) -> None:
+    from app.sync.bulk import dialect_insert
+
+    now = utcnow()
+    db.session.execute(
+        dialect_insert(UsageNotice)
+        .values(id=uuid.uuid4(), business_id=business.id, service_type=service_type, period_start=period_start,
+                threshold=threshold, usage_count=count, usage_limit=limit, created_at=now, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["business_id", "service_type", "period_start", "threshold"])
+    )
 
 
 def note_thresholds(business, service_type, period_start, before, after, limit) -> None:
-    """Record a notice for each threshold the count crossed going up."""
-    if limit <= 0 or after <= before:
+    """Record a notice for each threshold a consumable count crossed going up."""
+    if limit <= 0 or after <= before or service_type in NOTICED_ON_REFUSAL_ONLY:
         return
-    from app.sync.bulk import dialect_insert
-
     for threshold in THRESHOLDS:
         mark = limit * threshold / 100
         if before < mark <= after:
-            now = utcnow()
-            db.session.execute(
-                dialect_insert(UsageNotice)
-                .values(id=uuid.uuid4(), business_id=business.id, service_type=service_type, period_start=period_start,
-                        threshold=threshold, usage_count=after, usage_limit=limit, created_at=now, updated_at=now)
-                .on_conflict_do_nothing(index_elements=["business_id", "service_type", "period_start", "threshold"])
-            )
+            _insert_notice(business, service_type, period_start, threshold, after, limit)
+
+
+def note_refusal(business, service_type, period_start, count, limit) -> None:
+    """An action was refused because the quota is used up: tell the owner
+    (once per period), with the upgrade that would have allowed it."""
+    _insert_notice(business, service_type, period_start, 100, count, limit)
 
 
 def open_notices(business: Business) -> list[UsageNotice]:
@@ -58,14 +74,21 @@ def open_notices(business: Business) -> list[UsageNotice]:
 
 
 def notice_text(business: Business, notice: UsageNotice) -> str:
-    from app.usage.services import LABELS, upgrade_offer
+    from app.usage.services import amount_of, current_period, upgrade_offer
 
-    label = LABELS.get(notice.service_type, notice.service_type).lower()
+    amount = amount_of(notice.service_type, notice.usage_limit)
+    period = current_period(business)
+    # The period ends on the business's own calendar day, not the server's.
+    renews = (f" (until {format_local(period.end, business, '%B %-d')})"
+              if period and period.start == notice.period_start else "")
     if notice.threshold >= 100:
-        text = f"You have used all {notice.usage_limit:,} {label} included in your package this period."
+        if notice.service_type in NOTICED_ON_REFUSAL_ONLY:
+            text = f"Your package includes {amount}, all in use, so that change was not made."
+        else:
+            text = f"You have used all {amount} included in your package this period{renews}."
         offer = upgrade_offer(business, notice.service_type)
         return text + (f" Upgrade to {offer.name} for more." if offer else "")
-    return f"You have used {notice.threshold} % of your {notice.usage_limit:,} {label} this period."
+    return f"You have used {notice.threshold} % of your {amount} this period{renews}."
 
 
 def dismiss_notice(business: Business, notice_id: uuid.UUID) -> bool:

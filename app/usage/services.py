@@ -27,7 +27,8 @@ from app.models import AIServiceUsage, Business, Contact, Coordinator, FourCalls
 from app.models.assistant import CoordinatorStatus
 from app.models.base import utcnow
 from app.packages.catalog import PACKAGES, PackageDefinition, get_package
-from app.usage.notices import THRESHOLDS, note_thresholds
+from app.usage.notices import NOTICED_ON_REFUSAL_ONLY, THRESHOLDS, note_refusal, note_thresholds
+from app.wording import plural, sentence_words
 
 INBOUND_MINUTES = "inbound_minutes"
 OUTBOUND_MINUTES = "outbound_minutes"
@@ -42,6 +43,14 @@ LABELS = {
     CONTACTS: "Contacts",
     COORDINATORS: "AI assistants",
     CHAT_MESSAGES: "Chat messages",
+}
+# Singular nouns for counts in sentences ("1 AI assistant", "1,000 inbound minutes").
+NOUNS = {
+    INBOUND_MINUTES: "inbound minute",
+    OUTBOUND_MINUTES: "outbound minute",
+    CONTACTS: "contact",
+    COORDINATORS: "AI assistant",
+    CHAT_MESSAGES: "chat message",
 }
 # Stored in usage_limit (NOT NULL in the plan's schema) for "no limit".
 UNLIMITED = -1
@@ -76,10 +85,16 @@ class Meter:
 
     @property
     def level(self) -> str:
-        """"ok", "warning" (80 % or more) or "over" (100 % or more)."""
-        if self.unlimited or self.percent < THRESHOLDS[0]:
+        """"ok", "warning" (80 % or more of a consumable), "full" (all of a
+        consumable used) or "over" (more than the package allows). Having
+        all the package's assistants is the package working: "ok"."""
+        if self.unlimited:
             return "ok"
-        return "over" if self.percent >= 100 else "warning"
+        if self.limit >= 0 and self.used > self.limit:
+            return "over"
+        if self.service_type == COORDINATORS or self.percent < THRESHOLDS[0]:
+            return "ok"
+        return "full" if self.percent >= 100 else "warning"
 
 
 # --- packages and limits ------------------------------------------------------
@@ -124,20 +139,26 @@ def upgrade_offer(business: Business, service_type: str) -> PackageDefinition | 
     return None
 
 
+def amount_of(service_type: str, count: int) -> str:
+    """"1 AI assistant", "1,000 inbound minutes": counts as sentences say them."""
+    return plural(count, NOUNS.get(service_type, service_type.replace("_", " ")))
+
+
 def limit_message(business: Business, service_type: str) -> str:
     """What to tell an owner whose action `check_usage_limit` refused."""
     package = package_of(business)
-    label = LABELS[service_type].lower()
+    label = sentence_words(LABELS[service_type])
     if package is None:
         return f"{LABELS[service_type]} need an active AI package. Choose a package to get started."
     offer = upgrade_offer(business, service_type)
     limit = limit_for(package, service_type)
-    text = f"Your {package.name} package includes {limit:,} {label} and this period's allowance is used up."
+    text = f"Your {package.name} package includes {amount_of(service_type, limit)} and this period's allowance is used up."
     if service_type in GAUGES:
-        text = f"Your {package.name} package includes up to {limit:,} {label}, and you have reached that limit."
+        text = f"Your {package.name} package includes up to {amount_of(service_type, limit)}, and you have reached that limit."
     if offer:
-        more = "unlimited" if limit_for(offer, service_type) == UNLIMITED else f"{limit_for(offer, service_type):,}"
-        text += f" Upgrade to {offer.name} for {more} {label}."
+        more = f"unlimited {label}" if limit_for(offer, service_type) == UNLIMITED else amount_of(
+            service_type, limit_for(offer, service_type))
+        text += f" Upgrade to {offer.name} for {more}."
     return text
 
 
@@ -344,7 +365,11 @@ def check_usage_limit(business: Business, service_type: str, amount: int = 1) ->
     row = _current_row(business, service_type, utcnow())
     if row is None:
         return False
-    return row.usage_limit == UNLIMITED or row.usage_count + amount <= row.usage_limit
+    allowed = row.usage_limit == UNLIMITED or row.usage_count + amount <= row.usage_limit
+    if not allowed and service_type in NOTICED_ON_REFUSAL_ONLY:
+        # Part of the caller's transaction, like the refused change itself.
+        note_refusal(business, service_type, row.period_start, row.usage_count, row.usage_limit)
+    return allowed
 
 
 def record_usage(business: Business, service_type: str, amount: int = 1) -> int | None:

@@ -41,3 +41,9 @@ def describe_services(org: dict) -> str:
     if len(services) == 1:
         return services[0]
     return ", ".join(services[:-1]) + f" and {services[-1]}"
+
+
+def with_article(noun: str) -> str:
+    """"an appointment", "a haircut": never "a appointment"."""
+    noun = (noun or "").strip()
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}" if noun else noun

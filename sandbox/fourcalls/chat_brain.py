@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .business_text import describe_hours, describe_services
+from .business_text import describe_hours, describe_services, with_article
 from .contacts import contact_by_phone, touch_contact
 from .errors import ApiError
 from .leads import capture_lead
@@ -127,7 +127,7 @@ class Conversation:
         self.state["offered"] = [s["starts_at"] for s in slots]
         listed = "; ".join(f"{n}) {s['label']}" for n, s in enumerate(slots, 1))
         noun = (type_name or "appointment").lower()
-        self.reply.lines.append(lead_in or f"Here are the next available times for a {noun}:")
+        self.reply.lines.append(lead_in or f"Here are the next available times for {with_article(noun)}:")
         self.reply.lines.append(f"{listed}. Reply \"book 1\" (or \"book\" with a time) to pick one.")
         self.reply.actions.append({"type": "offer_slots", "slots": slots})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from .business_text import describe_hours
+from .business_text import describe_hours, with_article
 from .call_scripts import OUTBOUND_REPLIES, WRONG_NUMBER_LINES, CategoryScript
 from .people import first_name, spoken_phone
 
@@ -49,7 +49,7 @@ def _booking_turns(story: CallStory, request: str) -> list[tuple[str, str]]:
     name = story.caller_name or "Alex"
     return [
         ("caller", request),
-        ("assistant", f"I'd be happy to help. The next opening for a {noun.lower()} is {story.slot_label}. Would that work?"),
+        ("assistant", f"I'd be happy to help. The next opening for {with_article(noun.lower())} is {story.slot_label}. Would that work?"),
         ("caller", "Yes, that works for me."),
         ("assistant", "Great. Can I have your name and the best number to reach you?"),
         ("caller", f"Sure, it's {name}, {spoken_phone(story.caller_number)}."),
@@ -74,7 +74,7 @@ def _inbound_turns(story: CallStory) -> tuple[list[tuple[str, str]], str]:
     if story.outcome == "booked":
         request = rng.choice(script.booking_requests)
         turns += _booking_turns(story, request)
-        summary = f"{who} called to book a {(story.appointment_type or script.appointment_noun).lower()}; booked for {story.slot_label}."
+        summary = f"{who} called to book {with_article((story.appointment_type or script.appointment_noun).lower())}; booked for {story.slot_label}."
     elif story.outcome == "lead":
         request = rng.choice(script.lead_requests)
         turns += [("caller", request),

@@ -107,7 +107,7 @@ def test_new_owner_pays_and_gets_a_working_assistant(site, page, shot):
     expect(page.get_by_test_id("billing-status")).to_have_text("Active")
     expect(page.get_by_test_id("assistants-running")).to_have_text("1 of 1 running")
     expect(page.locator("#invoices")).to_contain_text("$49.00")
-    expect(page.locator("#invoices")).to_contain_text("paid")
+    expect(page.locator("#invoices")).to_contain_text("Paid")
     shot("billing-page")
     assert live_coordinators(site, "golden-wok-springfield") == 1
 

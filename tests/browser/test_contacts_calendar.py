@@ -234,5 +234,5 @@ def test_reschedule_and_cancel_an_appointment(crm_site, page, shot):
     page.fill("#reason", "Customer asked to cancel")
     page.click("button:has-text('Cancel appointment')")
     expect(page.locator(".flash.success")).to_contain_text("Appointment cancelled", timeout=SLOW)
-    expect(page.locator(".page-head .badge")).to_have_text("cancelled", timeout=SLOW)
+    expect(page.locator(".page-head .badge")).to_have_text("Cancelled", timeout=SLOW)
     shot("cancelled")

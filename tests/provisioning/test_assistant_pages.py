@@ -225,19 +225,3 @@ def test_coordinator_urls_are_404_for_other_owners_and_other_businesses(client, 
         assert client.open(url.format(slug=own_other.slug), method=method, data={"name": "x"}).status_code == 404
     assert client.get(urls[0][1].format(slug=business.slug)).status_code == 200
     assert coordinators_of(business)[0].name == coordinator.name
-
-
-def test_demo_business_gets_its_assistant_once(app, fourcalls, run_jobs):
-    from app.demo import CLAIMED_DEMO_SLUG, after_start, seed_demo
-    from app.models import Business
-
-    seed_demo()
-    after_start()
-    run_jobs()
-    after_start()  # a second `make run`
-    run_jobs()
-    business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-    assert integration_of(business).status == "active"
-    assert integration_of(business).service_package == "ai_receptionist"
-    assert db.session.scalar(select(func.count()).select_from(FourCallsIntegration)) == 1
-    assert len(coordinators_of(business)) == 1
