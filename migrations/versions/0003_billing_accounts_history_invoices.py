@@ -1,7 +1,7 @@
 """billing: accounts (Stripe customer and subscription per business), subscription history, invoices
 
 Revision ID: 0003
-Revises: 0006
+Revises: 0002
 Create Date: 2026-11-23 22:17:04.060132
 
 """
@@ -13,7 +13,7 @@ import app.models.base
 # revision identifiers, used by Alembic.
 revision = '0003'
 # Ids were handed out per area in advance; this one landed after 0006, so it follows it.
-down_revision = '0006'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """dashboard and sync: sync cursors, usage notices, indexes for contact linking, call statistics and call search
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 22:14:40.412583
 
 """
@@ -12,7 +12,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

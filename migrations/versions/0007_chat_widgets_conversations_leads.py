@@ -1,7 +1,7 @@
 """chat: widgets, conversations and messages; leads
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-23 22:18:39.242975
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0003'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
