@@ -20,8 +20,14 @@ from app.models.user import User
 from app.models.audit import AuditEntry, AuditScope
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- operator console (issue 16)
+from app.models.operator import OperatorSetting, SatisfactionRating, WaitlistEntry
 
 __all__ = [
+    # -- operator console (issue 16)
+    "OperatorSetting",
+    "SatisfactionRating",
+    "WaitlistEntry",
     "AuditEntry",
     "AuditScope",
     "DoNotContactChannel",
