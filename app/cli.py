@@ -37,3 +37,23 @@ def register_cli(app: Flask) -> None:
         user.is_admin = True
         db.session.commit()
         click.echo(f"{user.email} is now an admin.")
+
+    # -- operator console (issue 16)
+    metrics = click.Group("metrics", help="Operator console metrics.")
+    app.cli.add_command(metrics)
+
+    @metrics.command("reconcile")
+    def reconcile_command():
+        """Compare MRR from subscription history with Stripe's active subscriptions; exit 1 on a mismatch."""
+        from app.admin.reconciliation import reconcile
+
+        result = reconcile()
+        click.echo(f"MRR from history: ${result.ours / 100:,.2f}")
+        click.echo(f"MRR from Stripe:  ${result.stripe / 100:,.2f}")
+        for key, ours, theirs in result.explained:
+            click.echo(f"  explained  {key}: ours ${ours / 100:,.2f}, Stripe ${theirs / 100:,.2f}")
+        for key, ours, theirs in result.mismatches:
+            click.echo(f"  MISMATCH   {key}: ours ${ours / 100:,.2f}, Stripe ${theirs / 100:,.2f}")
+        if not result.ok:
+            raise SystemExit(1)
+        click.echo("Reconciled: the figures agree.")
