@@ -63,9 +63,10 @@ def parse_costs(form: dict) -> dict[str, Decimal]:
     return parsed
 
 
-def save(key: str, value: dict, *, actor, reason: str | None, action: str) -> None:
-    """Store a setting and its audit entry in one transaction."""
-    before = _stored(key)
+def save(key: str, value: dict, *, actor, reason: str | None, action: str, before: dict | None = None) -> None:
+    """Store a setting and its audit entry in one transaction. `before` is the
+    effective value when nothing is stored yet (the configured defaults)."""
+    before = _stored(key) or before or {}
     row = db.session.get(OperatorSetting, key)
     if row is None:
         row = OperatorSetting(key=key, value=value)
@@ -79,7 +80,9 @@ def save(key: str, value: dict, *, actor, reason: str | None, action: str) -> No
 
 
 def save_costs(values: dict[str, Decimal], *, actor, reason: str | None) -> None:
-    save(COSTS, {k: str(v) for k, v in values.items()}, actor=actor, reason=reason, action="settings.costs_changed")
+    current = {k: str(v.quantize(Decimal("0.0001"))) for k, v in costs().items()}
+    save(COSTS, {k: str(v) for k, v in values.items()}, actor=actor, reason=reason, action="settings.costs_changed",
+         before=current)
 
 
 def rollout() -> dict:

@@ -129,7 +129,8 @@ def parse_stage(form) -> dict:
 
 
 def set_stage(value: dict, *, actor, reason: str | None) -> None:
-    settings.save(settings.ROLLOUT, value, actor=actor, reason=reason, action="rollout.stage_changed")
+    settings.save(settings.ROLLOUT, value, actor=actor, reason=reason, action="rollout.stage_changed",
+                  before=settings.rollout())
 
 
 def allow_list_slugs(state: dict) -> list[str]:
