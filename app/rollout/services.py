@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.admin import settings
 from app.audit import services as audit
 from app.extensions import db
-from app.models import AuditScope, BillingAccount, BillingStatus, Business, WaitlistEntry
+from app.models import AuditScope, BillingAccount, BillingStatus, Business, SubscriptionHistory, WaitlistEntry
 from app.models.base import utcnow
 from app.packages.catalog import get_package
 
@@ -40,8 +40,13 @@ def active_package_count() -> int:
 
 
 def _already_subscribed(business: Business) -> bool:
+    """A live billing account, or a live open subscription-history row."""
     account = db.session.scalar(select(BillingAccount).where(BillingAccount.business_id == business.id))
-    return account is not None and account.is_live
+    if account is not None and account.is_live:
+        return True
+    return db.session.scalar(select(SubscriptionHistory.id).where(
+        SubscriptionHistory.business_id == business.id, SubscriptionHistory.ended_at.is_(None),
+        SubscriptionHistory.status.in_(BillingStatus.LIVE)).limit(1)) is not None
 
 
 def waitlist_entry(business: Business) -> WaitlistEntry | None:
