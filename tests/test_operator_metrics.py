@@ -214,3 +214,42 @@ def test_empty_history_has_no_division_by_zero(app):
     assert revenue.ltv(timeline.figures, date(2027, 6, 1)).value is None
     assert revenue.cohort_grid(timeline) == []
     assert adoption.adoption_months(timeline, date(2027, 1, 1))[0].adoption is None
+
+
+def _mixed_history(factories):
+    a, b, c, d = (factories.business(owner=factories.user(), name=f"Snap {n}") for n in "ABCD")
+    history(a, ("2027-01-05 15:00", R, 4900, "active", "subscribed"), ("2027-06-03 15:00", S, 9900, "active", "upgraded"))
+    history(b, ("2027-02-06 15:00", S, 9900, "active", "subscribed"), ("2027-04-20 15:00", S, 9900, "cancelled", "cancelled"),
+            ("2027-06-05 15:00", R, 4900, "active", "subscribed"))  # back in the live month: reactivation
+    history(c, ("2027-03-01 03:00", SUITE, 19900, "active", "subscribed"),
+            ("2027-06-10 15:00", SUITE, 19900, "past_due", "payment_failed"),
+            ("2027-06-14 15:00", SUITE, 19900, "suspended", "grace_period_ended"))
+    history(d, ("2027-06-02 15:00", R, 4900, "active", "subscribed"), ("2027-06-12 15:00", R, 4900, "cancelled", "cancelled"))
+
+
+def _comparable(figure):
+    return (figure.month, figure.mrr_start, figure.mrr_end, figure.customers_start, figure.customers_end,
+            figure.amounts, figure.counts, dict(figure.packages_end))
+
+
+@pytest.mark.parametrize("package", [None, R, SUITE])
+def test_snapshots_plus_the_live_month_equal_the_full_computation(factories, run_jobs, package):
+    from app.admin.jobs import rebuild_metric_snapshots
+    from app.admin.metrics import snapshots
+    from app.models import JobRun, MetricSnapshot
+
+    _mixed_history(factories)
+    months = months_between(date(2027, 1, 1), date(2027, 6, 1))
+    full = [_comparable(f) for f in mrr.build_timeline(months, package).figures]
+    assert [_comparable(f) for f in snapshots.figures_for(months, package)] == full  # no snapshot yet: full computation
+    run_jobs()  # the rebuild the read queued
+    rows = db.session.query(MetricSnapshot).count()
+    assert rows == 5 * 5  # Jan..May (closed), all packages + each of four
+    assert [_comparable(f) for f in snapshots.figures_for(months, package)] == full
+    live = snapshots.live_month(date(2027, 6, 1), package)
+    if package is None:
+        assert live.amounts == {"new": 4900, "expansion": 5000, "reactivation": 4900, "contraction": 0, "churn": -24800}
+    rebuild_metric_snapshots()  # idempotent: same rows, same figures
+    assert db.session.query(MetricSnapshot).count() == rows
+    assert [_comparable(f) for f in snapshots.figures_for(months, package)] == full
+    assert db.session.query(JobRun).filter_by(kind="metric_snapshots", status="succeeded").count() >= 1

@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass
 from flask import Response, url_for
 
-from app.admin.metrics import adoption, kpis, mrr, revenue, usage
+from app.admin.metrics import adoption, kpis, mrr, revenue, snapshots, usage
 from app.admin.metrics.periods import RangeFilter, add_months, current_month, operator_zone
 from app.charts.svg import Chart, Series, line_chart, stacked_bars
 from app.timezones import local_today
@@ -51,8 +51,7 @@ class Overview:
 def overview() -> Overview:
     this_month = current_month()
     months = [add_months(this_month, offset) for offset in range(-11, 1)]
-    timeline = mrr.build_timeline(months)
-    figures = timeline.figures
+    figures = snapshots.figures_for(months)
     now_figure = figures[-1]
     items = kpis.kpis(now_figure.mrr_end, now_figure.customers_end, figures[-2].customers_end,
                       local_today(operator_zone()))

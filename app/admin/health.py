@@ -233,3 +233,16 @@ def business_health(business_ids: list[uuid.UUID] | None = None, now: datetime |
         result.append(BusinessHealth(business, integration, last, lag,
                                      live and (lag is None or lag > SYNC_LAG_LIMIT), total, failed))
     return result
+
+
+def lagging_count(now: datetime | None = None) -> int:
+    """How many live integrations have gone more than 30 minutes without a successful sync (the overview's card)."""
+    now = now or utcnow()
+    integrations = db.session.execute(
+        select(FourCallsIntegration.business_id, FourCallsIntegration.last_synced_at)
+        .where(FourCallsIntegration.target_status == "active")).all()
+    cursors = dict(db.session.execute(
+        select(SyncCursor.business_id, func.min(SyncCursor.last_synced_at)).group_by(SyncCursor.business_id)).all())
+    limit = now - SYNC_LAG_LIMIT
+    return sum(1 for business_id, synced in integrations
+               if (cursors.get(business_id) or synced) is None or (cursors.get(business_id) or synced) < limit)

@@ -74,7 +74,7 @@ def revenue_in_month(month: date) -> dict[uuid.UUID, tuple[int, str]]:
     live month), or the last MRR paid during the month for one that stopped paying."""
     start, end = month_start(month), min(month_start(add_months(month, 1)), utcnow())
     result = {}
-    for business_id, rows in load_rows(end).items():
+    for business_id, rows in load_rows(end, since=start).items():
         paid, mrr, package = None, 0, None
         for started_at, amount, slug in rows:
             if started_at < start:

@@ -6,11 +6,11 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from app.admin import console, health, margin
-from app.admin.metrics import kpis, mrr
-from app.admin.metrics.periods import PRESETS, current_month, parse_month, parse_range
+from app.admin.metrics import kpis, mrr, snapshots
+from app.admin.metrics.periods import PRESETS, add_months, current_month, month_start, parse_month, parse_range
 from app.admin.routes import bp
 from app.extensions import db
-from app.models import Business
+from app.models import Business, SubscriptionHistory
 from app.packages.catalog import PACKAGES
 
 
@@ -32,7 +32,7 @@ def index():
     data = console.overview()
     failing_jobs = len(health.failed_jobs(limit=1000))
     failing_webhooks = len(health.failed_webhooks(limit=1000))
-    lagging = sum(1 for row in health.business_health(limit=100_000) if row.lagging)
+    lagging = health.lagging_count()
     report = margin.margin_report(current_month())
     return render_template("admin/overview.html", data=data, failing_jobs=failing_jobs,
                            failing_webhooks=failing_webhooks, lagging=lagging, report=report,
@@ -42,13 +42,13 @@ def index():
 @bp.get("/metrics/mrr")
 def mrr_page():
     filters, status = _filters()
-    timeline = mrr.build_timeline(filters.months, filters.package)
-    rows = console.mrr_table_rows(timeline.figures)
+    figures = snapshots.figures_for(filters.months, filters.package)
+    rows = console.mrr_table_rows(figures)
     if _wants_csv():
         return console.csv_response(f"mrr-movements-{filters.first:%Y%m}-{filters.last:%Y%m}.csv", rows)
     return render_template("admin/mrr.html", **_context(
-        filters, figures=timeline.figures, rows=rows, chart=console.movements_chart(timeline.figures, filters),
-        line=console.mrr_line_chart(timeline.figures), dollars=console.dollars,
+        filters, figures=figures, rows=rows, chart=console.movements_chart(figures, filters),
+        line=console.mrr_line_chart(figures), dollars=console.dollars,
         kinds=mrr.KINDS, labels=console.KIND_LABELS)), status
 
 
@@ -64,7 +64,12 @@ def mrr_businesses():
         errors["kind"] = "Choose new, expansion, reactivation, contraction or churn."
     movements = []
     if not errors:
-        found = sorted(mrr.build_timeline([month], filters.package).figures[0].movements[kind], key=lambda m: m.at)
+        # Only businesses with a row starting in the month can have moved in it.
+        moved = set(db.session.scalars(select(SubscriptionHistory.business_id).distinct().where(
+            SubscriptionHistory.started_at >= month_start(month),
+            SubscriptionHistory.started_at < month_start(add_months(month, 1)))))
+        figure = mrr.build_timeline([month], filters.package, business_ids=moved).figures[0] if moved else None
+        found = sorted(figure.movements[kind], key=lambda m: m.at) if figure else []
         ids = {m.business_id for m in found}
         names = {b.id: b for b in db.session.scalars(select(Business).where(Business.id.in_(ids)))} if ids else {}
         movements = [(m, names.get(m.business_id)) for m in found]

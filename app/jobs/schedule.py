@@ -10,6 +10,7 @@ from app.billing.jobs import apply_due_billing_changes
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
+from app.admin.jobs import rebuild_metric_snapshots  # -- operator console (issue 16)
 
 RECURRING_JOBS: list[tuple] = [
     # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
@@ -23,4 +24,6 @@ RECURRING_JOBS: list[tuple] = [
     # Incremental sync of contacts, calls and appointments; webhooks bring changes sooner.
     (sync_all_businesses, 5 * 60),
     (prune_sync_runs, 24 * 60 * 60),
+    # -- operator console (issue 16): closed months' MRR snapshots, rebuilt idempotently.
+    (rebuild_metric_snapshots, 60 * 60),
 ]

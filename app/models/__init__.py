@@ -21,10 +21,11 @@ from app.models.audit import AuditEntry, AuditScope
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
 # -- operator console (issue 16)
-from app.models.operator import OperatorSetting, SatisfactionRating, WaitlistEntry
+from app.models.operator import MetricSnapshot, OperatorSetting, SatisfactionRating, WaitlistEntry
 
 __all__ = [
     # -- operator console (issue 16)
+    "MetricSnapshot",
     "OperatorSetting",
     "SatisfactionRating",
     "WaitlistEntry",

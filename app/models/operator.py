@@ -1,12 +1,12 @@
 """What the operator console keeps besides the audit log: its settings
 (costs, margin floor, rollout stage), the rollout waitlist and the owners'
-satisfaction ratings."""
+satisfaction ratings, and monthly metric snapshots."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -62,3 +62,19 @@ class SatisfactionRating(UUIDPrimaryKey, Timestamps, db.Model):
         UniqueConstraint("business_id", "period", name="uq_satisfaction_business_period"),
         Index("ix_satisfaction_created", "created_at"),
     )
+
+
+class MetricSnapshot(UUIDPrimaryKey, db.Model):
+    """A closed month's MRR figures (operator zone, one package or all),
+    rebuilt idempotently by a job so the console doesn't replay years of
+    history on every request; the live month is computed on read."""
+
+    __tablename__ = "metric_snapshots"
+
+    month: Mapped[date] = mapped_column(Date, nullable=False)
+    zone: Mapped[str] = mapped_column(String(64), nullable=False)
+    package: Mapped[str] = mapped_column(String(50), nullable=False, default="")  # "" for all packages
+    figures: Mapped[dict] = mapped_column(JSONType, nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(UTC, nullable=False)
+
+    __table_args__ = (UniqueConstraint("month", "zone", "package", name="uq_metric_snapshots_month_zone_package"),)

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.admin.metrics.periods import add_months, month_start
 from app.extensions import db
@@ -75,22 +75,31 @@ class Timeline:
         return {f.month: f for f in self.figures}
 
 
-def load_rows(until: datetime) -> dict[uuid.UUID, list[tuple[datetime, int, str]]]:
-    """(started_at, mrr, package) per business, oldest first, for rows started before `until`."""
+def load_rows(until: datetime, *, since: datetime | None = None,
+              business_ids=None) -> dict[uuid.UUID, list[tuple[datetime, int, str]]]:
+    """(started_at, mrr, package) per business, oldest first, for rows started before `until`
+    (and, with `since`, only rows still in effect at `since` or started after it)."""
     stmt = (
         select(SubscriptionHistory.business_id, SubscriptionHistory.started_at, SubscriptionHistory.unit_amount,
                SubscriptionHistory.status, SubscriptionHistory.package_slug)
         .where(SubscriptionHistory.started_at < until)
         .order_by(SubscriptionHistory.business_id, SubscriptionHistory.started_at, SubscriptionHistory.created_at)
     )
+    if since is not None:
+        stmt = stmt.where(or_(SubscriptionHistory.ended_at.is_(None), SubscriptionHistory.ended_at >= since))
+    if business_ids is not None:
+        stmt = stmt.where(SubscriptionHistory.business_id.in_(list(business_ids)))
     states: dict[uuid.UUID, list] = defaultdict(list)
     for business_id, started_at, amount, status, package in db.session.execute(stmt):
         states[business_id].append((started_at, amount if status in MRR_STATUSES else 0, package))
     return states
 
 
-def movements_of(business_id: uuid.UUID, rows: list[tuple[datetime, int, str]]) -> list[Movement]:
-    found, previous, previous_package, subscribed_before = [], 0, None, False
+def movements_of(business_id: uuid.UUID, rows: list[tuple[datetime, int, str]],
+                 subscribed_before: bool = False) -> list[Movement]:
+    """Movements along a business's rows; with a partial history, `subscribed_before`
+    says whether it paid before the first row (a 0 → x is then a reactivation)."""
+    found, previous, previous_package = [], 0, None
     for started_at, mrr, package in rows:
         if mrr != previous:
             if previous == 0:
@@ -106,7 +115,8 @@ def movements_of(business_id: uuid.UUID, rows: list[tuple[datetime, int, str]]) 
     return found
 
 
-def build_timeline(months: list[date], package: str | None = None) -> Timeline:
+def build_timeline(months: list[date], package: str | None = None, *, business_ids=None,
+                   states: dict | None = None, subscribed_before: set | None = None) -> Timeline:
     """Figures for each month in `months` (consecutive, oldest first).
 
     With a package filter, movements are those whose package (after the
@@ -114,11 +124,13 @@ def build_timeline(months: list[date], package: str | None = None) -> Timeline:
     businesses on it: businesses moving between packages make the filtered
     movements not add up to the filtered MRR change (docs/metrics.md)."""
     boundaries = [month_start(m) for m in months] + [month_start(add_months(months[-1], 1))]
-    states = load_rows(boundaries[-1])
+    if states is None:
+        states = load_rows(boundaries[-1], business_ids=business_ids)
     movements: list[Movement] = []
     figures = [MonthFigures(month=m) for m in months]
     for business_id, rows in states.items():
-        for movement in movements_of(business_id, rows):
+        earlier = subscribed_before is not None and business_id in subscribed_before
+        for movement in movements_of(business_id, rows, earlier):
             movements.append(movement)
             index = bisect_right(boundaries, movement.at) - 1
             if 0 <= index < len(months) and (package is None or movement.package == package):
