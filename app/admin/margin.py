@@ -109,7 +109,8 @@ def margin_report(month: date, package: str | None = None) -> MarginReport:
         .group_by(ChatConversation.business_id)
     ).all())
     ids = set(revenue) | set(minutes) | set(messages)
-    names = {b.id: b for b in db.session.scalars(select(Business).where(Business.id.in_(ids)))} if ids else {}
+    names = {row.id: row for row in db.session.execute(
+        select(Business.id, Business.name, Business.slug).where(Business.id.in_(ids)))} if ids else {}
     floor = costs["margin_floor_percent"]
     rows = []
     for business_id in ids:

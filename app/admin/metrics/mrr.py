@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from app.admin.metrics.periods import add_months, month_start
 from app.extensions import db
@@ -75,10 +75,11 @@ class Timeline:
         return {f.month: f for f in self.figures}
 
 
-def load_rows(until: datetime, *, since: datetime | None = None,
+def load_rows(until: datetime, *, since: datetime | None = None, paying_at_since: bool = False,
               business_ids=None) -> dict[uuid.UUID, list[tuple[datetime, int, str]]]:
     """(started_at, mrr, package) per business, oldest first, for rows started before `until`
-    (and, with `since`, only rows still in effect at `since` or started after it)."""
+    (and, with `since`, only rows still in effect at `since` or started after it; with
+    `paying_at_since`, of the rows in effect then only those that paid)."""
     stmt = (
         select(SubscriptionHistory.business_id, SubscriptionHistory.started_at, SubscriptionHistory.unit_amount,
                SubscriptionHistory.status, SubscriptionHistory.package_slug)
@@ -86,7 +87,10 @@ def load_rows(until: datetime, *, since: datetime | None = None,
         .order_by(SubscriptionHistory.business_id, SubscriptionHistory.started_at, SubscriptionHistory.created_at)
     )
     if since is not None:
-        stmt = stmt.where(or_(SubscriptionHistory.ended_at.is_(None), SubscriptionHistory.ended_at >= since))
+        in_effect = or_(SubscriptionHistory.ended_at.is_(None), SubscriptionHistory.ended_at >= since)
+        if paying_at_since:
+            in_effect = and_(in_effect, SubscriptionHistory.status.in_(MRR_STATUSES))
+        stmt = stmt.where(or_(SubscriptionHistory.started_at >= since, in_effect))
     if business_ids is not None:
         stmt = stmt.where(SubscriptionHistory.business_id.in_(list(business_ids)))
     states: dict[uuid.UUID, list] = defaultdict(list)

@@ -67,21 +67,14 @@ def rebuild(now=None) -> int:
 def live_month(month: date, package: str | None = None) -> MonthFigures:
     """The month in progress from the rows in effect at its start and those started since."""
     start = month_start(month)
-    states = load_rows(month_start(add_months(month, 1)), since=start)
-    returning = {business_id for business_id, rows in states.items()
-                 if rows[0][0] >= start} if states else set()
+    # Rows paying at the start (the state a movement starts from) and every row started since;
+    # a business not paying at the start needs only to know whether it ever paid (reactivation).
+    states = load_rows(month_start(add_months(month, 1)), since=start, paying_at_since=True)
+    fresh = [business_id for business_id, rows in states.items() if rows[0][0] >= start]
     paid_before = set(db.session.scalars(
         select(SubscriptionHistory.business_id).distinct().where(
-            SubscriptionHistory.business_id.in_(list(returning)), SubscriptionHistory.started_at < start,
-            SubscriptionHistory.status.in_(MRR_STATUSES)))) if returning else set()
-    # Businesses whose first loaded row is before the start paid before only if that row paid or an
-    # earlier one did; a movement 0 -> x after a zero row at the start needs the same answer.
-    zero_at_start = {business_id for business_id, rows in states.items() if rows[0][0] < start and rows[0][1] == 0}
-    if zero_at_start:
-        paid_before |= set(db.session.scalars(
-            select(SubscriptionHistory.business_id).distinct().where(
-                SubscriptionHistory.business_id.in_(list(zero_at_start)), SubscriptionHistory.started_at < start,
-                SubscriptionHistory.status.in_(MRR_STATUSES))))
+            SubscriptionHistory.business_id.in_(fresh), SubscriptionHistory.started_at < start,
+            SubscriptionHistory.status.in_(MRR_STATUSES)))) if fresh else set()
     return build_timeline([month], package, states=states, subscribed_before=paid_before).figures[0]
 
 
