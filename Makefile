@@ -13,6 +13,12 @@ PG_BROWSER_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_brows
 PG_MIGRATIONS_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_migrations$(TEST_DB_SUFFIX)
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
+# The unit and integration tests run in PYTEST_WORKERS processes (pytest-xdist,
+# one file per worker at a time: module fixtures such as sandboxes stay whole);
+# the browser tests then run alone, since they are timing-sensitive under load.
+PYTEST_WORKERS ?= 2
+PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile,)
+
 # The sandboxes' own suites never touch the app's database or queue, so the
 # PostgreSQL + Redis run leaves them out rather than repeat them word for word.
 SANDBOX_ONLY_TESTS := tests/sandbox tests/sandbox_stripe
@@ -50,14 +56,18 @@ test: $(VENV)/.dev chromium
 
 test-sqlite: $(VENV)/.dev
 	@echo "== tests on SQLite, jobs run eagerly =="
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider $(PARALLEL) --ignore=tests/browser
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider tests/browser
 
 test-postgres: $(VENV)/.dev
 	@echo "== tests on PostgreSQL with RQ on Redis =="
 	$(PY) scripts/test_services.py
 	env -u DATABASE_URL -u REDIS_URL TEST_DATABASE_URL=$(PG_TEST_URL) TEST_BROWSER_DATABASE_URL=$(PG_BROWSER_TEST_URL) \
 		TEST_MIGRATIONS_DATABASE_URL=$(PG_MIGRATIONS_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
-		$(PY) -m pytest -p no:cacheprovider $(SANDBOX_ONLY_TESTS:%=--ignore=%)
+		$(PY) -m pytest -p no:cacheprovider $(PARALLEL) --ignore=tests/browser $(SANDBOX_ONLY_TESTS:%=--ignore=%)
+	env -u DATABASE_URL -u REDIS_URL TEST_DATABASE_URL=$(PG_TEST_URL) TEST_BROWSER_DATABASE_URL=$(PG_BROWSER_TEST_URL) \
+		TEST_MIGRATIONS_DATABASE_URL=$(PG_MIGRATIONS_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
+		$(PY) -m pytest -p no:cacheprovider tests/browser
 
 clean:
 	rm -rf $(VENV) instance tests/artifacts

@@ -46,6 +46,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.fourcalls import init_app as init_fourcalls
 
     init_fourcalls(app)
+    from app.mail.services import init_app as init_mail
+
+    init_mail(app)
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
@@ -91,6 +94,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(calls_bp)
+    if app.config.get("DEV_OUTBOX_ENABLED"):
+        from app.mail.routes import bp as dev_outbox_bp
+
+        app.register_blueprint(dev_outbox_bp)
     register_sync_event_handlers()  # 4calls webhooks -> local CRM tables
     # -- operator console (issue 16): rollout waitlist and the owners' satisfaction rating
     from app.rollout.routes import bp as rollout_bp

@@ -93,6 +93,9 @@ class Config:
     CHAT_RATE_LIMIT_PER_IP = _env("CHAT_RATE_LIMIT_PER_IP", "30 per minute;300 per hour")
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or _env("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not turn logins and webhooks into 500s: limits fall back to memory.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -110,6 +113,21 @@ class Config:
     COST_PER_OUTBOUND_MINUTE = _env("COST_PER_OUTBOUND_MINUTE", "0.09")
     COST_PER_MESSAGE = _env("COST_PER_MESSAGE", "0.01")
     MARGIN_FLOOR_PERCENT = _env("MARGIN_FLOOR_PERCENT", "40")
+
+    # Outgoing mail: "smtp" delivers through MAIL_SERVER; "outbox" keeps mails in
+    # the database, listed at /dev/outbox (make run and tests).
+    MAIL_BACKEND = _env("MAIL_BACKEND", "outbox")
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = int(_env("MAIL_PORT", 587))
+    MAIL_USE_TLS = (_env("MAIL_USE_TLS", "true") or "").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = (_env("MAIL_USE_SSL", "false") or "").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "no-reply@alphasite.local")
+    MAIL_SENDER_NAME = _env("MAIL_SENDER_NAME", "AlphaSite AI Services")
+    MAIL_TIMEOUT_SECONDS = _env_float("MAIL_TIMEOUT_SECONDS", 10.0)
+    # The local outbox page; never in production.
+    DEV_OUTBOX_ENABLED = True
 
 
 class DevelopmentConfig(Config):
@@ -155,6 +173,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+    DEV_OUTBOX_ENABLED = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
@@ -164,6 +184,8 @@ class ProductionConfig(Config):
         missing = [name for name in REQUIRED_SECRETS if not values.get(name)]
         if not values.get("SQLALCHEMY_DATABASE_URI"):
             missing.append("DATABASE_URL")
+        if values.get("MAIL_BACKEND") == "smtp":
+            missing += [name for name in ("MAIL_SERVER", "MAIL_DEFAULT_SENDER") if not values.get(name)]
         if missing:
             raise RuntimeError(
                 "Refusing to start in production without: " + ", ".join(missing)

@@ -48,3 +48,36 @@ def register_error_handlers(app: Flask) -> None:
 
     for status in MESSAGES:
         app.register_error_handler(status, handle_http_error)
+
+    from sqlalchemy.exc import DBAPIError
+
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error):
+        # A lost connection (PostgreSQL restarting) is a short outage, not a bug:
+        # 503 with Retry-After, rendered without touching the database again.
+        # The pool's pre-ping replaces dead connections on the next request.
+        if not getattr(error, "connection_invalidated", False) and not _is_disconnect(error):
+            raise error
+        from app.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+        title, text = MESSAGES[503]
+        if _wants_json():
+            response = jsonify(error={"status": 503, "message": text})
+        else:
+            response = app.response_class(
+                f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{text} Please try again in a few seconds.</p>",
+                mimetype="text/html",
+            )
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
+
+
+def _is_disconnect(error) -> bool:
+    """True for errors that mean the database went away (OperationalError from
+    psycopg or sqlite3 "unable to open"), not for a bad query."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, (OperationalError, InterfaceError))

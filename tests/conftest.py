@@ -20,6 +20,32 @@ from app.businesses.services import default_opening_hours, slugify
 _counter = itertools.count(1)
 
 
+def _give_this_worker_its_own_databases() -> None:
+    """Under pytest-xdist each worker process gets its own PostgreSQL databases
+    (name suffixed with the worker id), created on first use; SQLite files are
+    per-worker already (tmp paths)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    names = ("TEST_DATABASE_URL", "TEST_BROWSER_DATABASE_URL", "TEST_MIGRATIONS_DATABASE_URL")
+    urls = {name: os.environ[name] for name in names if os.environ.get(name, "").startswith("postgres")}
+    if not urls:
+        return
+    import psycopg
+
+    admin_url = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name, url in urls.items():
+            base, _, database = url.rpartition("/")
+            database = f"{database}_{worker}"
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{database}"')
+            os.environ[name] = f"{base}/{database}"
+
+
+_give_this_worker_its_own_databases()
+
+
 @pytest.fixture(scope="session")
 def _schema_app(tmp_path_factory):
     """One app per session creates the schema once; each test then starts clean.

@@ -84,7 +84,7 @@ def test_double_booking_is_refused_locally_and_by_4calls(client, business):
     (iso(next_weekday_at(20)), "outside business hours"),
     (iso(next_weekday_at(16, 30)), "outside business hours"),  # 45 minutes run past 17:00
     ("not-a-time", "Pick a free time"),
-])
+], ids=["past", "evening", "runs-past-closing", "not-a-time"])  # stable ids: pytest-xdist workers must agree
 def test_bad_times_are_refused_with_a_clear_message(client, business, starts_at, message):
     response = book(client, business, starts_at)
     assert response.status_code == 422

@@ -20,8 +20,10 @@ def test_production_starts_with_its_secrets():
     secrets = {name: "x" for name in ("SECRET_KEY", "FOURCALLS_API_KEY", "FOURCALLS_WEBHOOK_SECRET", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")}
     from cryptography.fernet import Fernet
 
-    app = create_app(ProductionConfig, ENCRYPTION_KEYS=Fernet.generate_key().decode(), SQLALCHEMY_DATABASE_URI="sqlite://", JOB_BACKEND="eager", **secrets)
+    app = create_app(ProductionConfig, ENCRYPTION_KEYS=Fernet.generate_key().decode(), SQLALCHEMY_DATABASE_URI="sqlite://",
+                     JOB_BACKEND="eager", MAIL_SERVER="smtp.example.com", **secrets)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert "dev_outbox.index" not in app.view_functions  # the local outbox never exists in production
 
 
 def test_migrations_build_the_same_schema_as_the_models(tmp_path):

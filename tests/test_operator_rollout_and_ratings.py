@@ -60,6 +60,13 @@ def test_beta_stage_offers_the_waitlist_then_an_invitation_opens_checkout(client
     waiting = db.session.scalar(select(WaitlistEntry))
     client.post(f"/admin/rollout/waitlist/{waiting.id}/invite")
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "rollout.invited")) is not None
+    from app.models import OutboundEmail
+
+    email = db.session.scalar(select(OutboundEmail))
+    assert email.to_address == owner.email and "Waiting Room Cafe" in email.subject
+    assert f"/businesses/{shop.slug}/packages" in email.text_body
+    client.post(f"/admin/rollout/waitlist/{waiting.id}/invite")  # again: no second mail
+    assert db.session.query(OutboundEmail).count() == 1
 
     _as(client, auth, owner)
     dashboard = client.get(f"/businesses/{shop.slug}/dashboard").get_data(as_text=True)

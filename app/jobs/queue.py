@@ -11,8 +11,10 @@ calls them inside an app context and cleans the session afterwards.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import re
+import uuid
 import threading
 import time
 from collections import deque
@@ -236,7 +238,88 @@ def get_queue():
     return current_app.extensions["job_queue"]
 
 
-def enqueue(func, *args, job_id: str | None = None, delay: timedelta | None = None, **kwargs):
-    """Queue `func(*args, **kwargs)`. A job whose id is already waiting or
-    running is not queued again; returns None in that case."""
-    return get_queue().enqueue(func, *args, job_id=job_id, delay=delay, **kwargs)
+def resolve_job(func: Callable | str) -> Callable:
+    """A job given by dotted path ("app.mail.jobs.deliver_email_job"), as RQ
+    accepts natively, so services need not import job modules to enqueue them."""
+    if callable(func):
+        return func
+    module_name, _, attribute = func.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def job_path(func: Callable) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def enqueue(func: Callable | str, *args, job_id: str | None = None, delay: timedelta | None = None, **kwargs):
+    """Queue `func(*args, **kwargs)`; `func` may be a dotted path. A job whose id
+    is already waiting or running is not queued again; returns None in that case.
+
+    When the queue cannot be reached (Redis down), the request is written to
+    `deferred_jobs` and None is returned: the caller's request still succeeds,
+    and `flush_deferred_jobs` enqueues it once Redis answers again."""
+    func = resolve_job(func)
+    try:
+        return get_queue().enqueue(func, *args, job_id=job_id, delay=delay, **kwargs)
+    except QUEUE_UNREACHABLE as exc:
+        _defer(func, args, kwargs, job_id, exc)
+        return None
+
+
+def _queue_unreachable_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+
+        errors += [RedisConnectionError, RedisTimeoutError]
+    except ImportError:  # pragma: no cover - redis is a runtime dependency
+        pass
+    return tuple(errors)
+
+
+QUEUE_UNREACHABLE = _queue_unreachable_errors()
+
+
+def _defer(func: Callable, args: tuple, kwargs: dict, job_id: str | None, exc: BaseException) -> None:
+    # Its own short transaction: the caller may have committed already, and must
+    # not have its unrelated pending changes committed by us.
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.models.base import utcnow
+    from app.models.jobs import DeferredJob
+
+    log.warning("queue unreachable (%s); deferring %s", type(exc).__name__, job_id or job_path(func))
+    now = utcnow()
+    with db.engine.begin() as connection:
+        connection.execute(insert(DeferredJob).values(
+            id=uuid.uuid4(), func_path=job_path(func), args=list(args), kwargs=dict(kwargs), job_id=job_id,
+            error=f"{type(exc).__name__}: {exc}"[:500], attempts=0, created_at=now, updated_at=now,
+        ))
+
+
+def flush_deferred_jobs(limit: int = 1000) -> int:
+    """Enqueue job requests that were deferred while the queue was unreachable,
+    oldest first; stops at the first failure (the queue is still down)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.base import utcnow
+    from app.models.jobs import DeferredJob
+
+    waiting = db.session.scalars(
+        select(DeferredJob).where(DeferredJob.enqueued_at.is_(None)).order_by(DeferredJob.created_at).limit(limit)
+    ).all()
+    flushed = 0
+    for deferred in waiting:
+        deferred.attempts += 1
+        try:
+            get_queue().enqueue(resolve_job(deferred.func_path), *deferred.args, job_id=deferred.job_id,
+                                **deferred.kwargs)
+        except QUEUE_UNREACHABLE as exc:
+            deferred.error = f"{type(exc).__name__}: {exc}"[:500]
+            break
+        deferred.enqueued_at = utcnow()
+        flushed += 1
+    db.session.commit()
+    return flushed

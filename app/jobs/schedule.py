@@ -9,6 +9,9 @@ from app.appointments.jobs import sweep_reminders_job
 from app.billing.jobs import apply_due_billing_changes
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
+from app.jobs.queue import flush_deferred_jobs
+from app.mail.jobs import sweep_queued_emails_job
+from app.webhooks.jobs import sweep_unprocessed_events_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 from app.admin.jobs import rebuild_metric_snapshots  # -- operator console (issue 16)
 
@@ -24,6 +27,12 @@ RECURRING_JOBS: list[tuple] = [
     # Incremental sync of contacts, calls and appointments; webhooks bring changes sooner.
     (sync_all_businesses, 5 * 60),
     (prune_sync_runs, 24 * 60 * 60),
+    # Emails whose delivery job was never enqueued (Redis down when they were written).
+    (sweep_queued_emails_job, 2 * 60),
+    # Job requests written to the database while Redis was unreachable.
+    (flush_deferred_jobs, 60),
+    # Webhook events stored but never applied (their job was lost or kept failing).
+    (sweep_unprocessed_events_job, 2 * 60),
     # -- operator console (issue 16): closed months' MRR snapshots, rebuilt idempotently.
     (rebuild_metric_snapshots, 60 * 60),
 ]

@@ -18,12 +18,17 @@ from app.models.sync import SyncCursor
 from app.models.usage import UsageNotice
 from app.models.user import User
 from app.models.audit import AuditEntry, AuditScope
+from app.models.mail import EmailStatus, OutboundEmail
+from app.models.jobs import DeferredJob
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
 # -- operator console (issue 16)
 from app.models.operator import MetricSnapshot, OperatorSetting, SatisfactionRating, WaitlistEntry
 
 __all__ = [
+    "DeferredJob",
+    "EmailStatus",
+    "OutboundEmail",
     # -- operator console (issue 16)
     "MetricSnapshot",
     "OperatorSetting",

@@ -4,6 +4,8 @@
 * limited: while fewer than `cap` businesses have an active package;
 * general: everyone.
 
+An invitation is shown to the owner in the app and emailed (app/mail).
+
 A business with a subscription (live or past due) is never affected by a
 stage change, and an invited waitlist entry lets its business check out
 whatever the stage. Stage changes and invitations are audited.
@@ -95,8 +97,23 @@ def invite(entry_id: uuid.UUID, *, actor, reason: str | None = None) -> Waitlist
                      target_type="business", target_id=entry.business_id, target_label=entry.business.name,
                      before={"invited": False}, after={"invited": True, "package": entry.package_slug},
                      reason=reason)
+        _email_invitation(entry)
         db.session.commit()
     return entry
+
+
+def _email_invitation(entry: WaitlistEntry) -> None:
+    """Queued in the same transaction as the invitation (app/mail); the owner also sees it in the app."""
+    from flask import current_app, url_for
+
+    from app.mail.services import send_email
+
+    owner = entry.business.owner
+    if owner is None or not owner.email:
+        return
+    picker_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("packages.picker", slug=entry.business.slug)
+    send_email(owner.email, "rollout_invitation", business=entry.business, idempotency_key=f"rollout-invite:{entry.id}",
+               owner_name=owner.name or "there", package_name=entry.package_name, picker_url=picker_url)
 
 
 def unseen_invitation(business: Business) -> WaitlistEntry | None:

@@ -12,3 +12,9 @@ def process_fourcalls_event(event_row_id: str) -> None:
     event = db.session.get(WebhookEvent, uuid.UUID(event_row_id))
     if event is not None:
         process(event)
+
+
+def sweep_unprocessed_events_job() -> int:
+    from app.webhooks.services import sweep_unprocessed_events
+
+    return sweep_unprocessed_events()

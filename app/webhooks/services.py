@@ -131,3 +131,34 @@ def process_fourcalls_event(event: WebhookEvent) -> None:
     event.error = None
     event.processed_at = utcnow()
     db.session.commit()
+
+
+# --------------------------------------------------------------- recovery
+
+# How each source's stored events are applied: (job path, job id pattern).
+EVENT_PROCESSORS = {
+    "fourcalls": ("app.webhooks.jobs.process_fourcalls_event", "webhook:fourcalls:{row_id}"),
+    "stripe": ("app.billing.jobs.process_stripe_event", "stripe-event:{event_id}"),
+}
+SWEEP_MAX_ATTEMPTS = 10
+
+
+def sweep_unprocessed_events(older_than_seconds: int = 120, limit: int = 500) -> int:
+    """Queue again every stored event that is still unprocessed a while after it
+    arrived: its job was never enqueued (Redis down) or failed every retry.
+    Processing is idempotent, so a duplicate run changes nothing."""
+    from datetime import timedelta
+
+    from app.jobs import enqueue
+
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    rows = db.session.execute(
+        select(WebhookEvent.id, WebhookEvent.source, WebhookEvent.event_id)
+        .where(WebhookEvent.processed_at.is_(None), WebhookEvent.received_at < cutoff,
+               WebhookEvent.attempts < SWEEP_MAX_ATTEMPTS, WebhookEvent.source.in_(list(EVENT_PROCESSORS)))
+        .order_by(WebhookEvent.received_at).limit(limit)
+    ).all()
+    for row_id, source, event_id in rows:
+        path, job_id = EVENT_PROCESSORS[source]
+        enqueue(path, str(row_id), job_id=job_id.format(row_id=row_id, event_id=event_id))
+    return len(rows)

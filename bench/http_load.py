@@ -1,0 +1,268 @@
+"""Requests per second through gunicorn, as production serves them, beside a
+hello-world Flask app on the same gunicorn settings in the same run.
+
+    .venv/bin/python bench/http_load.py [--calls 200000] [--duration 10] [--connections 16]
+
+Needs wrk (`apt-get install wrk`), PostgreSQL and Redis. BENCH_DATABASE_URL
+(default postgresql://postgres@127.0.0.1:5432/alphasite_bench, created and
+wiped) and BENCH_REDIS_URL (default redis://127.0.0.1:6379/13) say where.
+
+Builds the data of bench/dashboard.py (1,000 businesses; the large one with
+--calls calls), starts gunicorn with the Procfile's worker class (gthread,
+--workers x --threads), logs in, and drives each request with wrk:
+the dashboard, the call log's first page and a filter, the live poll with
+nothing new (204), and a duplicate signed Stripe webhook. Prints req/s, the
+share of hello-world, non-2xx answers and gunicorn worker restarts (a worker
+that died, e.g. by SIGSEGV, is restarted by the arbiter). Figures are
+printed, not asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.dashboard import PASSWORD, build_data  # noqa: E402
+from sandbox.fourcalls.testing import free_port  # noqa: E402
+
+WEBHOOK_SECRET = "whsec_bench_http_load"
+
+
+def prepare_database(url: str, calls: int) -> tuple[str, str, str]:
+    """(owner email, large slug, live-poll version of the large business)."""
+    import logging
+
+    from app import create_app
+    from app.config import TestingConfig
+    from app.dashboard import services as dashboard
+    from app.extensions import db
+    from app.models import Business
+
+    logging.disable(logging.WARNING)
+    _create_database(url)
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, JOB_BACKEND="eager")
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        from app.packages.services import sync_catalog
+
+        sync_catalog()
+        started = time.perf_counter()
+        email, large, _small = build_data(db, calls)
+        business = db.session.query(Business).filter_by(slug=large).one()
+        version = dashboard.feed_version(dashboard.recent_calls(business))
+        print(f"built 1,000 businesses and {calls:,} calls in {time.perf_counter() - started:.0f} s")
+        db.session.remove()
+        db.engine.dispose()
+    return email, large, version
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+class Gunicorn:
+    def __init__(self, app_path: str, workers: int, threads: int, env: dict, log_dir: Path, name: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"{name}.log"
+        command = [sys.executable, "-m", "gunicorn", app_path, "--workers", str(workers), "--threads", str(threads),
+                   "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log),
+                   "--log-level", "info"]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait()
+
+    def _wait(self):
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(self.url + "/", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not start; see {self.log}")
+
+    def worker_restarts(self) -> tuple[int, list[str]]:
+        """Workers booted beyond the first ones, and the lines saying why."""
+        text = self.log.read_text(errors="replace")
+        booted = len(re.findall(r"Booting worker", text))
+        reasons = [line for line in text.splitlines() if re.search(r"SIGSEGV|SIGKILL|was sent|exited|Worker timeout", line)]
+        return booted, reasons
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wrk(url: str, duration: int, connections: int, headers: dict | None = None, lua: Path | None = None) -> tuple[float, int]:
+    """(requests per second, non-2xx/3xx answers)."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if lua:
+        command += ["-s", str(lua)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return rate, int(errors.group(1)) if errors else 0
+
+
+def signed_stripe_event() -> tuple[str, str]:
+    event = {"id": "evt_bench_duplicate", "object": "event", "type": "invoice.paid", "api_version": "2026-10-28",
+             "created": int(time.time()), "data": {"object": {"id": "in_bench", "object": "invoice", "customer": "cus_bench", "subscription": None}}}
+    payload = json.dumps(event)
+    timestamp = int(time.time())
+    signature = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return payload, f"t={timestamp},v1={signature}"
+
+
+def unique_fourcalls_events_script(path: Path, count: int, threads: int = 2) -> None:
+    """A wrk script that posts `count` distinct signed 4calls events, each wrk
+    thread its own share, so no request is a duplicate of another."""
+    from app.config import SANDBOX_DEFAULTS
+
+    secret = os.environ.get("FOURCALLS_WEBHOOK_SECRET") or SANDBOX_DEFAULTS["FOURCALLS_WEBHOOK_SECRET"]
+    timestamp = int(time.time())
+    bodies, signatures = [], []
+    for index in range(count):
+        body = json.dumps({"id": f"evt_bench_{timestamp}_{index}", "type": "contact.updated",
+                           "organization_id": "org_bench", "created_at": timestamp,
+                           "data": {"id": f"ct_{index}", "name": "Bench Contact"}})
+        digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+        bodies.append(json.dumps(body))
+        signatures.append(json.dumps(f"t={timestamp},v1={digest}"))
+    share = count // threads
+    path.write_text(
+        "local bodies = {" + ",".join(bodies) + "}\n"
+        "local signatures = {" + ",".join(signatures) + "}\n"
+        "local counter = 0\n"
+        "local next_id = 0\n"
+        "function setup(thread) thread:set('offset', next_id * " + str(share) + "); next_id = next_id + 1 end\n"
+        "function init(args) base = tonumber(wrk.thread:get('offset')) end\n"
+        "function request()\n"
+        "  counter = counter + 1\n"
+        "  local k = base + ((counter - 1) % " + str(share) + ") + 1\n"
+        "  return wrk.format('POST', '/webhooks/fourcalls', {['Content-Type'] = 'application/json',"
+        " ['X-FourCalls-Signature'] = signatures[k]}, bodies[k])\n"
+        "end\n"
+    )
+
+
+def stored_webhook_events(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        return conn.execute("SELECT count(*) FROM webhook_events WHERE source = 'fourcalls'").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=200_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per request kind")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--unique-events", type=int, default=40_000, help="distinct webhook events prepared")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    database_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench")
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    email, large, version = prepare_database(database_url, args.calls)
+
+    from cryptography.fernet import Fernet
+
+    log_dir = Path(tempfile.mkdtemp(prefix="http-load-"))
+    env = dict(os.environ, APP_ENV="development", DATABASE_URL=database_url, REDIS_URL=redis_url,
+               JOB_BACKEND="rq", RATELIMIT_STORAGE_URI=redis_url, SECRET_KEY="bench-secret-key",
+               ENCRYPTION_KEYS=Fernet.generate_key().decode(), STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+               WEBHOOK_RATE_LIMIT="1000000 per minute", LOGIN_RATE_LIMIT="1000 per minute")
+    hello = Gunicorn("bench.hello_wsgi:app", args.workers, args.threads, env, log_dir, "hello")
+    app = Gunicorn("wsgi:app", args.workers, args.threads, env, log_dir, "app")
+    try:
+        import httpx
+
+        with httpx.Client(base_url=app.url) as client:
+            login_page = client.get("/login").text
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+            logged_in = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+            assert logged_in.status_code in (302, 303), f"login failed: {logged_in.status_code}"
+            cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+            payload, signature = signed_stripe_event()
+            first = client.post("/webhooks/stripe", content=payload,
+                                headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+            assert first.status_code < 500, first.text
+        lua = log_dir / "webhook.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            f"wrk.body = {json.dumps(payload)}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Stripe-Signature"] = "{signature}"\n'
+        )
+        session = {"Cookie": cookie}
+        base = f"{app.url}/businesses/{large}"
+        kinds = [
+            ("dashboard", f"{base}/dashboard", session, None),
+            ("call log, first page", f"{base}/calls", session, None),
+            ("call log, status filter", f"{base}/calls?status=missed&direction=inbound", dict(session, **{"HX-Request": "true"}), None),
+            ("live poll, nothing new (204)", f"{base}/dashboard/live?v={version}", dict(session, **{"HX-Request": "true"}), None),
+            ("duplicate signed Stripe webhook", f"{app.url}/webhooks/stripe", None, lua),
+        ]
+        with httpx.Client() as check:  # wrk counts redirects as success: make sure each answers as intended
+            for name, url, headers, script in kinds:
+                if script is None:
+                    status = check.get(url, headers=headers).status_code
+                    assert status in (200, 204), f"{name}: {status}"
+        baseline, _ = wrk(hello.url + "/", args.duration, args.connections)
+        print(f"\ngunicorn gthread, {args.workers} workers x {args.threads} threads; wrk -c {args.connections}, "
+              f"{args.duration} s each; {args.calls:,} calls in the large business")
+        print(f"{'request':34} {'req/s':>9} {'of hello-world':>15} {'non-2xx':>8}")
+        print(f"{'hello-world Flask app':34} {baseline:9,.0f} {'100.0 %':>15} {0:8}")
+        for name, url, headers, script in kinds:
+            rate, errors = wrk(url, args.duration, args.connections, headers, script)
+            print(f"{name:34} {rate:9,.0f} {rate / baseline * 100:13.1f} % {errors:8}")
+        # Unique signed 4calls events: what is stored (deduplicated, enqueued) per second.
+        unique = log_dir / "unique_events.lua"
+        unique_fourcalls_events_script(unique, args.unique_events)
+        before = stored_webhook_events(database_url)
+        started = time.perf_counter()
+        rate, errors = wrk(f"{app.url}/webhooks/fourcalls", args.duration, args.connections, None, unique)
+        elapsed = time.perf_counter() - started
+        stored = stored_webhook_events(database_url) - before
+        print(f"{'unique signed 4calls webhooks':34} {rate:9,.0f} {rate / baseline * 100:13.1f} % {errors:8}")
+        print(f"  {stored:,} distinct events stored in {elapsed:.1f} s: {stored / elapsed:,.0f} events/s accepted"
+              f" (of {args.unique_events:,} prepared; none may be lost: stored = requests answered 200)")
+        booted, reasons = app.worker_restarts()
+        print(f"\ngunicorn workers booted: {booted} (started with {args.workers}); restarts: {max(0, booted - args.workers)}")
+        for line in reasons[:10]:
+            print("  " + line)
+    finally:
+        app.stop()
+        hello.stop()
+
+
+if __name__ == "__main__":
+    main()
