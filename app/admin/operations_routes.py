@@ -156,7 +156,7 @@ def save_rollout():
 def invite(entry_id: uuid.UUID):
     try:
         entry = rollout.invite(entry_id, actor=current_user, reason=_reason())
-        flash(f"{entry.business.name} is invited; the owner is told in the app.", "success")
+        flash(f"{entry.business.name} is invited; the owner is told in the app and by email.", "success")
     except rollout.RolloutError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.rollout_page"), 303)
