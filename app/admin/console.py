@@ -21,11 +21,15 @@ KIND_COLORS = {"new": "#16a34a", "expansion": "#4f46e5", "reactivation": "#0891b
 
 
 def dollars(cents: float) -> str:
+    """Whole dollars for tables: "$12,345", "-$49"."""
     sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) / 100:,.0f}"
+
+
+def compact_dollars(cents: float) -> str:
+    """Chart axes and labels: "$12.3k" from ten thousand up."""
     value = abs(cents) / 100
-    if value >= 10_000:
-        return f"{sign}${value / 1000:,.1f}k"
-    return f"{sign}${value:,.0f}"
+    return ("-" if cents < 0 else "") + (f"${value / 1000:,.1f}k" if value >= 10_000 else f"${value:,.0f}")
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -69,7 +73,7 @@ def movements_chart(figures: list[mrr.MonthFigures], filters: RangeFilter | None
         series.append(Series(KIND_LABELS[kind], [f.amounts[kind] for f in figures], KIND_COLORS[kind], links))
     chart = Chart(
         title="MRR movements per month", categories=categories, series=series,
-        line=Series("Net MRR change", [f.net for f in figures], "#111827"), fmt=dollars,
+        line=Series("Net MRR change", [f.net for f in figures], "#111827"), fmt=compact_dollars,
         extra_desc="Gains (new, expansion, reactivation) stack above zero, losses (contraction, churn) below; "
                    "the line is the net change.",
     )
@@ -90,7 +94,7 @@ def mrr_table_rows(figures: list[mrr.MonthFigures]) -> list[dict]:
 
 def mrr_line_chart(figures) -> str:
     return line_chart(Chart(title="MRR at the end of each month", categories=[f.month.strftime("%b %y") for f in figures],
-                            series=[Series("MRR", [f.mrr_end for f in figures], "#4f46e5")], fmt=dollars, height=220),
+                            series=[Series("MRR", [f.mrr_end for f in figures], "#4f46e5")], fmt=compact_dollars, height=220),
                       "mrr-total")
 
 

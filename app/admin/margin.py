@@ -20,6 +20,11 @@ from app.models.base import utcnow
 CENT = Decimal("0.01")
 
 
+def margin_percent(revenue: Decimal, cost: Decimal) -> Decimal | None:
+    """(revenue − cost) ÷ revenue in percent; None without revenue (never a division by zero)."""
+    return None if not revenue else ((revenue - cost) / revenue * 100).quantize(Decimal("0.1"))
+
+
 @dataclass
 class MarginRow:
     business_id: uuid.UUID
@@ -39,7 +44,7 @@ class MarginRow:
 
     @property
     def margin_percent(self) -> Decimal | None:
-        return None if not self.revenue else (self.margin / self.revenue * 100).quantize(Decimal("0.1"))
+        return margin_percent(self.revenue, self.cost)
 
 
 @dataclass
@@ -62,7 +67,7 @@ class MarginReport:
 
     @property
     def margin_percent(self) -> Decimal | None:
-        return None if not self.revenue else (self.margin / self.revenue * 100).quantize(Decimal("0.1"))
+        return margin_percent(self.revenue, self.cost)
 
     @property
     def below_floor(self) -> int:

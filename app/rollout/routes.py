@@ -22,5 +22,5 @@ def join(slug: str):
     if entry.invited_at is not None:
         flash("You're invited: choose your package to check out.", "success")
     else:
-        flash("You're on the waitlist. We'll tell you here as soon as you can subscribe.", "success")
+        flash("You're on the waitlist. We'll tell you here and by email as soon as you can subscribe.", "success")
     return redirect(url_for("packages.picker", slug=business.slug), 303)

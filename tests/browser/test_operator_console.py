@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Business, WebhookEvent
 from app.models.base import utcnow
 from tests.browser.conftest import LiveServer, build_live_app
+from tests.browser.test_assistant_provisioning import log_in
 from tests.operator_helpers import history
 
 pytestmark = pytest.mark.browser
@@ -58,14 +59,6 @@ def console_site(tmp_path_factory):
     server.start()
     yield {"url": server.url, "churn_month": churn_month, "app": app}
     server.stop()
-
-
-def log_in(page, base, email, password):
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button:has-text('Log in')")
-    expect(page).not_to_have_url(base + "/login")
 
 
 def test_admin_follows_a_churn_bar_and_replays_a_failed_webhook(console_site, page, shot):
