@@ -199,6 +199,7 @@ def main() -> None:
     pages = [
         ("baseline: businesses list", "/admin/businesses"),
         ("console first screen", "/admin/"),
+        ("  its margin card (htmx, after)", "/admin/overview/margin-floor"),
         ("MRR page, last 12 months", "/admin/metrics/mrr"),
         ("MRR page, since launch", "/admin/metrics/mrr?range=all"),
         ("MRR drill-down, one month", "/admin/metrics/mrr/businesses?month={month}&kind=new"),

@@ -16,7 +16,7 @@ from tests.operator_helpers import at, history
 
 R, S = "ai_receptionist", "ai_sales"
 
-PAGES = ["/admin/", "/admin/metrics/mrr", "/admin/metrics/revenue", "/admin/metrics/adoption",
+PAGES = ["/admin/", "/admin/overview/margin-floor", "/admin/metrics/mrr", "/admin/metrics/revenue", "/admin/metrics/adoption",
          "/admin/metrics/usage", "/admin/health", "/admin/margin", "/admin/businesses", "/admin/rollout",
          "/admin/audit", "/admin/metrics/definitions"]
 

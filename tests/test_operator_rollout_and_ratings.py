@@ -176,6 +176,8 @@ def test_margin_per_business_with_costs_and_floor(client, auth, factories, ops):
     change = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "settings.costs_changed"))
     assert change.after == {"inbound_minute": "0.3000"} and change.reason == "4calls raised prices"
     assert "Margin Motors" in client.get("/admin/margin").get_data(as_text=True)
+    assert "data-below-floor>1<" in client.get("/admin/overview/margin-floor").get_data(as_text=True)
+    assert 'hx-get="/admin/overview/margin-floor"' in client.get("/admin/").get_data(as_text=True)
 
 
 def test_kpis_against_the_plan_targets(app, factories, clock):
