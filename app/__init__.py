@@ -103,6 +103,14 @@ def _register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(dev_outbox_bp)
     register_sync_event_handlers()  # 4calls webhooks -> local CRM tables
+    # -- operator console (issue 16): rollout waitlist and the owners' satisfaction rating
+    from app.rollout.routes import bp as rollout_bp
+    from app.satisfaction.routes import bp as satisfaction_bp
+    from app.satisfaction.routes import owner_prompts
+
+    app.register_blueprint(rollout_bp)
+    app.register_blueprint(satisfaction_bp)
+    app.jinja_env.globals["owner_prompts"] = owner_prompts
 
 
 def _normalise_database_url(url: str) -> str:

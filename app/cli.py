@@ -13,7 +13,9 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Packages changed: {sync_catalog()}")
 
     @app.cli.command("seed-demo")
-    def seed_demo_command():
+    @click.option("--history", is_flag=True, help="Also build 18 months of subscriptions and usage for the operator console.")
+    @click.option("--businesses", default=260, show_default=True, help="With --history: how many businesses.")
+    def seed_demo_command(history, businesses):
         """Load demo data (idempotent) and print the demo logins."""
         from app.demo import DEMO_ADMIN_PASSWORD, DEMO_OWNER_PASSWORD, seed_demo
         from app.packages.services import sync_catalog
@@ -23,6 +25,12 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Directory businesses added: {result['businesses_created']}")
         click.echo(f"Demo owner:  {result['owner'].email} / {DEMO_OWNER_PASSWORD}")
         click.echo(f"Demo admin:  {result['admin'].email} / {DEMO_ADMIN_PASSWORD}")
+        if history:  # -- operator console (issue 16)
+            from app.demo_history import seed_history
+
+            built = seed_history(businesses=businesses, echo=click.echo)
+            click.echo("History already built." if built["skipped"] else
+                       f"History: {built['businesses']} businesses, {built['subscribed']} subscribed, {built['calls']} calls.")
 
     @app.cli.command("make-admin")
     @click.argument("email")
@@ -37,3 +45,23 @@ def register_cli(app: Flask) -> None:
         user.is_admin = True
         db.session.commit()
         click.echo(f"{user.email} is now an admin.")
+
+    # -- operator console (issue 16)
+    metrics = click.Group("metrics", help="Operator console metrics.")
+    app.cli.add_command(metrics)
+
+    @metrics.command("reconcile")
+    def reconcile_command():
+        """Compare MRR from subscription history with Stripe's active subscriptions; exit 1 on a mismatch."""
+        from app.admin.reconciliation import reconcile
+
+        result = reconcile()
+        click.echo(f"MRR from history: ${result.ours / 100:,.2f}")
+        click.echo(f"MRR from Stripe:  ${result.stripe / 100:,.2f}")
+        for key, ours, theirs in result.explained:
+            click.echo(f"  explained  {key}: ours ${ours / 100:,.2f}, Stripe ${theirs / 100:,.2f}")
+        for key, ours, theirs in result.mismatches:
+            click.echo(f"  MISMATCH   {key}: ours ${ours / 100:,.2f}, Stripe ${theirs / 100:,.2f}")
+        if not result.ok:
+            raise SystemExit(1)
+        click.echo("Reconciled: the figures agree.")

@@ -101,6 +101,16 @@ class Config:
     # "rq" with REDIS_URL, otherwise jobs run in a thread pool inside the web process.
     JOB_BACKEND = _env("JOB_BACKEND") or ("rq" if _env("REDIS_URL") else "in-process")
     ADMIN_EMAILS = [e.strip().lower() for e in (_env("ADMIN_EMAILS", "") or "").split(",") if e.strip()]
+    # -- operator console (issue 16)
+    # Month boundaries of every console metric are local midnights in this zone.
+    OPERATOR_TIMEZONE = _env("OPERATOR_TIMEZONE", "America/New_York")
+    # The plan's KPI deadlines count from this day (YYYY-MM-DD); empty: the first subscription.
+    METRICS_LAUNCH_DATE = _env("METRICS_LAUNCH_DATE", "")
+    # Defaults of the console's cost settings (USD); the console may change them.
+    COST_PER_INBOUND_MINUTE = _env("COST_PER_INBOUND_MINUTE", "0.06")
+    COST_PER_OUTBOUND_MINUTE = _env("COST_PER_OUTBOUND_MINUTE", "0.09")
+    COST_PER_MESSAGE = _env("COST_PER_MESSAGE", "0.01")
+    MARGIN_FLOOR_PERCENT = _env("MARGIN_FLOOR_PERCENT", "40")
 
     # Outgoing mail: "smtp" delivers through MAIL_SERVER; "outbox" keeps mails in
     # the database, listed at /dev/outbox (make run and tests).

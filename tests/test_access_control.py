@@ -55,6 +55,9 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/dashboard/sync"),
     ("GET", "/businesses/{slug}/calls"),
     ("GET", "/businesses/{slug}/calls/export.csv"),
+    # operator console, owner side (issue 16): rollout waitlist and the monthly satisfaction rating
+    ("POST", "/businesses/{slug}/waitlist"),
+    ("POST", "/businesses/{slug}/satisfaction"),
 ]
 
 
@@ -92,3 +95,32 @@ def test_owner_is_not_404(client, auth, factories, method, template):
     auth.login(owner.email)
     response = client.open(template.format(slug=business.slug), method=method)
     assert response.status_code != 404
+
+
+# -- operator console (issue 16): every /admin URL answers 404 to anyone who is not an admin.
+_ANY_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def all_admin_urls(app):
+    urls = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/admin"):
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(f"<uuid:{argument}>", _ANY_ID)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                urls.add((method, path))
+    return sorted(urls)
+
+
+def test_every_console_url_is_404_to_owners_and_visitors(app, client, auth, factories):
+    urls = all_admin_urls(app)
+    assert len(urls) >= 20  # the walk sees the whole console
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    for method, path in urls:
+        assert client.open(path, method=method).status_code == 404, (method, path, "anonymous")
+    auth.login(owner.email)
+    for method, path in urls:
+        real = path.replace(_ANY_ID, str(business.id))
+        assert client.open(real, method=method).status_code == 404, (method, path, "owner")

@@ -15,3 +15,9 @@ class ActivatePackageForm(FlaskForm):
 
 class StatusChangeForm(FlaskForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=200)])
+
+
+class ReasonRequiredForm(FlaskForm):
+    """Suspend and restore: the audit log must say why."""
+
+    reason = StringField("Reason", validators=[DataRequired("Give a reason: it goes in the audit log."), Length(max=200)])

@@ -1,5 +1,9 @@
-"""AlphaSite staff pages. Until billing lands, this is where a package is
-switched on for a business. Everyone who is not an admin gets 404."""
+"""The operator console (AlphaSite staff only; everyone else gets 404).
+
+This module: access, the businesses list and one business's page with its
+actions. Metrics pages: metrics_routes.py; health, margin, rollout and the
+audit log: operations_routes.py.
+"""
 from __future__ import annotations
 
 import uuid
@@ -9,10 +13,13 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.admin.forms import ActivatePackageForm, StatusChangeForm
+from app.admin import actions, health, margin
+from app.admin.forms import ActivatePackageForm, ReasonRequiredForm, StatusChangeForm
+from app.admin.metrics.mrr import load_rows, movements_of
+from app.admin.metrics.periods import current_month
+from app.audit import services as audit
 from app.extensions import db
-from app.fourcalls import provisioning
-from app.models import Business
+from app.models import AuditScope, Business, SubscriptionHistory
 from app.packages.catalog import PACKAGES, get_package
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -26,15 +33,23 @@ def admins_only():
         abort(404)
 
 
-def _business_or_404(business_id: uuid.UUID) -> Business:
+def business_or_404(business_id: uuid.UUID) -> Business:
     business = db.session.get(Business, business_id)
     if business is None:
         abort(404)
     return business
 
 
-@bp.get("/")
-def index():
+def _back():
+    """Where an action returns to: the business's page, or the list it came from."""
+    target = request.form.get("next") or ""
+    if target.startswith("/admin/") and "//" not in target:
+        return redirect(target, 303)
+    return redirect(url_for("admin.businesses", q=request.args.get("q") or None), 303)
+
+
+@bp.get("/businesses")
+def businesses():
     query = request.args.get("q", "").strip()
     page = max(1, request.args.get("page", 1, type=int))
     stmt = select(Business).options(selectinload(Business.integration), selectinload(Business.owner))
@@ -42,59 +57,87 @@ def index():
         like = f"%{query.lower()}%"
         stmt = stmt.where(or_(func.lower(Business.name).like(like), func.lower(Business.city).like(like)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    businesses = db.session.scalars(
+    rows = db.session.scalars(
         stmt.order_by(Business.owner_id.is_(None), Business.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template(
-        "admin/index.html", businesses=businesses, total=total, query=query, page=page, page_size=PAGE_SIZE,
+        "admin/businesses.html", businesses=rows, total=total, query=query, page=page, page_size=PAGE_SIZE,
         activate_form=ActivatePackageForm(), status_form=StatusChangeForm(),
         package_names={p.slug: p.name for p in PACKAGES},
     )
 
 
+@bp.get("/businesses/<uuid:business_id>")
+def business(business_id: uuid.UUID):
+    target = business_or_404(business_id)
+    rows = load_rows_for(target)
+    history = db.session.scalars(select(SubscriptionHistory).where(SubscriptionHistory.business_id == target.id)
+                                 .order_by(SubscriptionHistory.started_at.desc())).all()
+    health_rows = health.business_health([target.id])
+    report = margin.margin_report(current_month())
+    entries = db.session.scalars(audit.query(scope=AuditScope.ADMIN, business_id=target.id).limit(50)).all()
+    return render_template(
+        "admin/business.html", business=target, history=history, movements=movements_of(target.id, rows),
+        health=health_rows[0] if health_rows else None,
+        margin_row=next((r for r in report.rows if r.business_id == target.id), None), report=report,
+        entries=entries, reason_form=ReasonRequiredForm(), activate_form=ActivatePackageForm(),
+        package_names={p.slug: p.name for p in PACKAGES},
+        failed_events=db.session.scalars(health.failed_webhooks_stmt(business_id=target.id).limit(20)).all(),
+    )
+
+
+def load_rows_for(target: Business):
+    from app.models.base import utcnow
+
+    return load_rows(utcnow()).get(target.id, [])
+
+
 @bp.post("/businesses/<uuid:business_id>/activate")
 def activate(business_id: uuid.UUID):
-    business = _business_or_404(business_id)
+    target = business_or_404(business_id)
     form = ActivatePackageForm()
     if not form.validate_on_submit():
         flash("Choose one of the packages to activate.", "error")
-        return redirect(url_for("admin.index"))
+        return _back()
     package = get_package(form.package.data)
-    integration = business.integration
-    if integration is not None and integration.target_status == "active" and integration.service_package != package.slug:
-        provisioning.change_package(business, package.slug)
-    else:
-        reason = (form.reason.data or "").strip() or f"Activated by {current_user.email}"
-        provisioning.activate_package(business, package.slug, reason)
-    flash(f"{package.name} is being set up for {business.name}.", "success")
-    return redirect(url_for("admin.index", q=request.args.get("q") or None))
+    actions.activate(target, package.slug, actor=current_user, reason=(form.reason.data or "").strip() or None)
+    flash(f"{package.name} is being set up for {target.name}.", "success")
+    return _back()
 
 
-def _status_change(business_id: uuid.UUID, action, default_reason: str, done: str):
-    business = _business_or_404(business_id)
-    form = StatusChangeForm()
+def _status_change(business_id: uuid.UUID, action, done: str, reason_required: bool, default_reason: str = ""):
+    target = business_or_404(business_id)
+    form = ReasonRequiredForm() if reason_required else StatusChangeForm()
     if not form.validate_on_submit():
-        abort(400)
-    if business.integration is None:
-        flash(f"{business.name} has no AI package.", "error")
-        return redirect(url_for("admin.index"))
+        if form.errors.get("csrf_token") or not reason_required:
+            abort(400)
+        flash(form.reason.errors[0], "error")
+        return _back()
     reason = (form.reason.data or "").strip() or default_reason
-    action(business, reason)
-    flash(f"{business.name}: {done}.", "success")
-    return redirect(url_for("admin.index", q=request.args.get("q") or None))
+    try:
+        action(target, actor=current_user, reason=reason)
+    except actions.ActionError as error:
+        flash(str(error), "error")
+        return _back()
+    flash(f"{target.name}: {done}.", "success")
+    return _back()
 
 
 @bp.post("/businesses/<uuid:business_id>/suspend")
 def suspend(business_id: uuid.UUID):
-    return _status_change(business_id, provisioning.suspend, f"Suspended by {current_user.email}", "assistant suspended")
-
-
-@bp.post("/businesses/<uuid:business_id>/cancel")
-def cancel(business_id: uuid.UUID):
-    return _status_change(business_id, provisioning.cancel, f"Cancelled by {current_user.email}", "service cancelled")
+    return _status_change(business_id, actions.suspend, "assistant suspended", True)
 
 
 @bp.post("/businesses/<uuid:business_id>/resume")
 def resume(business_id: uuid.UUID):
-    return _status_change(business_id, lambda business, _reason: provisioning.resume(business),
-                          "", "assistant resuming")
+    return _status_change(business_id, actions.restore, "assistant restoring", True)
+
+
+@bp.post("/businesses/<uuid:business_id>/cancel")
+def cancel(business_id: uuid.UUID):
+    return _status_change(business_id, actions.cancel, "service cancelled", False,
+                          f"Cancelled by {current_user.email}")
+
+
+# The other console pages register on the same blueprint.
+from app.admin import metrics_routes, operations_routes  # noqa: E402,F401

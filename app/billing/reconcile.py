@@ -105,8 +105,10 @@ def reconcile_subscription(
         return apply_subscription(account, business, retrieve_subscription(subscription_id))
 
 
-def apply_subscription(account: BillingAccount, business: Business, subscription: dict, now: datetime | None = None) -> str:
-    """Make the account, the history and the 4calls service match `subscription`. Caller holds the lock."""
+def apply_subscription(account: BillingAccount, business: Business, subscription: dict, now: datetime | None = None,
+                       *, provision: bool = True) -> str:
+    """Make the account, the history and the 4calls service match `subscription`. Caller holds the lock.
+    `provision=False` leaves 4calls alone (the demo history replays years of changes offline)."""
     now = now or utcnow()
     on_file = account.stripe_subscription_id
     known_since = account.past_due_since if on_file == subscription["id"] else None
@@ -123,7 +125,8 @@ def apply_subscription(account: BillingAccount, business: Business, subscription
     previous_period = (account.current_period_start, account.current_period_end)
     _copy_to_account(account, entitlement, now)
     reason = _record_history(business, entitlement, subscription, now)
-    _sync_fourcalls(business, entitlement, reason)
+    if provision:
+        _sync_fourcalls(business, entitlement, reason)
     _roll_usage_period(business, entitlement, previous_period)
     return reason or "unchanged"
 

@@ -75,6 +75,11 @@ def start_checkout(business: Business, package_slug: str) -> CheckoutStart:
     account = account_for(business)
     if account is not None and account.is_live:
         return CheckoutStart(url_for("billing.change", slug=business.slug, package=package_slug), True)
+    # -- rollout (issue 16): outside the current stage the picker offers the waitlist instead.
+    from app.rollout.services import may_subscribe
+
+    if not may_subscribe(business):
+        raise BillingError("AI packages are not open to every business yet: join the waitlist and we'll invite you.")
     price = prices.price_for(package_slug)
     account = _ensure_customer(business)
     if _adopt_live_subscription(business, account):

@@ -13,6 +13,7 @@ from app.jobs.queue import flush_deferred_jobs
 from app.mail.jobs import sweep_queued_emails_job
 from app.webhooks.jobs import sweep_unprocessed_events_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
+from app.admin.jobs import rebuild_metric_snapshots  # -- operator console (issue 16)
 
 RECURRING_JOBS: list[tuple] = [
     # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
@@ -32,4 +33,6 @@ RECURRING_JOBS: list[tuple] = [
     (flush_deferred_jobs, 60),
     # Webhook events stored but never applied (their job was lost or kept failing).
     (sweep_unprocessed_events_job, 2 * 60),
+    # -- operator console (issue 16): closed months' MRR snapshots, rebuilt idempotently.
+    (rebuild_metric_snapshots, 60 * 60),
 ]

@@ -22,11 +22,18 @@ from app.models.mail import EmailStatus, OutboundEmail
 from app.models.jobs import DeferredJob
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- operator console (issue 16)
+from app.models.operator import MetricSnapshot, OperatorSetting, SatisfactionRating, WaitlistEntry
 
 __all__ = [
     "DeferredJob",
     "EmailStatus",
     "OutboundEmail",
+    # -- operator console (issue 16)
+    "MetricSnapshot",
+    "OperatorSetting",
+    "SatisfactionRating",
+    "WaitlistEntry",
     "AuditEntry",
     "AuditScope",
     "DoNotContactChannel",

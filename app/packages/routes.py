@@ -27,6 +27,11 @@ def picker(slug: str):
     business = owned_business_or_404(slug)
     integration = business.integration
     current = integration.service_package if integration and integration.status not in ("cancelled",) else None
+    # -- rollout (issue 16): outside the stage, "Join the waitlist" replaces Checkout.
+    from app.rollout.services import may_subscribe, mark_invitation_seen, waitlist_entry
+
+    rollout_open, waitlist = may_subscribe(business), waitlist_entry(business)
+    mark_invitation_seen(business)
     return render_template(
         "packages/picker.html",
         packages=PACKAGES,
@@ -34,4 +39,5 @@ def picker(slug: str):
         business=business,
         current=current,
         choose_endpoint=CHECKOUT_ENDPOINT if CHECKOUT_ENDPOINT in current_app.view_functions else None,
+        rollout_open=rollout_open, waitlist=waitlist,
     )

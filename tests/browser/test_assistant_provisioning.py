@@ -44,7 +44,7 @@ def test_admin_activates_and_owner_watches_setup_then_edits_a_greeting(assistant
     fourcalls.set_faults(latency_ms=350)
 
     log_in(page, base, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
-    page.goto(base + "/admin/")
+    page.goto(base + "/admin/businesses")
     row = page.locator("tr[data-business='%s']" % CLAIMED_DEMO_SLUG)
     expect(row).to_contain_text("Bella Napoli Trattoria")
     row.locator("select[name=package]").select_option("ai_business_suite")

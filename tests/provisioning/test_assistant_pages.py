@@ -56,11 +56,11 @@ def test_admin_activates_a_package_and_provisioning_runs(client, auth, admin, fa
     owner = factories.user()
     business = factories.business(owner=owner, name="Admin Granted Grill")
     auth.login(admin.email)
-    page = client.get("/admin/?q=Granted")
+    page = client.get("/admin/businesses?q=Granted")
     assert page.status_code == 200 and b"Admin Granted Grill" in page.data and b"Activate package" in page.data
 
     response = client.post(f"/admin/businesses/{business.id}/activate", data={"package": "ai_business_suite"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert integration_of(business).status == "provisioning"
     run_jobs()
     assert integration_of(business).status == "active"
@@ -73,7 +73,7 @@ def test_admin_activates_a_package_and_provisioning_runs(client, auth, admin, fa
 
     client.post(f"/admin/businesses/{business.id}/suspend", data={"reason": "Card declined"})
     assert integration_of(business).status == "suspended"
-    client.post(f"/admin/businesses/{business.id}/resume", data={})
+    client.post(f"/admin/businesses/{business.id}/resume", data={"reason": "Card updated"})
     run_jobs()
     assert integration_of(business).status == "active"
     client.post(f"/admin/businesses/{business.id}/cancel", data={})
@@ -90,7 +90,7 @@ def test_admin_activation_needs_a_csrf_token(csrf_client, admin, factories):
     assert refused.status_code == 400 and integration_of(business) is None
     token = _token(csrf_client.get("/admin/").data)
     accepted = csrf_client.post(f"/admin/businesses/{business.id}/activate", data={"package": "ai_sales", "csrf_token": token})
-    assert accepted.status_code == 302 and integration_of(business).service_package == "ai_sales"
+    assert accepted.status_code == 303 and integration_of(business).service_package == "ai_sales"
 
 
 def _token(html: bytes) -> str:

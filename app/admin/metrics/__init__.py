@@ -1,0 +1,1 @@
+"""Operator metrics computed from immutable records (docs/metrics.md)."""

@@ -1,0 +1,79 @@
+"""Adoption: how many claimed businesses pay, on which package, how often
+they move, and how long they take from claiming to a first package."""
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import date
+from statistics import median
+
+from sqlalchemy import select
+
+from app.admin.metrics.mrr import Timeline
+from app.admin.metrics.periods import add_months, month_start
+from app.admin.metrics.revenue import ratio
+from app.extensions import db
+from app.models import Business
+
+
+@dataclass
+class AdoptionMonth:
+    month: date
+    months_since_launch: int
+    claimed: int
+    active: int
+    adoption: float | None
+    upgrade_rate: float | None
+    downgrade_rate: float | None
+    packages: dict[str, int]
+
+
+def claimed_instants() -> list:
+    return sorted(db.session.scalars(select(Business.claimed_at).where(Business.claimed_at.is_not(None))))
+
+
+def adoption_months(timeline: Timeline, launch_month: date) -> list[AdoptionMonth]:
+    claimed = claimed_instants()
+    result = []
+    for figure in timeline.figures:
+        end = month_start(add_months(figure.month, 1))
+        claimed_count = bisect_left(claimed, end)
+        since = (figure.month.year - launch_month.year) * 12 + figure.month.month - launch_month.month
+        result.append(AdoptionMonth(
+            month=figure.month,
+            months_since_launch=since,
+            claimed=claimed_count,
+            active=figure.customers_end,
+            adoption=ratio(figure.customers_end, claimed_count),
+            upgrade_rate=ratio(figure.counts["expansion"], figure.customers_start),
+            downgrade_rate=ratio(figure.counts["contraction"], figure.customers_start),
+            packages=dict(figure.packages_end),
+        ))
+    return result
+
+
+@dataclass
+class TimeToPackage:
+    businesses: int
+    median_days: float | None
+    mean_days: float | None
+    buckets: list[tuple[str, int]]  # ("0–7 days", n), ...
+
+
+_BUCKETS = ((7, "within a week"), (30, "8–30 days"), (90, "31–90 days"), (None, "over 90 days"))
+
+
+def time_to_first_package(timeline: Timeline) -> TimeToPackage:
+    claimed_at = dict(db.session.execute(
+        select(Business.id, Business.claimed_at).where(Business.claimed_at.is_not(None))
+    ).all())
+    days = []
+    for movement in timeline.movements:
+        if movement.kind == "new" and movement.business_id in claimed_at:
+            days.append(max(0.0, (movement.at - claimed_at[movement.business_id]).total_seconds() / 86400))
+    counts = []
+    lower = -1
+    for upper, label in _BUCKETS:
+        counts.append((label, sum(1 for d in days if d > lower and (upper is None or d <= upper))))
+        lower = upper if upper is not None else lower
+    return TimeToPackage(len(days), median(days) if days else None, sum(days) / len(days) if days else None, counts)

@@ -1,0 +1,128 @@
+"""Console metrics pages: overview (KPIs), MRR, revenue, adoption, usage.
+Each table downloads as CSV with ?format=csv (and ?table= where a page has several)."""
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlalchemy import select
+
+from app.admin import console, health, margin
+from app.admin.metrics import kpis, mrr, snapshots
+from app.admin.metrics.periods import PRESETS, add_months, current_month, month_start, parse_month, parse_range
+from app.admin.routes import bp
+from app.extensions import db
+from app.models import Business, SubscriptionHistory
+from app.packages.catalog import PACKAGES
+
+
+def _filters():
+    filters = parse_range(request.args, kpis.launch_month())
+    return filters, (422 if filters.errors else 200)
+
+
+def _context(filters, **extra):
+    return {"filters": filters, "presets": PRESETS, "packages": PACKAGES, **extra}
+
+
+def _wants_csv() -> bool:
+    return request.args.get("format") == "csv"
+
+
+@bp.get("/")
+def index():
+    data = console.overview()
+    failing_jobs = len(health.failed_jobs(limit=1000))
+    failing_webhooks = len(health.failed_webhooks(limit=1000))
+    lagging = health.lagging_count()
+    return render_template("admin/overview.html", data=data, failing_jobs=failing_jobs,
+                           failing_webhooks=failing_webhooks, lagging=lagging, dollars=console.dollars)
+
+
+@bp.get("/overview/margin-floor")
+def overview_margin_floor():
+    """The overview's margin card, loaded after the first paint: it sums this month's usage per business."""
+    report = margin.margin_report(current_month())
+    return render_template("admin/_margin_floor_card.html", report=report)
+
+
+@bp.get("/metrics/mrr")
+def mrr_page():
+    filters, status = _filters()
+    figures = snapshots.figures_for(filters.months, filters.package)
+    rows = console.mrr_table_rows(figures)
+    if _wants_csv():
+        return console.csv_response(f"mrr-movements-{filters.first:%Y%m}-{filters.last:%Y%m}.csv", rows)
+    return render_template("admin/mrr.html", **_context(
+        filters, figures=figures, rows=rows, chart=console.movements_chart(figures, filters),
+        line=console.mrr_line_chart(figures), dollars=console.dollars,
+        kinds=mrr.KINDS, labels=console.KIND_LABELS)), status
+
+
+@bp.get("/metrics/mrr/businesses")
+def mrr_businesses():
+    month = parse_month(request.args.get("month"))
+    kind = request.args.get("kind", "")
+    filters, status = _filters()
+    errors = dict(filters.errors)
+    if month is None:
+        errors["month"] = "Month: use the form YYYY-MM."
+    if kind not in mrr.KINDS:
+        errors["kind"] = "Choose new, expansion, reactivation, contraction or churn."
+    movements = []
+    if not errors:
+        # Only businesses with a row starting in the month can have moved in it.
+        moved = set(db.session.scalars(select(SubscriptionHistory.business_id).distinct().where(
+            SubscriptionHistory.started_at >= month_start(month),
+            SubscriptionHistory.started_at < month_start(add_months(month, 1)))))
+        figure = mrr.build_timeline([month], filters.package, business_ids=moved).figures[0] if moved else None
+        found = sorted(figure.movements[kind], key=lambda m: m.at) if figure else []
+        ids = {m.business_id for m in found}
+        names = {b.id: b for b in db.session.scalars(select(Business).where(Business.id.in_(ids)))} if ids else {}
+        movements = [(m, names.get(m.business_id)) for m in found]
+    if _wants_csv() and not errors:
+        return console.csv_response(f"mrr-{kind}-{month:%Y%m}.csv", [
+            {"business": b.name if b else "", "business_id": str(m.business_id), "at_utc": m.at.isoformat(),
+             "package": m.package, "mrr_change": m.delta / 100} for m, b in movements])
+    return render_template("admin/mrr_businesses.html", month=month, kind=kind, errors=errors,
+                           movements=movements, labels=console.KIND_LABELS, filters=filters,
+                           package_name=console.package_name, dollars=console.dollars), (422 if errors else 200)
+
+
+@bp.get("/metrics/revenue")
+def revenue_page():
+    filters, status = _filters()
+    data = console.revenue_page(filters)
+    if _wants_csv():
+        if request.args.get("table") == "cohorts":
+            return console.csv_response("cohort-retention.csv", console.cohort_table_rows(data["cohorts"]))
+        return console.csv_response("revenue.csv", console.revenue_table_rows(data["months"]))
+    return render_template("admin/revenue.html", **_context(filters, **data, dollars=console.dollars,
+                                                            percent=console.percent)), status
+
+
+@bp.get("/metrics/adoption")
+def adoption_page():
+    filters, status = _filters()
+    data = console.adoption_page(filters)
+    if _wants_csv():
+        return console.csv_response("adoption.csv", console.adoption_table_rows(data["months"]))
+    return render_template("admin/adoption.html", **_context(filters, **data, percent=console.percent)), status
+
+
+@bp.get("/metrics/usage")
+def usage_page():
+    filters, status = _filters()
+    data = console.usage_page(filters)
+    if _wants_csv():
+        return console.csv_response("usage.csv", console.usage_table_rows(data["totals"], data["by_package"]))
+    return render_template("admin/usage.html", **_context(filters, **data, percent=console.percent)), status
+
+
+@bp.get("/metrics/definitions")
+def definitions():
+    """docs/metrics.md, as the pages link to it."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    path = Path(current_app.root_path).parent / "docs" / "metrics.md"
+    return render_template("admin/definitions.html", text=path.read_text(encoding="utf-8"))

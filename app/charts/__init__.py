@@ -1,0 +1,1 @@
+"""Server-rendered charts (no chart library, no JavaScript)."""

@@ -1,0 +1,219 @@
+"""Operator console latency: the first screen and the MRR page, p50/p95 and
+SQL statements per request, with 10,000 businesses and 5 years of history.
+
+    .venv/bin/python bench/operator_console.py [--businesses 10000] [--years 5] [--requests 30]
+
+Builds the data in a fresh SQLite file, or BENCH_DATABASE_URL (a scratch
+PostgreSQL database: it is wiped). Subscription histories follow the demo's
+lifecycle odds (upgrades, downgrades, failed payments, cancellations,
+comebacks); calls fill the last two months, when the console reads them.
+
+Closed months come from the monthly snapshots, rebuilt first as the hourly
+job would (its duration is printed); the live month is computed on read.
+
+Baselines measured in the same run: the console's plain businesses list
+(one paged query), and reading every history row the MRR computation needs
+(`load_rows`) without computing anything. Figures are printed, not asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PASSWORD = "bench-password-1"
+PRICES = {"ai_receptionist": 4900, "ai_sales": 9900, "ai_business_suite": 19900, "ai_enterprise": 39900}
+LADDER = list(PRICES)
+
+
+def _chunks(rows, size=5000):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def _history(rng, business_id, start, now):
+    """A business's subscription history rows, as the webhook path would write them."""
+    rows, at, package = [], start, rng.choices(LADDER, (45, 30, 18, 7))[0]
+    state = ("active", package, "subscribed")
+    generation = 1
+    while True:
+        status, package, reason = state
+        rows.append([business_id, f"sub_{business_id.hex[:10]}_{generation}", package, PRICES[package], status, at, reason])
+        at = at + timedelta(days=rng.randint(20, 60))
+        if at >= now:
+            break
+        roll, index = rng.random(), LADDER.index(package)
+        if status in ("cancelled", "suspended"):
+            if rng.random() < 0.15:
+                generation += 1
+                state = ("active", rng.choice(LADDER), "subscribed" if status == "cancelled" else "reactivated")
+                continue
+            break
+        if status == "past_due":
+            state = ("active", package, "payment_recovered") if rng.random() < 0.7 else ("suspended", package, "grace_period_ended")
+        elif roll < 0.05 and index < 3:
+            state = ("active", LADDER[index + 1], "upgraded")
+        elif roll < 0.08 and index > 0:
+            state = ("active", LADDER[index - 1], "downgraded")
+        elif roll < 0.11:
+            state = ("past_due", package, "payment_failed")
+        elif roll < 0.14:
+            state = ("cancelled", package, "cancelled")
+        else:
+            continue
+    return rows
+
+
+def build_data(db, businesses: int, years: int, calls_per_month: int) -> str:
+    from app.models import Business, Call, FourCallsIntegration, SubscriptionHistory, User
+
+    rng = random.Random(16)
+    now = datetime.now(timezone.utc)
+    launch = now - timedelta(days=365 * years)
+    admin = User(email="bench-admin@example.com", name="Bench Admin", is_admin=True)
+    admin.set_password(PASSWORD)
+    owner = User(email="bench-owner@example.com", name="Bench Owner")
+    owner.set_password(PASSWORD)
+    db.session.add_all([admin, owner])
+    db.session.flush()
+    business_rows, history_rows, integrations, calls = [], [], [], []
+    for i in range(businesses):
+        business_id = uuid.uuid4()
+        claimed = launch + timedelta(seconds=rng.random() ** 0.8 * (now - launch).total_seconds())
+        business_rows.append({"id": business_id, "name": f"Bench business {i}", "slug": f"bench-business-{i}",
+                              "category": "Salon", "opening_hours": {}, "services": [], "faq": [], "owner_id": owner.id,
+                              "claimed_at": claimed, "timezone": "America/New_York", "created_at": now, "updated_at": now})
+        if rng.random() < 0.45:
+            rows = _history(rng, business_id, claimed + timedelta(days=rng.expovariate(1 / 20)), now)
+            for index, row in enumerate(rows):
+                ended = rows[index + 1][5] if index + 1 < len(rows) else None
+                history_rows.append({"id": uuid.uuid4(), "business_id": row[0], "stripe_subscription_id": row[1],
+                                     "package_slug": row[2], "unit_amount": row[3], "currency": "usd", "status": row[4],
+                                     "cancel_at_period_end": False, "started_at": row[5], "ended_at": ended,
+                                     "reason": row[6], "created_at": row[5], "updated_at": row[5]})
+            if rows[-1][4] in ("active", "past_due"):
+                integrations.append({"id": uuid.uuid4(), "business_id": business_id, "organization_id": f"org_{i}",
+                                     "api_key": "", "service_package": rows[-1][2], "status": "active",
+                                     "target_status": "active", "desired_version": 1, "synced_version": 1,
+                                     "last_synced_at": now - timedelta(minutes=rng.randint(1, 90)),
+                                     "created_at": now, "updated_at": now})
+                for n in range(calls_per_month * 2):
+                    calls.append({"id": uuid.uuid4(), "business_id": business_id, "remote_id": f"c{i}_{n}",
+                                  "direction": "inbound" if rng.random() < 0.85 else "outbound",
+                                  "started_at": now - timedelta(seconds=rng.randint(0, 60 * 86400)),
+                                  "duration_seconds": rng.randint(30, 400), "status": "answered", "transcript": [],
+                                  "search_text": "", "created_at": now, "updated_at": now})
+    for table, rows in ((Business.__table__, business_rows), (SubscriptionHistory.__table__, history_rows),
+                        (FourCallsIntegration.__table__, integrations), (Call.__table__, calls)):
+        for chunk in _chunks(rows):
+            db.session.execute(table.insert(), chunk)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:  # as autovacuum would after a bulk load
+            conn.exec_driver_sql("ANALYZE")
+    return f"{businesses:,} businesses, {len(history_rows):,} history rows, {len(integrations):,} paying, {len(calls):,} calls"
+
+
+def measure(app, client, url: str, requests: int) -> tuple[float, float, int, int]:
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(1)  # noqa: E731
+    client.get(url)
+    timings, counts = [], []
+    for _ in range(requests):
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", listener)
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        event.remove(engine, "before_cursor_execute", listener)
+        counts.append(len(statements))
+        assert response.status_code == 200, (url, response.status_code)
+    timings.sort()
+    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))], min(counts), max(counts)
+
+
+def load_rows_baseline(app, requests: int) -> tuple[float, float]:
+    from app.admin.metrics.mrr import load_rows
+    from app.models.base import utcnow
+
+    timings = []
+    with app.app_context():
+        for _ in range(requests):
+            started = time.perf_counter()
+            load_rows(utcnow())
+            timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--businesses", type=int, default=10_000)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--calls-per-month", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+
+    import logging
+
+    from app import create_app
+    from app.config import TestingConfig
+    from app.extensions import db
+
+    logging.disable(logging.WARNING)
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, JOB_BACKEND="eager", WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        from app.packages.services import sync_catalog
+
+        sync_catalog()
+        started = time.perf_counter()
+        built = build_data(db, args.businesses, args.years, args.calls_per_month)
+        print(f"database: {db.engine.dialect.name}; built {built} in {time.perf_counter() - started:.0f} s")
+    with app.test_request_context():
+        from app.admin.metrics import snapshots
+
+        started = time.perf_counter()
+        months = snapshots.rebuild()
+        print(f"snapshot rebuild (the hourly job): {months} closed months x 5 package views "
+              f"in {time.perf_counter() - started:.1f} s")
+    client = app.test_client()
+    client.post("/login", data={"email": "bench-admin@example.com", "password": PASSWORD})
+    pages = [
+        ("baseline: businesses list", "/admin/businesses"),
+        ("console first screen", "/admin/"),
+        ("  its margin card (htmx, after)", "/admin/overview/margin-floor"),
+        ("MRR page, last 12 months", "/admin/metrics/mrr"),
+        ("MRR page, since launch", "/admin/metrics/mrr?range=all"),
+        ("MRR drill-down, one month", "/admin/metrics/mrr/businesses?month={month}&kind=new"),
+    ]
+    from datetime import date
+
+    month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    print(f"\n{'request':30} {'p50 ms':>8} {'p95 ms':>8} {'SQL/request':>12}")
+    for name, path in pages:
+        p50, p95, low, high = measure(app, client, path.replace("{month}", month), args.requests)
+        print(f"{name:30} {p50:8.1f} {p95:8.1f} {(str(low) if low == high else f'{low}-{high}'):>12}")
+    p50, p95 = load_rows_baseline(app, args.requests)
+    print(f"{'baseline: read history rows':30} {p50:8.1f} {p95:8.1f} {'1':>12}")
+
+
+if __name__ == "__main__":
+    main()
