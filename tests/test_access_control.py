@@ -55,6 +55,17 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/dashboard/sync"),
     ("GET", "/businesses/{slug}/calls"),
     ("GET", "/businesses/{slug}/calls/export.csv"),
+    # -- receptionist setup, messages taken, notifications (issue 13; URLs with an id:
+    # tests/test_receptionist_pages.py walks them as another owner)
+    ("GET", "/businesses/{slug}/assistant/call-handling"),
+    ("POST", "/businesses/{slug}/assistant/call-handling"),
+    ("POST", "/businesses/{slug}/assistant/test-call"),
+    ("GET", "/businesses/{slug}/messages-taken"),
+    ("GET", "/businesses/{slug}/notifications"),
+    ("GET", "/businesses/{slug}/notifications/count"),
+    ("GET", "/businesses/{slug}/notifications/settings"),
+    ("POST", "/businesses/{slug}/notifications/settings"),
+    ("POST", "/businesses/{slug}/notifications/read-all"),
 ]
 
 

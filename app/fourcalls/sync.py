@@ -17,13 +17,13 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.fourcalls.client import FourCallsClient, client_with_key, platform_client
-from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorized, plain_words
+from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorized, ValidationError, plain_words
 from app.fourcalls.keys import key_fingerprint, organization_key, store_organization_key
 from app.fourcalls.organization import digest, organization_fields
 from app.fourcalls.provisioning import SYNC_JOB_KIND, mark_synced_if_current
 from app.fourcalls.scripting import default_coordinator
 from app.jobs.records import recorded_run, update_progress
-from app.models import Business, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
+from app.models import Business, CallHandling, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
 from app.models.base import utcnow
 from app.packages.catalog import get_package
 
@@ -135,6 +135,8 @@ class AssistantSync:
             if not self.created_organization_now:
                 self.push_organization("active")
             self.reconcile_coordinators()
+            self.progress(90, "Sending the call-handling rules")
+            self.push_call_handling()
             self.progress(92, "Checking the assistants")
             self.retire_unknown_coordinators()
         elif target == "suspended":
@@ -142,6 +144,7 @@ class AssistantSync:
                 self.progress(40, "Pausing the assistant")
                 self.push_organization("suspended")
                 self.push_coordinator_edits()
+                self.push_call_handling()
         elif target == "cancelled":
             if self.integration.organization_id:
                 self.progress(40, "Retiring the assistants")
@@ -234,6 +237,7 @@ class AssistantSync:
             .where(Coordinator.business_id == self.business_id, Coordinator.status == CoordinatorStatus.RETIRING)
             .values(status=CoordinatorStatus.RETIRED, fourcalls_id=None, retired_at=utcnow())
         )
+        db.session.execute(update(CallHandling).where(CallHandling.business_id == self.business_id).values(applied=None))
         db.session.commit()
         self.created_organization_now = False
 
@@ -255,7 +259,7 @@ class AssistantSync:
         available = self.live_coordinators()
         planned: list[Coordinator] = []
         for position, role in enumerate(wanted):
-            match = next((c for c in available if c.role == role), None)
+            match = next((c for c in available if c.slot == role), None)
             if match is not None:
                 available.remove(match)
                 match.position = position
@@ -275,18 +279,18 @@ class AssistantSync:
         # or cancelled and bought again) comes back with the owner's texts.
         previous = db.session.scalar(
             select(Coordinator)
-            .where(Coordinator.business_id == self.business_id, Coordinator.role == role,
+            .where(Coordinator.business_id == self.business_id, Coordinator.slot == role,
                    Coordinator.status == CoordinatorStatus.RETIRED)
             .order_by(Coordinator.retired_at.desc().nulls_last(), Coordinator.created_at.desc())
             .offset(ordinal)
             .limit(1)
         )
-        texts = (
-            {"name": previous.name, "greeting": previous.greeting, "persona": previous.persona, "script": previous.script}
-            if previous is not None
-            else default_coordinator(self.business, role, ordinal)
-        )
-        row = Coordinator(business_id=self.business_id, role=role, position=position,
+        if previous is not None:
+            texts = {name: getattr(previous, name) for name in
+                     ("role", "name", "greeting", "persona", "script", "goals", "voice", "languages", "pace")}
+        else:
+            texts = {"role": role, **default_coordinator(self.business, role, ordinal)}
+        row = Coordinator(business_id=self.business_id, slot=role, position=position,
                           status=CoordinatorStatus.CREATING, version=1, synced_version=0, **texts)
         db.session.add(row)
         return row
@@ -301,7 +305,8 @@ class AssistantSync:
             elif row.pending_sync:
                 self.push_coordinator(row)
         self.retire_marked_coordinators()
-        primary = planned[0].fourcalls_id if planned else None
+        # The integration's coordinator is the one chatting on the widget.
+        primary = widget_coordinator_remote_id(self.business_id, planned)
         if self.integration.coordinator_id != primary:
             self.integration.coordinator_id = primary
             db.session.commit()
@@ -317,6 +322,7 @@ class AssistantSync:
         row.phone_number = created.get("phone_number")
         row.status = CoordinatorStatus.ACTIVE
         row.synced_version = max(row.synced_version, version)
+        row.applied = fields
         row.last_error = None
         db.session.commit()
 
@@ -325,6 +331,11 @@ class AssistantSync:
         fields = row.remote_fields()
         try:
             self.with_org_key(lambda client: client.update_coordinator(row.fourcalls_id, fields))
+        except ValidationError as exc:
+            # 4calls refused this edit: its previous settings stay live. Record
+            # what it said; the edit is not pushed again until the owner changes it.
+            record_refusal(Coordinator, row.id, version, exc)
+            return
         except (NotFound, Conflict):
             # Retired or removed on 4calls' side: replace it, keeping its texts.
             row.fourcalls_id = None
@@ -335,7 +346,7 @@ class AssistantSync:
         # Only synced_version is written, so an edit saved meanwhile stays pending.
         db.session.execute(
             update(Coordinator).where(Coordinator.id == row.id, Coordinator.synced_version < version)
-            .values(synced_version=version, last_error=None)
+            .values(synced_version=version, last_error=None, applied=fields)
         )
         db.session.commit()
 
@@ -343,6 +354,28 @@ class AssistantSync:
         for row in self.live_coordinators():
             if row.fourcalls_id and row.pending_sync:
                 self.push_coordinator(row)
+
+    def push_call_handling(self) -> None:
+        from app.assistant.handling import handling_or_none, remote_rules
+
+        handling = handling_or_none(self.business_id)
+        if handling is None or handling.refused:
+            return
+        version = handling.version
+        rules = remote_rules(handling)
+        # Also re-sent when a coordinator it names got a new 4calls id.
+        if not handling.pending_sync and rules == handling.applied:
+            return
+        try:
+            self.with_org_key(lambda client: client.update_call_handling(self.integration.organization_id, rules))
+        except ValidationError as exc:
+            record_refusal(CallHandling, handling.id, version, exc)
+            return
+        db.session.execute(
+            update(CallHandling).where(CallHandling.id == handling.id, CallHandling.synced_version < version)
+            .values(synced_version=version, last_error=None, applied=rules)
+        )
+        db.session.commit()
 
     def retire_marked_coordinators(self) -> None:
         rows = db.session.scalars(
@@ -381,3 +414,26 @@ class AssistantSync:
             if coordinator["id"] not in known:
                 log.warning("retiring unrecorded 4calls coordinator %s of business %s", coordinator["id"], self.business_id)
                 self.with_org_key(lambda client: client.retire_coordinator(coordinator["id"]))
+
+
+def record_refusal(model, row_id, version: int, exc: ValidationError) -> None:
+    """4calls refused `version` of a coordinator or the call-handling rules:
+    keep the owner's edit, remember the refusal and 4calls' words."""
+    db.session.rollback()
+    db.session.execute(
+        update(model).where(model.id == row_id, model.version == version)
+        .values(refused_version=version, last_error=plain_words(exc))
+    )
+    db.session.commit()
+    log.warning("4calls refused %s %s v%s: %s", model.__tablename__, row_id, version, exc.fields or exc)
+
+
+def widget_coordinator_remote_id(business_id, planned: list[Coordinator]) -> str | None:
+    from app.assistant.handling import handling_or_none
+
+    handling = handling_or_none(business_id)
+    chosen = handling.widget_coordinator_id if handling else None
+    match = next((c for c in planned if c.id == chosen and c.fourcalls_id), None)
+    if match is not None:
+        return match.fourcalls_id
+    return planned[0].fourcalls_id if planned else None

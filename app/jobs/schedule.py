@@ -10,6 +10,7 @@ from app.billing.jobs import apply_due_billing_changes
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.mail.jobs import sweep_queued_emails_job
+from app.notifications.jobs import sweep_notifications_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 
 RECURRING_JOBS: list[tuple] = [
@@ -26,4 +27,6 @@ RECURRING_JOBS: list[tuple] = [
     (prune_sync_runs, 24 * 60 * 60),
     # Emails whose delivery job was never enqueued (Redis down when they were written).
     (sweep_queued_emails_job, 2 * 60),
+    # -- notifications (issue 13): quiet hours ended, daily digests, SMS refused by the carrier.
+    (sweep_notifications_job, 60),
 ]

@@ -21,6 +21,10 @@ from app.models.audit import AuditEntry, AuditScope
 from app.models.mail import EmailStatus, OutboundEmail
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- receptionist setup, messages taken, notifications (issue 13)
+from app.models.assistant import CallAction, CallHandling
+from app.models.notifications import DeliveryStatus, Notification, NotificationDelivery, NotificationSettings
+from app.models.taken_messages import TakenMessage
 
 __all__ = [
     "EmailStatus",
@@ -63,4 +67,12 @@ __all__ = [
     "UsageNotice",
     "User",
     "WEEKDAYS",
+    # -- issue 13
+    "CallAction",
+    "CallHandling",
+    "DeliveryStatus",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationSettings",
+    "TakenMessage",
 ]

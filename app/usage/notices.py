@@ -24,12 +24,14 @@ def note_thresholds(business, service_type, period_start, before, after, limit) 
         mark = limit * threshold / 100
         if before < mark <= after:
             now = utcnow()
+            notice_id = uuid.uuid4()
             db.session.execute(
                 dialect_insert(UsageNotice)
-                .values(id=uuid.uuid4(), business_id=business.id, service_type=service_type, period_start=period_start,
+                .values(id=notice_id, business_id=business.id, service_type=service_type, period_start=period_start,
                         threshold=threshold, usage_count=after, usage_limit=limit, created_at=now, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["business_id", "service_type", "period_start", "threshold"])
             )
+            _notify_threshold(business, service_type, period_start, threshold, limit)  # -- issue 13
 
 
 def open_notices(business: Business) -> list[UsageNotice]:
@@ -86,3 +88,17 @@ def dismiss_notice(business: Business, notice_id: uuid.UUID) -> bool:
     )
     db.session.commit()
     return True
+
+
+def _notify_threshold(business, service_type, period_start, threshold, limit) -> None:
+    """One notification per service, period and threshold (the key says so)."""
+    from app.notifications import notify
+    from app.usage.services import LABELS
+
+    label = LABELS.get(service_type, service_type).lower()
+    title = (f"You have used all {limit:,} {label} this period" if threshold >= 100
+             else f"You have used {threshold} % of your {limit:,} {label}")
+    notify(business, "usage_threshold", title=title,
+           body="Upgrade your package for more." if threshold >= 100 else "",
+           link=f"/businesses/{business.slug}/billing",
+           idempotency_key=f"usage:{service_type}:{period_start.isoformat()}:{threshold}")
