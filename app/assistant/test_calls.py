@@ -42,24 +42,26 @@ def _hours(business: Business, day: date):
 
 def simulated_moment(business: Business, when: str) -> datetime | None:
     """A moment inside ("business_hours") or outside ("after_hours") the
-    business's opening hours, soonest first; None for "now"."""
+    business's opening hours, soonest first; None for "now". After hours is
+    the evening after a working day, which is what owners usually mean."""
     if when == "now":
         return None
     today = local_now(business).date()
-    for offset in range(8):
-        day = today + timedelta(days=offset)
+    days = [today + timedelta(days=offset) for offset in range(8)]
+    for day in days:
         hours = _hours(business, day)
-        if when == "business_hours" and hours:
-            opens, closes = (local_wall_time(business, day, t) for t in hours)
+        if not hours:
+            continue
+        opens, closes = (local_wall_time(business, day, t) for t in hours)
+        if when == "business_hours":
             return opens + (closes - opens) / 2
-        if when == "after_hours":
-            if not hours:
-                return local_wall_time(business, day, time(12, 0))
-            closes = local_wall_time(business, day, hours[1])
-            if hours[1] <= time(22, 0):
-                return closes + timedelta(hours=1)
-            if hours[0] >= time(2, 0):
-                return local_wall_time(business, day, hours[0]) - timedelta(hours=1)
+        if hours[1] <= time(22, 0):
+            return closes + timedelta(hours=1)
+        if hours[0] >= time(2, 0):
+            return opens - timedelta(hours=1)
+    closed = next((day for day in days if not _hours(business, day)), None)
+    if when == "after_hours" and closed is not None:
+        return local_wall_time(business, closed, time(12, 0))
     return None
 
 
