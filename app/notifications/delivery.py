@@ -3,7 +3,7 @@ hours, the daily digest, and the owner's Retry."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from app.models import (Business, DeliveryStatus, EmailStatus, Notification, Not
                         OutboundEmail, User)
 from app.models.base import utcnow
 from app.notifications.services import dispatch
-from app.timezones import local_today, to_local
+from app.timezones import local_today, local_wall_time
 
 SMS_LIMIT = 320
 CONFIRM_WINDOW = timedelta(hours=1)
@@ -96,19 +96,23 @@ def release_held() -> int:
 
 def send_digests() -> int:
     """Once a day at the recipient's digest hour (business time), one email
-    listing everything kept for the digest."""
+    listing what was kept for the digest until then; later events wait for
+    the next day's digest."""
     from app.mail import send_email
 
-    sent = 0
+    sent, now = 0, utcnow()
     for settings in db.session.scalars(select(NotificationSettings).where(NotificationSettings.digest.is_(True))).all():
         business = db.session.get(Business, settings.business_id)
         user = db.session.get(User, settings.user_id)
-        if business is None or user is None or to_local(utcnow(), business).hour < settings.digest_hour:
+        if business is None or user is None:
+            continue
+        digest_time = local_wall_time(business, local_today(business), time(settings.digest_hour, 0))
+        if now < digest_time:
             continue
         waiting = db.session.scalars(
             select(NotificationDelivery).join(Notification)
             .where(Notification.business_id == business.id, Notification.user_id == user.id,
-                   NotificationDelivery.status == DeliveryStatus.DIGEST)
+                   NotificationDelivery.status == DeliveryStatus.DIGEST, Notification.created_at < digest_time)
             .order_by(Notification.created_at)).all()
         if not waiting:
             continue
