@@ -59,6 +59,7 @@ BUSINESS_SCOPED_URLS = [
     # tests/test_receptionist_pages.py walks them as another owner)
     ("GET", "/businesses/{slug}/assistant/call-handling"),
     ("POST", "/businesses/{slug}/assistant/call-handling"),
+    ("GET", "/businesses/{slug}/assistant/call-handling/status"),
     ("POST", "/businesses/{slug}/assistant/test-call"),
     ("GET", "/businesses/{slug}/messages-taken"),
     ("GET", "/businesses/{slug}/notifications"),

@@ -65,8 +65,9 @@ class CallHandlingForm(FlaskForm):
     business_hours_action = SelectField("During business hours", choices=list(ACTION_LABELS.items()))
     after_hours_action = SelectField("After hours", choices=list(ACTION_LABELS.items()))
     forwarding_enabled = BooleanField("Forward urgent calls")
-    forwarding_number = StringField("Forwarding number", validators=[Optional(), Length(max=40)])
-    urgent_words = TextAreaField("Urgent words or situations", validators=[Optional(), Length(max=3000)])
+    # No Optional(): it would stop the checks below when the field is empty.
+    forwarding_number = StringField("Forwarding number", validators=[Length(max=40)])
+    urgent_words = TextAreaField("Urgent words or situations", validators=[Length(max=3000)])
     forwarding_start = StringField("Forward from", default="00:00")
     forwarding_end = StringField("Forward until", default="00:00")
 

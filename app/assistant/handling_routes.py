@@ -33,13 +33,13 @@ def _handling_form(business, handling, formdata=None) -> CallHandlingForm:
     return form
 
 
-def _page(business, form, test_form=None, test_call=None, test_error=None, status=200):
+def _page(business, form, test_form=None, test_call=None, test_error=None, status=200, taken=None):
     handling = handling_for(business)
     integration = integration_for(business)
     return render_template(
         "assistant/call_handling.html", business=business, form=form, handling=handling,
         not_applied=not_applied(handling), integration=integration, action_labels=ACTION_LABELS,
-        test_form=test_form or _test_form(business, handling), test_call=test_call, test_error=test_error,
+        test_form=test_form or _test_form(business, handling), test_call=test_call, test_error=test_error, taken=taken,
         package=get_package(integration.service_package) if integration else None), status
 
 
@@ -54,6 +54,16 @@ def _test_form(business, handling) -> TestCallForm:
 def call_handling(slug: str):
     business = owned_business_or_404(slug)
     return _page(business, _handling_form(business, handling_for(business)))
+
+
+@bp.get("/call-handling/status")
+@login_required
+def call_handling_status(slug: str):
+    """The status line of the rules; polled every 2 s while 4calls has not confirmed them."""
+    business = owned_business_or_404(slug)
+    handling = handling_for(business)
+    return render_template("assistant/_handling_status.html", business=business, handling=handling,
+                           not_applied=not_applied(handling), integration=integration_for(business))
 
 
 @bp.post("/call-handling")
@@ -87,8 +97,21 @@ def test_call(slug: str):
             call = place_test_call(business, form.caller_says.data, form.when.data)
         except FourCallsError as exc:
             error, status = plain_words(exc), 502
+    taken = taken_message_for(call)
     if is_htmx():
         return render_template("assistant/_test_call.html", business=business, test_form=form, test_call=call,
-                               test_error=error, handling=handling), 200 if status == 502 else status
+                               test_error=error, handling=handling, taken=taken), 200 if status == 502 else status
     return _page(business, _handling_form(business, handling), test_form=form, test_call=call,
-                 test_error=error, status=status)
+                 test_error=error, status=status, taken=taken)
+
+
+def taken_message_for(call):
+    if call is None:
+        return None
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import TakenMessage
+
+    return db.session.scalar(select(TakenMessage).where(TakenMessage.business_id == call.business_id,
+                                                        TakenMessage.call_remote_id == call.remote_id))

@@ -52,5 +52,6 @@ def handled(slug: str, message_id: uuid.UUID):
 def _answer(business, message):
     if is_htmx():
         return render_template("taken_messages/_message.html", business=business, message=message,
-                               counts=services.counts(business), oob_counts=True)
+                               counts=services.counts(business), oob_counts=True,
+                               which=request.args.get("which", "open"))
     return redirect(url_for("taken_messages.inbox", slug=business.slug, which=request.args.get("which", "open")))

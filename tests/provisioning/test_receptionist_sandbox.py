@@ -136,6 +136,8 @@ def test_bad_call_handling_input_gets_field_errors_and_nothing_is_pushed(client,
     url = f"/businesses/{business.slug}/assistant/call-handling"
     for change, message in ((dict(forwarding_number="call me"), b"not a phone number"),
                             (dict(urgent_words=" , "), b"at least one urgent word"),
+                            (dict(urgent_words=""), b"at least one urgent word"),
+                            (dict(forwarding_number=""), b"Enter the number calls are forwarded to"),
                             (dict(forwarding_start="8am"), b"24-hour time"),
                             (dict(inbound_coordinator_id="not-mine"), b"Choose one of your assistants")):
         response = client.post(url, data=handling_form(**change))
