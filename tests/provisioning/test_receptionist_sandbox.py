@@ -264,3 +264,16 @@ def test_when_4calls_refuses_the_previous_settings_stay_live_and_the_page_says_w
     assert remote(fourcalls, f"/organizations/{org}/call-handling")["forwarding"]["enabled"] is True
     # The other coordinator's edits were not blocked by the refusals.
     assert remote(fourcalls, f"/coordinators/{second.fourcalls_id}")["status"] == "retired"
+
+
+def test_another_owner_gets_404_on_coordinator_and_voice_urls(client, auth, logged_in_owner, factories, fourcalls, run_jobs):
+    business = factories.business(owner=logged_in_owner, name="Private Receptionist")
+    [coordinator] = provisioned(business, run_jobs, package="ai_receptionist")
+    auth.logout()
+    intruder = factories.user()
+    auth.login(intruder.email)
+    own = factories.business(owner=intruder, name="Intruder Receptionist")
+    for slug in (business.slug, own.slug):
+        assert client.post(f"/businesses/{slug}/assistant/coordinators/{coordinator.id}/reset").status_code == 404
+    assert client.get(f"/businesses/{business.slug}/assistant/voices/aria/sample").status_code == 404
+    assert client.post(f"/businesses/{business.slug}/assistant/test-call", data={"caller_says": "hi"}).status_code == 404
