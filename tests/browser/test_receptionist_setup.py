@@ -184,3 +184,27 @@ def test_after_hours_message_lands_in_the_inbox_and_is_handled(suite_site, page,
     expect(page.locator("[data-count=handled] .badge")).to_have_text("1")
     expect(page.locator(".taken-message.handled")).to_contain_text("Handled")
     shot("inbox-handled")
+
+
+def test_owner_sets_notification_preferences_quiet_hours_and_sms(suite_site, page, shot):
+    base = suite_site["server"].url
+    log_in(page, base)
+    page.goto(f"{base}/businesses/{CLAIMED_DEMO_SLUG}/notifications/settings")
+    expect(page.locator("input[name=urgent_call__sms]")).to_be_enabled()  # the Suite includes SMS
+    page.locator("input[name=new_lead__email]").uncheck()
+    page.locator("input[name=quiet_hours]").check()
+    page.locator("input[name=quiet_start]").fill("10pm")
+    page.locator("input[name=sms_number]").fill("not a number")
+    page.locator("button:has-text('Save preferences')").click()
+    expect(page.locator("#notification-preferences")).to_contain_text("Use a 24-hour time like 21:00.")
+    expect(page.locator("#notification-preferences")).to_contain_text("is not a phone number")
+    expect(page.locator("input[name=new_lead__email]")).not_to_be_checked()  # what was typed is kept
+    shot("preferences-errors")
+    page.locator("input[name=quiet_start]").fill("22:00")
+    page.locator("input[name=sms_number]").fill("(512) 555-0177")
+    page.locator("button:has-text('Save preferences')").click()
+    expect(page.locator(".flash.success")).to_contain_text("Notification preferences saved")
+    expect(page.locator("input[name=sms_number]")).to_have_value("+15125550177")
+    expect(page.locator("input[name=new_lead__email]")).not_to_be_checked()
+    expect(page.locator("input[name=quiet_start]")).to_have_value("22:00")
+    shot("preferences-saved")

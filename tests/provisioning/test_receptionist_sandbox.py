@@ -154,11 +154,15 @@ def test_urgent_words_in_forwarding_hours_forward_the_call(client, logged_in_own
     page = client.get(url)
     assert b"burst pipe" in page.data  # trade defaults
     response = client.post(url, data=handling_form(inbound_coordinator_id=str(second.id),
+                                                   widget_coordinator_id=str(second.id),
                                                    forwarding_start="08:00", forwarding_end="17:30"))
     assert response.status_code == 302
     run_jobs()
     org = provisioning.integration_for(business).organization_id
     rules = remote(fourcalls, f"/organizations/{org}/call-handling")
+    assert rules["widget_coordinator_id"] == second.fourcalls_id
+    # The widget's coordinator is the one the chat uses.
+    assert provisioning.integration_for(business).coordinator_id == second.fourcalls_id
     assert rules["forwarding"] == {"enabled": True, "number": "+15125550142", "urgent_words": ["flood", "burst pipe", "no heat"],
                                    "start": "08:00", "end": "17:30"}
     assert rules["inbound_coordinator_id"] == second.fourcalls_id
