@@ -9,7 +9,7 @@ from flask_login import login_required
 from app.assistant.forms import CoordinatorForm
 from app.assistant.services import (CoordinatorNotReady, allowed_roles, assistant_state, coordinator_or_none,
                                     not_applied_fields, reset_to_role_defaults, update_coordinator)
-from app.assistant.voices import LANGUAGES, PACES, VoicesUnavailable, voice_catalogue, voice_choices, voice_sample
+from app.assistant.voices import LANGUAGES, PACES, VoicesUnavailable, voice_choices, voice_sample
 from app.fourcalls import provisioning
 from app.web import is_htmx, owned_business_or_404, render_partial_or_page
 
@@ -135,21 +135,14 @@ def voice_sample_audio(slug: str, voice_id: str):
     business = owned_business_or_404(slug)
     try:
         sample = voice_sample(business, voice_id)
-    except (VoicesUnavailable, provisioning.NotActivated):
+    except VoicesUnavailable:  # 4calls down, or no assistant set up yet
         return Response("4calls.ai could not provide the sample just now.", status=503, mimetype="text/plain")
-    except Exception as exc:  # NotProvisioned and friends: no organization yet
-        from app.fourcalls import FourCallsError
-
-        if isinstance(exc, FourCallsError):
-            return Response("The assistant is not set up yet.", status=409, mimetype="text/plain")
-        raise
     if sample is None:
         abort(404)
     audio, content_type = sample
     response = Response(audio, mimetype=content_type.split(";")[0])
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
-
 
 
 # Call handling and test calls live in their own module on this blueprint.

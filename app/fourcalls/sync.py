@@ -21,6 +21,7 @@ from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorize
 from app.fourcalls.keys import key_fingerprint, organization_key, store_organization_key
 from app.fourcalls.organization import digest, organization_fields
 from app.fourcalls.provisioning import SYNC_JOB_KIND, mark_synced_if_current
+from app.fourcalls.refusals import record_refusal, widget_coordinator_remote_id
 from app.fourcalls.scripting import default_coordinator
 from app.jobs.records import recorded_run, update_progress
 from app.models import Business, CallHandling, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
@@ -415,25 +416,3 @@ class AssistantSync:
                 log.warning("retiring unrecorded 4calls coordinator %s of business %s", coordinator["id"], self.business_id)
                 self.with_org_key(lambda client: client.retire_coordinator(coordinator["id"]))
 
-
-def record_refusal(model, row_id, version: int, exc: ValidationError) -> None:
-    """4calls refused `version` of a coordinator or the call-handling rules:
-    keep the owner's edit, remember the refusal and 4calls' words."""
-    db.session.rollback()
-    db.session.execute(
-        update(model).where(model.id == row_id, model.version == version)
-        .values(refused_version=version, last_error=plain_words(exc))
-    )
-    db.session.commit()
-    log.warning("4calls refused %s %s v%s: %s", model.__tablename__, row_id, version, exc.fields or exc)
-
-
-def widget_coordinator_remote_id(business_id, planned: list[Coordinator]) -> str | None:
-    from app.assistant.handling import handling_or_none
-
-    handling = handling_or_none(business_id)
-    chosen = handling.widget_coordinator_id if handling else None
-    match = next((c for c in planned if c.id == chosen and c.fourcalls_id), None)
-    if match is not None:
-        return match.fourcalls_id
-    return planned[0].fourcalls_id if planned else None

@@ -281,3 +281,22 @@ def test_another_owner_gets_404_on_coordinator_and_voice_urls(client, auth, logg
         assert client.post(f"/businesses/{slug}/assistant/coordinators/{coordinator.id}/reset").status_code == 404
     assert client.get(f"/businesses/{business.slug}/assistant/voices/aria/sample").status_code == 404
     assert client.post(f"/businesses/{business.slug}/assistant/test-call", data={"caller_says": "hi"}).status_code == 404
+
+
+def test_when_4calls_is_down_the_form_keeps_the_current_voice_and_samples_answer_503(
+        client, logged_in_owner, factories, fourcalls, run_jobs):
+    business = factories.business(owner=logged_in_owner, name="Offline Voices")
+    [coordinator] = provisioned(business, run_jobs, package="ai_receptionist")
+    fourcalls.set_faults(error_rate=1.0)
+    try:
+        base = f"/businesses/{business.slug}/assistant/coordinators/{coordinator.id}"
+        edit = client.get(f"{base}/edit", headers=HTMX)
+        assert edit.status_code == 200 and b'value="aria"' in edit.data and b'value="atlas"' not in edit.data
+        saved = client.post(base, headers=HTMX, data=coordinator_form(coordinator, greeting="Hello offline"))
+        assert saved.status_code == 200 and b"Pending sync" in saved.data
+        assert client.get(f"/businesses/{business.slug}/assistant/voices/aria/sample").status_code == 503
+        failed = client.post(f"/businesses/{business.slug}/assistant/test-call", headers=HTMX,
+                             data={"caller_says": "Hello?", "when": "now"})
+        assert failed.status_code == 200 and b"The test call did not go through" in failed.data
+    finally:
+        fourcalls.clear_faults()
