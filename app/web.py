@@ -71,7 +71,8 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         owned = []
-        if current_user.is_authenticated:
+        # Jobs render emails with no request, where current_user is None.
+        if current_user and current_user.is_authenticated:
             owned = list(current_user.businesses)
         links = [(endpoint, label) for endpoint, label in BUSINESS_NAV if endpoint in app.view_functions]
         return {"owned_businesses": owned, "weekdays": WEEKDAYS, "business_nav_links": links,

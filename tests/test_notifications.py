@@ -165,3 +165,34 @@ def test_usage_threshold_payment_failure_and_lead_events_notify_once(shop, logge
     assert kinds == ["payment_failed", "usage_threshold"]
     usage = db.session.scalar(select(Notification).where(Notification.kind == "usage_threshold"))
     assert usage.title == "You have used 80 % of your 500 inbound minutes"
+
+
+
+def test_emails_render_in_a_job_without_a_request(app, shop, logged_in_owner):
+    """Webhook and sweep jobs notify with no request (current_user is None there)."""
+    import threading
+
+    from flask import has_request_context
+
+    outcome = {}
+
+    def job(business_id):
+        with app.app_context():
+            assert not has_request_context()
+            from app.models import Business
+
+            try:
+                business = db.session.get(Business, business_id)
+                [notification] = notify(business, "ai_booking", title="Booked by the AI", idempotency_key="booking:job")
+                db.session.commit()
+                outcome["email"] = notification.deliveries[0].outbound_email_id
+            except Exception as exc:  # reported below, in the test's thread
+                outcome["error"] = exc
+            finally:
+                db.session.remove()
+
+    worker = threading.Thread(target=job, args=(shop.id,))
+    worker.start()
+    worker.join()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["email"] is not None
