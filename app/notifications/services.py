@@ -17,7 +17,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import event, func, select, update
 
 from app.extensions import db
-from app.models import Business, DeliveryStatus, Notification, NotificationDelivery, NotificationSettings, User
+from app.models import (Business, DeliveryStatus, Notification, NotificationDelivery, NotificationSettings,
+                        OutboundEmail, User)
 from app.models.base import utcnow
 from app.notifications.events import CHANNELS, event_kind
 from app.timezones import local_wall_time, to_local
@@ -139,12 +140,13 @@ def dispatch(delivery: NotificationDelivery) -> None:
         from app.mail import send_email
 
         business = db.session.get(Business, notification.business_id)
+        key = f"notify:{notification.idempotency_key}:{notification.user_id}:email"
         email = send_email(delivery.destination, "notifications/event", business=business,
-                           idempotency_key=f"notify:{notification.idempotency_key}:{notification.user_id}:email",
-                           notification=notification)
-        if email is not None:
-            db.session.flush()
-            delivery.outbound_email_id = email.id
+                           idempotency_key=key, notification=notification)
+        db.session.flush()
+        # An email already sent under this key (the same event, recorded before) is this delivery's email.
+        delivery.outbound_email_id = email.id if email is not None else db.session.scalar(
+            select(OutboundEmail.id).where(OutboundEmail.idempotency_key == key))
     else:
         db.session.flush()
         db.session.info.setdefault(_PENDING_SMS, []).append(delivery.id)
