@@ -47,7 +47,7 @@ def test_unknown_event_kind_is_a_programming_error(shop):
         notify(shop, "nonsense", title="x", idempotency_key="x")
 
 
-def test_quiet_hours_hold_email_until_they_end_but_urgent_goes_at_once(shop, logged_in_owner, run_jobs, clock):
+def test_quiet_hours_hold_email_until_they_end_but_urgent_goes_at_once(client, shop, logged_in_owner, run_jobs, clock):
     settings(shop, logged_in_owner, quiet_hours=True, quiet_start="21:00", quiet_end="07:00")
     clock.set(datetime(2027, 3, 4, 5, 0, tzinfo=timezone.utc))  # 23:00 in Chicago
     notify(shop, "ai_booking", title="Booked", idempotency_key="booking:b1")
@@ -57,6 +57,8 @@ def test_quiet_hours_hold_email_until_they_end_but_urgent_goes_at_once(shop, log
     held = db.session.scalar(select(NotificationDelivery).join(Notification).where(Notification.kind == "ai_booking"))
     assert held.status == DeliveryStatus.HELD and held.due_at == datetime(2027, 3, 4, 13, 0, tzinfo=timezone.utc)
     assert [e.subject for e in emails()] == ["URGENT: Burst pipe · Notify Nails"]
+    centre = client.get(f"/businesses/{shop.slug}/notifications")
+    assert b"held for quiet hours until 07:00" in centre.data
 
     clock.set(datetime(2027, 3, 4, 12, 59, tzinfo=timezone.utc))
     assert release_held() == 0
@@ -66,7 +68,7 @@ def test_quiet_hours_hold_email_until_they_end_but_urgent_goes_at_once(shop, log
     assert sorted(e.subject for e in emails()) == ["Booked · Notify Nails", "URGENT: Burst pipe · Notify Nails"]
 
 
-def test_daily_digest_instead_of_instant_email(shop, logged_in_owner, run_jobs, clock):
+def test_daily_digest_instead_of_instant_email(client, shop, logged_in_owner, run_jobs, clock):
     settings(shop, logged_in_owner, digest=True, digest_hour=8)
     clock.set(datetime(2027, 3, 4, 3, 0, tzinfo=timezone.utc))  # 21:00 in Chicago the day before
     notify(shop, "new_lead", title="Lead A", idempotency_key="lead:a")
@@ -75,6 +77,7 @@ def test_daily_digest_instead_of_instant_email(shop, logged_in_owner, run_jobs, 
     db.session.commit()
     run_jobs()
     assert [e.subject for e in emails()] == ["URGENT: Urgent C · Notify Nails"]
+    assert b"in the next daily digest" in client.get(f"/businesses/{shop.slug}/notifications").data
     assert send_digests() == 0  # not yet 08:00 in Chicago
     clock.set(datetime(2027, 3, 4, 14, 5, tzinfo=timezone.utc))  # 08:05
     assert send_digests() == 1
