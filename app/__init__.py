@@ -111,6 +111,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rollout_bp)
     app.register_blueprint(satisfaction_bp)
     app.jinja_env.globals["owner_prompts"] = owner_prompts
+    # -- messages taken and notifications (issue 13)
+    from app.notifications.routes import bp as notifications_bp
+    from app.notifications.services import init_app as init_notifications
+    from app.taken_messages.routes import bp as taken_messages_bp
+
+    app.register_blueprint(taken_messages_bp)
+    app.register_blueprint(notifications_bp)
+    init_notifications(app)
 
 
 def _normalise_database_url(url: str) -> str:

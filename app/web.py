@@ -54,6 +54,9 @@ BUSINESS_NAV = (
     ("appointments.calendar", "Calendar"),
     ("campaigns.index", "Campaigns"),
     ("chat.conversations", "Chats"),
+    # -- messages taken and notifications (issue 13)
+    ("taken_messages.inbox", "Messages taken"),
+    ("notifications.centre", "Notifications"),
     ("assistant.index", "AI assistant"),
     ("chat.widget_settings", "Chat widget"),
     ("billing.index", "Billing"),
@@ -68,10 +71,12 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         owned = []
-        if current_user.is_authenticated:
+        # Jobs render emails with no request, where current_user is None.
+        if current_user and current_user.is_authenticated:
             owned = list(current_user.businesses)
         links = [(endpoint, label) for endpoint, label in BUSINESS_NAV if endpoint in app.view_functions]
-        return {"owned_businesses": owned, "weekdays": WEEKDAYS, "business_nav_links": links}
+        return {"owned_businesses": owned, "weekdays": WEEKDAYS, "business_nav_links": links,
+                "business_nav_endpoints": app.view_functions}
 
     @app.template_filter("money")
     def money(value) -> str:

@@ -11,6 +11,7 @@ STATUSES: dict[str, dict[str, tuple[str, str]]] = {
         "answered": ("Answered", "ok"),
         "missed": ("Missed", "bad"),
         "voicemail": ("Voicemail", "warn"),
+        "forwarded": ("Forwarded", "brand"),
     },
     "outcome": {
         "booked": ("Booked", "brand"),
@@ -20,6 +21,7 @@ STATUSES: dict[str, dict[str, tuple[str, str]]] = {
         "no_answer": ("No answer", ""),
         "not_interested": ("Not interested", ""),
         "wrong_number": ("Wrong number", ""),
+        "forwarded": ("Forwarded", "brand"),
     },
     "appointment": {
         "scheduled": ("Scheduled", "brand"),
@@ -76,7 +78,7 @@ def status_badge(value: str | None, kind: str) -> Markup:
     """`{{ call.status|status('call') }}`: the badge, same name and colour everywhere."""
     if not value:
         return Markup("")
-    return Markup('<span class="badge {tone} status-{kind}-{value}">{label}</span>').format(
+    return Markup('<span class="badge {tone} status-{kind}-{value}" data-{kind}-status="{value}">{label}</span>').format(
         tone=status_tone(value, kind), kind=kind, value=value, label=status_label(value, kind))
 
 
@@ -100,7 +102,10 @@ def package_name(slug: str | None) -> str:
 
 
 def role_name(role: str | None) -> str:
-    return title_words(role)
+    """The role's proper name ("scheduler" reads "Booking"), from the assistant's role defaults."""
+    from app.fourcalls.scripting import role_label
+
+    return role_label(role) if role else ""
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

@@ -58,6 +58,18 @@ BUSINESS_SCOPED_URLS = [
     # operator console, owner side (issue 16): rollout waitlist and the monthly satisfaction rating
     ("POST", "/businesses/{slug}/waitlist"),
     ("POST", "/businesses/{slug}/satisfaction"),
+    # -- receptionist setup, messages taken, notifications (issue 13; URLs with an id:
+    # tests/test_receptionist_pages.py walks them as another owner)
+    ("GET", "/businesses/{slug}/assistant/call-handling"),
+    ("POST", "/businesses/{slug}/assistant/call-handling"),
+    ("GET", "/businesses/{slug}/assistant/call-handling/status"),
+    ("POST", "/businesses/{slug}/assistant/test-call"),
+    ("GET", "/businesses/{slug}/messages-taken"),
+    ("GET", "/businesses/{slug}/notifications"),
+    ("GET", "/businesses/{slug}/notifications/count"),
+    ("GET", "/businesses/{slug}/notifications/settings"),
+    ("POST", "/businesses/{slug}/notifications/settings"),
+    ("POST", "/businesses/{slug}/notifications/read-all"),
 ]
 
 

@@ -65,7 +65,9 @@ def test_lead_event_syncs_contacts(app, factories):
     lead = {"id": "lead_1", "contact_id": "con_000009", "name": "Ada"}
     event = deliver(business, "lead.created", lead, integration.organization_id, "evt_l1")
     assert event.outcome == "contact_sync_queued"
-    assert queued_job_ids(app) == [f"sync-{business.id}-contacts"]
+    # The contact sync, and (issue 13) the owner's "new lead" email.
+    jobs = queued_job_ids(app)
+    assert f"sync-{business.id}-contacts" in jobs and len(jobs) == 2 and any(j.startswith("email:") for j in jobs)
 
 
 def test_unknown_organization_is_recorded_not_applied(app):

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from app.assistant.forms import CoordinatorForm
-from app.assistant.services import CoordinatorNotReady, assistant_state, coordinator_or_none, update_coordinator
+from app.assistant.services import (CoordinatorNotReady, allowed_roles, assistant_state, coordinator_or_none,
+                                    not_applied_fields, reset_to_role_defaults, update_coordinator)
+from app.assistant.voices import LANGUAGES, PACES, VoicesUnavailable, voice_choices, voice_sample
 from app.fourcalls import provisioning
 from app.web import is_htmx, owned_business_or_404, render_partial_or_page
 
@@ -52,13 +54,32 @@ def retry(slug: str):
     return redirect(url_for("assistant.index", slug=business.slug))
 
 
+@bp.context_processor
+def _assistant_helpers() -> dict:
+    from app.fourcalls.scripting import role_label
+
+    return {"role_label": role_label, "languages": LANGUAGES, "paces": PACES, "not_applied_fields": not_applied_fields}
+
+
+def _card(business, coordinator, **extra) -> dict:
+    return {"business": business, "coordinator": coordinator, **extra}
+
+
+def _form(business, coordinator, formdata=None) -> CoordinatorForm:
+    form = CoordinatorForm(formdata=formdata, obj=coordinator) if formdata is None else CoordinatorForm()
+    form.set_choices(allowed_roles(business, coordinator), voice_choices(business, coordinator.voice))
+    if formdata is not None:
+        form.keep_unsent(coordinator, request.form)
+    return form
+
+
 @bp.get("/coordinators/<uuid:coordinator_id>")
 @login_required
 def coordinator(slug: str, coordinator_id: uuid.UUID):
     business = owned_business_or_404(slug)
     coordinator = _coordinator_or_404(business, coordinator_id)
     return render_partial_or_page("assistant/coordinator.html", "assistant/_coordinator.html",
-                                  business=business, coordinator=coordinator, editing=False, form=None)
+                                  **_card(business, coordinator, editing=False, form=None))
 
 
 @bp.get("/coordinators/<uuid:coordinator_id>/edit")
@@ -66,9 +87,8 @@ def coordinator(slug: str, coordinator_id: uuid.UUID):
 def edit_coordinator(slug: str, coordinator_id: uuid.UUID):
     business = owned_business_or_404(slug)
     coordinator = _coordinator_or_404(business, coordinator_id)
-    form = CoordinatorForm(obj=coordinator)
     return render_partial_or_page("assistant/coordinator.html", "assistant/_coordinator.html",
-                                  business=business, coordinator=coordinator, editing=True, form=form)
+                                  **_card(business, coordinator, editing=True, form=_form(business, coordinator)))
 
 
 @bp.post("/coordinators/<uuid:coordinator_id>")
@@ -76,17 +96,54 @@ def edit_coordinator(slug: str, coordinator_id: uuid.UUID):
 def save_coordinator(slug: str, coordinator_id: uuid.UUID):
     business = owned_business_or_404(slug)
     coordinator = _coordinator_or_404(business, coordinator_id)
-    form = CoordinatorForm()
+    form = _form(business, coordinator, formdata=True)
     template = "assistant/_coordinator.html" if is_htmx() else "assistant/coordinator.html"
     if not form.validate_on_submit():
-        return render_template(template, business=business, coordinator=coordinator, editing=True, form=form), 422
+        return render_template(template, **_card(business, coordinator, editing=True, form=form)), 422
     try:
         changed = update_coordinator(business, coordinator, form.data)
     except CoordinatorNotReady:
         form.name.errors.append("This assistant is still being set up. Try again in a moment.")
-        return render_template(template, business=business, coordinator=coordinator, editing=True, form=form), 409
+        return render_template(template, **_card(business, coordinator, editing=True, form=form)), 409
     if is_htmx():
-        return render_template("assistant/_coordinator.html", business=business, coordinator=coordinator,
-                               editing=False, form=None, just_saved=changed)
+        return render_template("assistant/_coordinator.html",
+                               **_card(business, coordinator, editing=False, form=None, just_saved=changed))
     flash(f"{coordinator.name} saved." if changed else "Nothing changed.", "success" if changed else "info")
     return redirect(url_for("assistant.index", slug=business.slug))
+
+
+@bp.post("/coordinators/<uuid:coordinator_id>/reset")
+@login_required
+def reset_coordinator(slug: str, coordinator_id: uuid.UUID):
+    business = owned_business_or_404(slug)
+    coordinator = _coordinator_or_404(business, coordinator_id)
+    try:
+        changed = reset_to_role_defaults(business, coordinator)
+    except CoordinatorNotReady:
+        abort(409)
+    if is_htmx():
+        return render_template("assistant/_coordinator.html",
+                               **_card(business, coordinator, editing=False, form=None, just_saved=changed))
+    flash("Texts reset to the role's defaults." if changed else "The texts already are the role's defaults.", "success")
+    return redirect(url_for("assistant.index", slug=business.slug))
+
+
+@bp.get("/voices/<voice_id>/sample")
+@login_required
+def voice_sample_audio(slug: str, voice_id: str):
+    """The voice's sample, played in the browser (the browser never calls 4calls)."""
+    business = owned_business_or_404(slug)
+    try:
+        sample = voice_sample(business, voice_id)
+    except VoicesUnavailable:  # 4calls down, or no assistant set up yet
+        return Response("4calls.ai could not provide the sample just now.", status=503, mimetype="text/plain")
+    if sample is None:
+        abort(404)
+    audio, content_type = sample
+    response = Response(audio, mimetype=content_type.split(";")[0])
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# Call handling and test calls live in their own module on this blueprint.
+from app.assistant import handling_routes  # noqa: E402,F401

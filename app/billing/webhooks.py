@@ -131,11 +131,25 @@ def process(row: WebhookEvent) -> str:
             with translated_errors():
                 invoice = as_dict(client().v1.invoices.retrieve(obj["id"]))
             store_invoice(business.id, invoice)
+            if event_type == "invoice.payment_failed":
+                _notify_payment_failed(business, invoice)  # -- notifications (issue 13)
             db.session.commit()
         if not subscription_id:
             return "invoice_stored" if business else "ignored_unknown_customer"
         return reconcile.reconcile_subscription(subscription_id, obj.get("customer"), hint)
     return "ignored_unknown_type"
+
+
+def _notify_payment_failed(business, invoice: dict) -> None:
+    from flask import url_for
+
+    from app.notifications import notify
+
+    amount = (invoice.get("amount_due") or 0) / 100
+    notify(business, "payment_failed", title=f"Payment of ${amount:,.2f} failed",
+           body="Stripe could not charge your card. Update your payment method to keep the assistant running.",
+           link=url_for("billing.index", slug=business.slug),
+           idempotency_key=f"payment-failed:{invoice['id']}:{invoice.get('attempt_count') or 1}")
 
 
 def mark_processed(row: WebhookEvent, outcome: str) -> None:

@@ -26,8 +26,8 @@ from app.timezones import csv_times, local_midnight
 _CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
 
 DIRECTIONS = ("inbound", "outbound")
-STATUSES = ("answered", "missed", "voicemail")
-OUTCOMES = ("booked", "lead", "message", "question", "no_answer", "not_interested", "wrong_number")
+STATUSES = ("answered", "missed", "voicemail", "forwarded")  # forwarded: issue 13
+OUTCOMES = ("booked", "lead", "message", "question", "no_answer", "not_interested", "wrong_number", "forwarded")
 PAGE_SIZE = 25
 # Counting every match of a huge log would cost more than the page itself.
 COUNT_CAP = 1_000

@@ -97,7 +97,22 @@ def chat_entries(business: Business, contact: Contact, limit: int) -> list[Timel
     ]
 
 
-TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries, chat_entries]
+def taken_message_entries(business: Business, contact: Contact, limit: int) -> list[TimelineEntry]:
+    # -- messages taken by the AI (issue 13)
+    from flask import url_for
+
+    from app.taken_messages.services import contact_messages
+
+    return [
+        TimelineEntry(at=message.taken_at, kind="message",
+                      title="Message taken" + (" · urgent" if message.is_urgent else ""),
+                      detail=message.text, badge="handled" if message.handled_at else "open",
+                      url=url_for("taken_messages.inbox", slug=business.slug, which="all") + f"#message-{message.id}")
+        for message in contact_messages(business, contact, limit)
+    ]
+
+
+TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries, chat_entries, taken_message_entries]
 
 
 def contact_timeline(business: Business, contact: Contact, limit: int = 100) -> list[TimelineEntry]:

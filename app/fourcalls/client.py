@@ -261,6 +261,27 @@ class FourCallsClient(Transport):
         """One row per targeted contact, in dialing order."""
         return self.pager(f"/campaigns/{_segment(campaign_id)}/results", page_size)
 
+    # -- receptionist setup (issue 13) ---------------------------------------------
+
+    def list_voices(self) -> list[dict]:
+        """The voice catalogue: [{"id", "name", "gender", "accent", "languages", "description", "sample_url"}]."""
+        return self.get("/voices")["data"]
+
+    def get_voice_sample(self, voice_id: str) -> tuple[bytes, str]:
+        """(audio bytes, content type) of the voice's short sample."""
+        return self.request("GET", f"/voices/{_segment(voice_id)}/sample", raw=True)
+
+    def get_call_handling(self, organization_id: str) -> dict:
+        return self.get(f"/organizations/{_segment(organization_id)}/call-handling")
+
+    def update_call_handling(self, organization_id: str, rules: dict) -> dict:
+        """Replace the rules whole; a refusal (ValidationError) leaves the previous rules in force."""
+        return self.put(f"/organizations/{_segment(organization_id)}/call-handling", rules)
+
+    def place_test_call(self, organization_id: str, fields: dict, *, idempotency_key: str | None = None) -> dict:
+        """{"caller_says", "at"?, "caller_name"?, "caller_number"?}: the finished Call, following the rules."""
+        return self.post(f"/organizations/{_segment(organization_id)}/test-calls", fields, idempotency_key=idempotency_key)
+
 
 def _with_org(payload: dict, organization_id: str | None) -> dict:
     body = dict(payload or {})

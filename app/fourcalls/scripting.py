@@ -1,7 +1,8 @@
-"""What a new coordinator is called and told, written from the business profile.
+"""Role defaults, in one place: what a coordinator of each role is called and
+told (greeting, persona, script, goals), written from the business profile.
 
-The owner can rewrite all of it on the AI assistant page; these are starting
-points that already sound like the business.
+The owner can rewrite all of it on the AI assistant page and reset it to these
+defaults; they are starting points that already sound like the business.
 """
 from __future__ import annotations
 
@@ -59,6 +60,30 @@ ROLE_DUTIES = {
 }
 
 
+# The roles an owner can pick (packages permitting), in menu order, as shown.
+# "scheduler" is the booking assistant (the 4calls role name).
+ROLE_LABELS = {
+    "receptionist": "Receptionist",
+    "sales": "Sales",
+    "support": "Support",
+    "scheduler": "Booking",
+    "custom": "Custom",
+}
+
+ROLE_GOALS = {
+    "receptionist": "Every caller gets an answer, a booking or a message taken; urgent calls reach the team.",
+    "sales": "Qualify interested callers and turn them into leads or booked consultations.",
+    "support": "Solve existing customers' questions; hand anything staff must handle over as a message.",
+    "scheduler": "Fill the calendar: book, move and cancel appointments without double bookings.",
+    "concierge": "Welcome callers and get them to what they need quickly.",
+    "custom": "Help callers the way the business describes in the script.",
+}
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -105,4 +130,5 @@ def default_coordinator(business, role: str, ordinal: int = 0) -> dict:
         "greeting": _clip(greeting, 1000),
         "persona": _clip(persona, 4000),
         "script": _clip(script, 20000),
+        "goals": _clip(ROLE_GOALS.get(role, ROLE_GOALS["custom"]), 2000),
     }

@@ -18,13 +18,14 @@ from sqlalchemy import select, update
 from app.appointments.settings import check_organization_zone, ensure_settings, mark_schedule_synced
 from app.extensions import db
 from app.fourcalls.client import FourCallsClient, client_with_key, platform_client
-from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorized, plain_words
+from app.fourcalls.errors import Conflict, FourCallsError, NotFound, Unauthorized, ValidationError, plain_words
 from app.fourcalls.keys import key_fingerprint, organization_key, store_organization_key
 from app.fourcalls.organization import digest, organization_fields
 from app.fourcalls.provisioning import SYNC_JOB_KIND, mark_synced_if_current
+from app.fourcalls.refusals import record_refusal, widget_coordinator_remote_id
 from app.fourcalls.scripting import default_coordinator
 from app.jobs.records import recorded_run, update_progress
-from app.models import Business, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
+from app.models import Business, CallHandling, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
 from app.models.base import utcnow
 from app.packages.catalog import get_package
 
@@ -142,6 +143,8 @@ class AssistantSync:
                 self.push_organization("active")
             mark_schedule_synced(settings.id, schedule_version)
             self.reconcile_coordinators()
+            self.progress(90, "Sending the call-handling rules")
+            self.push_call_handling()
             self.progress(92, "Checking the assistants")
             self.retire_unknown_coordinators()
         elif target == "suspended":
@@ -149,6 +152,7 @@ class AssistantSync:
                 self.progress(40, "Pausing the assistant")
                 self.push_organization("suspended")
                 self.push_coordinator_edits()
+                self.push_call_handling()
         elif target == "cancelled":
             if self.integration.organization_id:
                 self.progress(40, "Retiring the assistants")
@@ -243,6 +247,7 @@ class AssistantSync:
             .where(Coordinator.business_id == self.business_id, Coordinator.status == CoordinatorStatus.RETIRING)
             .values(status=CoordinatorStatus.RETIRED, fourcalls_id=None, retired_at=utcnow())
         )
+        db.session.execute(update(CallHandling).where(CallHandling.business_id == self.business_id).values(applied=None))
         db.session.commit()
         self.created_organization_now = False
 
@@ -264,7 +269,7 @@ class AssistantSync:
         available = self.live_coordinators()
         planned: list[Coordinator] = []
         for position, role in enumerate(wanted):
-            match = next((c for c in available if c.role == role), None)
+            match = next((c for c in available if c.slot == role), None)
             if match is not None:
                 available.remove(match)
                 match.position = position
@@ -284,18 +289,18 @@ class AssistantSync:
         # or cancelled and bought again) comes back with the owner's texts.
         previous = db.session.scalar(
             select(Coordinator)
-            .where(Coordinator.business_id == self.business_id, Coordinator.role == role,
+            .where(Coordinator.business_id == self.business_id, Coordinator.slot == role,
                    Coordinator.status == CoordinatorStatus.RETIRED)
             .order_by(Coordinator.retired_at.desc().nulls_last(), Coordinator.created_at.desc())
             .offset(ordinal)
             .limit(1)
         )
-        texts = (
-            {"name": previous.name, "greeting": previous.greeting, "persona": previous.persona, "script": previous.script}
-            if previous is not None
-            else default_coordinator(self.business, role, ordinal)
-        )
-        row = Coordinator(business_id=self.business_id, role=role, position=position,
+        if previous is not None:
+            texts = {name: getattr(previous, name) for name in
+                     ("role", "name", "greeting", "persona", "script", "goals", "voice", "languages", "pace")}
+        else:
+            texts = {"role": role, **default_coordinator(self.business, role, ordinal)}
+        row = Coordinator(business_id=self.business_id, slot=role, position=position,
                           status=CoordinatorStatus.CREATING, version=1, synced_version=0, **texts)
         db.session.add(row)
         return row
@@ -310,7 +315,8 @@ class AssistantSync:
             elif row.pending_sync:
                 self.push_coordinator(row)
         self.retire_marked_coordinators()
-        primary = planned[0].fourcalls_id if planned else None
+        # The integration's coordinator is the one chatting on the widget.
+        primary = widget_coordinator_remote_id(self.business_id, planned)
         if self.integration.coordinator_id != primary:
             self.integration.coordinator_id = primary
             db.session.commit()
@@ -326,6 +332,7 @@ class AssistantSync:
         row.phone_number = created.get("phone_number")
         row.status = CoordinatorStatus.ACTIVE
         row.synced_version = max(row.synced_version, version)
+        row.applied = fields
         row.last_error = None
         db.session.commit()
 
@@ -334,6 +341,11 @@ class AssistantSync:
         fields = row.remote_fields()
         try:
             self.with_org_key(lambda client: client.update_coordinator(row.fourcalls_id, fields))
+        except ValidationError as exc:
+            # 4calls refused this edit: its previous settings stay live. Record
+            # what it said; the edit is not pushed again until the owner changes it.
+            record_refusal(Coordinator, row.id, version, exc)
+            return
         except (NotFound, Conflict):
             # Retired or removed on 4calls' side: replace it, keeping its texts.
             row.fourcalls_id = None
@@ -344,7 +356,7 @@ class AssistantSync:
         # Only synced_version is written, so an edit saved meanwhile stays pending.
         db.session.execute(
             update(Coordinator).where(Coordinator.id == row.id, Coordinator.synced_version < version)
-            .values(synced_version=version, last_error=None)
+            .values(synced_version=version, last_error=None, applied=fields)
         )
         db.session.commit()
 
@@ -352,6 +364,28 @@ class AssistantSync:
         for row in self.live_coordinators():
             if row.fourcalls_id and row.pending_sync:
                 self.push_coordinator(row)
+
+    def push_call_handling(self) -> None:
+        from app.assistant.handling import handling_or_none, remote_rules
+
+        handling = handling_or_none(self.business_id)
+        if handling is None or handling.refused:
+            return
+        version = handling.version
+        rules = remote_rules(handling)
+        # Also re-sent when a coordinator it names got a new 4calls id.
+        if not handling.pending_sync and rules == handling.applied:
+            return
+        try:
+            self.with_org_key(lambda client: client.update_call_handling(self.integration.organization_id, rules))
+        except ValidationError as exc:
+            record_refusal(CallHandling, handling.id, version, exc)
+            return
+        db.session.execute(
+            update(CallHandling).where(CallHandling.id == handling.id, CallHandling.synced_version < version)
+            .values(synced_version=version, last_error=None, applied=rules)
+        )
+        db.session.commit()
 
     def retire_marked_coordinators(self) -> None:
         rows = db.session.scalars(
@@ -390,3 +424,4 @@ class AssistantSync:
             if coordinator["id"] not in known:
                 log.warning("retiring unrecorded 4calls coordinator %s of business %s", coordinator["id"], self.business_id)
                 self.with_org_key(lambda client: client.retire_coordinator(coordinator["id"]))
+

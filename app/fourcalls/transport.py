@@ -266,9 +266,11 @@ class Transport:
         params: dict | None = None,
         json: Any = None,
         idempotency_key: str | None = None,
+        raw: bool = False,
     ) -> Any:
         """Send one API call (path relative to /api/coordinator) with retries;
-        return the decoded JSON body (None for an empty body)."""
+        return the decoded JSON body (None for an empty body), or with `raw`
+        the (bytes, content type) of a non-JSON answer such as audio."""
         method = method.upper()
         if method == "POST" and not idempotency_key:
             idempotency_key = f"alphasite-{uuid.uuid4()}"
@@ -293,6 +295,8 @@ class Transport:
                 elapsed_ms = (time.monotonic() - started) * 1000
                 log.debug("4calls %s %s -> %s in %.0f ms", method, path, response.status_code, elapsed_ms)
                 if response.status_code < 400:
+                    if raw:
+                        return response.content, response.headers.get("Content-Type", "application/octet-stream")
                     return _json_body(response) if response.content else None
                 error = error_for_status(response.status_code, _json_body(response), _retry_after(response))
                 status = response.status_code

@@ -12,6 +12,7 @@ from app.fourcalls.jobs import resync_stale_assistants
 from app.jobs.queue import flush_deferred_jobs
 from app.mail.jobs import sweep_queued_emails_job
 from app.webhooks.jobs import sweep_unprocessed_events_job
+from app.notifications.jobs import sweep_notifications_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 from app.admin.jobs import rebuild_metric_snapshots  # -- operator console (issue 16)
 
@@ -35,4 +36,6 @@ RECURRING_JOBS: list[tuple] = [
     (sweep_unprocessed_events_job, 2 * 60),
     # -- operator console (issue 16): closed months' MRR snapshots, rebuilt idempotently.
     (rebuild_metric_snapshots, 60 * 60),
+    # -- notifications (issue 13): quiet hours ended, daily digests, SMS refused by the carrier.
+    (sweep_notifications_job, 60),
 ]

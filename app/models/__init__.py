@@ -24,6 +24,10 @@ from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, Do
 from app.models.webhooks import WebhookEvent
 # -- operator console (issue 16)
 from app.models.operator import MetricSnapshot, OperatorSetting, SatisfactionRating, WaitlistEntry
+# -- receptionist setup, messages taken, notifications (issue 13)
+from app.models.assistant import CallAction, CallHandling
+from app.models.notifications import DeliveryStatus, Notification, NotificationDelivery, NotificationSettings
+from app.models.taken_messages import TakenMessage
 
 __all__ = [
     "DeferredJob",
@@ -72,4 +76,12 @@ __all__ = [
     "UsageNotice",
     "User",
     "WEEKDAYS",
+    # -- issue 13
+    "CallAction",
+    "CallHandling",
+    "DeliveryStatus",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationSettings",
+    "TakenMessage",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -92,6 +92,11 @@ class Call(UUIDPrimaryKey, Timestamps, db.Model):
     appointment_remote_id: Mapped[str | None] = mapped_column(String(64))
     campaign_remote_id: Mapped[str | None] = mapped_column(String(64))
     remote_updated_at: Mapped[datetime | None] = mapped_column(UTC)
+    # -- forwarding and test calls (issue 13)
+    forwarded_to: Mapped[str | None] = mapped_column(String(32))
+    forward_reason: Mapped[str | None] = mapped_column(Text)
+    forward_answered: Mapped[bool | None] = mapped_column(Boolean)
+    is_test: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     contact = relationship("Contact", lazy="select")
 

@@ -30,6 +30,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("advanced_campaigns", "Advanced campaigns"),
     Feature("advanced_crm", "Advanced CRM"),
     Feature("multi_channel", "Multi-channel (calls, SMS, email)"),
+    Feature("assistant_roles", "Choose each assistant's role"),  # -- issue 13
     Feature("customer_insights", "AI customer insights"),
     Feature("enterprise_reporting", "Enterprise analytics & reporting"),
     Feature("custom_integrations", "Custom integrations"),
@@ -81,7 +82,8 @@ class PackageDefinition:
 
 _BASIC = {"call_logging", "ai_call_summaries", "appointment_scheduling"}
 _SALES = _BASIC | {"advanced_scheduling", "call_analytics", "lead_management", "campaigns"}
-_SUITE = _SALES | {"advanced_campaigns", "advanced_crm", "multi_channel", "customer_insights"}
+_SUITE = _SALES | {"advanced_campaigns", "advanced_crm", "multi_channel", "customer_insights",
+                   "assistant_roles"}  # -- assistant roles (issue 13)
 _ENTERPRISE = _SUITE | {
     "enterprise_reporting",
     "custom_integrations",

@@ -50,9 +50,18 @@ def apply_contact_event(event: WebhookEvent) -> str:
 
 def apply_lead_event(event: WebhookEvent) -> str:
     """A lead carries its contact's id, not the contact: sync contacts to get it."""
-    business, _ = _business_and_object(event)
+    business, lead = _business_and_object(event)
     if business is None:
         return "ignored_unknown_organization"
+    if lead is not None:
+        # -- "new lead" notification (issue 13); the key is the 4calls lead id,
+        # so the leads area may report the same lead without a second notice.
+        from app.notifications import notify
+
+        notify(business, "new_lead", title=f"New lead: {lead.get('name') or lead.get('phone') or 'a caller'}",
+               body=(lead.get("message") or "")[:500], link=f"/businesses/{business.slug}/contacts",
+               idempotency_key=f"lead:{lead['id']}")
+        db.session.commit()
     request_sync(business, ("contacts",))
     return "contact_sync_queued"
 

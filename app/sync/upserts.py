@@ -196,7 +196,8 @@ def search_text_for(transcript: list, summary: str | None) -> str:
 _CALL_UPDATED = ("direction", "caller_name", "caller_number", "contact_id", "contact_remote_id",
                  "coordinator_remote_id", "started_at", "duration_seconds", "status", "outcome", "transcript",
                  "summary", "sentiment", "search_text", "appointment_remote_id", "campaign_remote_id",
-                 "remote_updated_at", "updated_at")
+                 "remote_updated_at", "updated_at",
+                 "forwarded_to", "forward_reason", "forward_answered", "is_test")  # issue 13
 
 
 def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
@@ -228,11 +229,26 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
             "remote_updated_at": parse_timestamp(row.get("updated_at")),
             "created_at": now,
             "updated_at": now,
+            **_forwarding_values(row),
         })
     result = upsert(Call, values, _CALL_UPDATED, protect_pending=False)
     if result.inserted_ids:
         _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
+    # -- messages taken and urgent-call notifications (issue 13)
+    from app.taken_messages.capture import after_calls_applied
+
+    after_calls_applied(business, batch, result.inserted_ids)
     return result
+
+
+def _forwarding_values(row: dict) -> dict:
+    forwarding = row.get("forwarding") if isinstance(row.get("forwarding"), dict) else {}
+    return {
+        "forwarded_to": (forwarding.get("to") or None) and str(forwarding["to"])[:32],
+        "forward_reason": forwarding.get("reason"),
+        "forward_answered": forwarding.get("answered") if forwarding else None,
+        "is_test": bool(row.get("test")),
+    }
 
 
 def _meter_new_calls(business: Business, new_calls: list[dict]) -> None:
@@ -288,4 +304,9 @@ def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResu
             "created_at": now,
             "updated_at": now,
         })
-    return upsert(Appointment, values, _APPOINTMENT_UPDATED, protect_pending=True)
+    result = upsert(Appointment, values, _APPOINTMENT_UPDATED, protect_pending=True)
+    # -- "booking by the AI" notifications (issue 13)
+    from app.taken_messages.capture import after_appointments_applied
+
+    after_appointments_applied(business, batch, result.inserted_ids)
+    return result

@@ -40,6 +40,7 @@ def note_thresholds(business, service_type, period_start, before, after, limit) 
         mark = limit * threshold / 100
         if before < mark <= after:
             _insert_notice(business, service_type, period_start, threshold, after, limit)
+            _notify_threshold(business, service_type, period_start, threshold, limit)  # -- issue 13
 
 
 def note_refusal(business, service_type, period_start, count, limit) -> None:
@@ -109,3 +110,17 @@ def dismiss_notice(business: Business, notice_id: uuid.UUID) -> bool:
     )
     db.session.commit()
     return True
+
+
+def _notify_threshold(business, service_type, period_start, threshold, limit) -> None:
+    """One notification per service, period and threshold (the key says so)."""
+    from app.notifications import notify
+    from app.usage.services import LABELS
+
+    label = LABELS.get(service_type, service_type).lower()
+    title = (f"You have used all {limit:,} {label} this period" if threshold >= 100
+             else f"You have used {threshold} % of your {limit:,} {label}")
+    notify(business, "usage_threshold", title=title,
+           body="Upgrade your package for more." if threshold >= 100 else "",
+           link=f"/businesses/{business.slug}/billing",
+           idempotency_key=f"usage:{service_type}:{period_start.isoformat()}:{threshold}")

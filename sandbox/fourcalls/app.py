@@ -11,8 +11,8 @@ import time
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import (admin, appointments, calls, campaigns, chat, contacts, coordinators, idempotency, leads,
-               messages, organizations, realtime)
+from . import (admin, appointments, call_handling, calls, campaigns, chat, contacts, coordinators, idempotency,
+               leads, messages, organizations, realtime, test_calls, voices)
 from .auth import authenticate
 from .errors import ApiError
 from .faults import FaultInjector, drop_connection, rate_limited_error
@@ -22,7 +22,8 @@ from .storage import Store
 
 API_PREFIX = "/api/coordinator"
 API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, messages, leads, realtime,
-                  chat, campaigns)
+                  chat, campaigns,
+                  voices, call_handling, test_calls)  # receptionist setup (issue 13)
 
 log = logging.getLogger("fourcalls.sandbox")
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from .call_handling import Decision, decide, rules_for
 from .contacts import touch_contact, upsert_contact
 from .coordinators import active_coordinators
 from .errors import ApiError, invalid
 from .leads import capture_lead
 from .people import random_name, random_phone
 from .runtime import new_record, runtime
-from .call_scripts import script_for
+from .call_scripts import script_for, urgent_lines_for
 from .scheduling import book_appointment, resolve_duration, upcoming_slots
 from .timeutil import format_ts, now_utc, parse_ts
 from .transcripts import CallStory, compose
@@ -33,7 +34,15 @@ SENTIMENT_WEIGHTS = {
     "wrong_number": {"neutral": 100},
     "no_answer": {"neutral": 100},
     "not_interested": {"neutral": 60, "negative": 40},
+    "forwarded": {"neutral": 70, "negative": 30},
 }
+# The answering coordinator's role shapes how its answered calls go.
+ROLE_OUTCOME_WEIGHTS = {
+    "sales": {"lead": 45, "booked": 25, "question": 20, "message": 5, "wrong_number": 5},
+    "support": {"question": 50, "message": 35, "booked": 10, "wrong_number": 5},
+    "scheduler": {"booked": 65, "question": 20, "message": 10, "wrong_number": 5},
+}
+URGENT_CALLER_SHARE = 0.08
 FORCED_OUTCOME = {"missed": "no_answer", "voicemail": "message"}
 OVERRIDABLE = ("direction", "status", "outcome", "contact_id", "coordinator_id", "caller_name", "caller_number")
 
@@ -42,10 +51,12 @@ def _weighted(rng, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _status_and_outcome(direction: str, overrides: dict, rng) -> tuple[str, str]:
+def _status_and_outcome(direction: str, overrides: dict, rng, role: str | None = None) -> tuple[str, str]:
     status, outcome = overrides.get("status"), overrides.get("outcome")
     if status is None and outcome is not None:
         status = {"no_answer": "missed"}.get(outcome, "answered")
+    if overrides.get("test"):
+        status = status or "answered"  # a test call is always picked up
     status = status or _weighted(rng, STATUS_WEIGHTS[direction])
     if status in FORCED_OUTCOME:
         if outcome not in (None, FORCED_OUTCOME[status]):
@@ -53,7 +64,10 @@ def _status_and_outcome(direction: str, overrides: dict, rng) -> tuple[str, str]
         return status, FORCED_OUTCOME[status]
     if outcome == "no_answer":
         raise invalid({"outcome": "an answered call cannot have outcome no_answer"})
-    return status, outcome or _weighted(rng, ANSWERED_OUTCOME_WEIGHTS[direction])
+    weights = ANSWERED_OUTCOME_WEIGHTS[direction]
+    if direction == "inbound":
+        weights = ROLE_OUTCOME_WEIGHTS.get(role or "", weights)
+    return status, outcome or _weighted(rng, weights)
 
 
 def _random_contact(org_id: str, rng) -> dict | None:
@@ -75,7 +89,30 @@ def _pick_coordinator(org: dict, overrides: dict, campaign: dict | None, rng) ->
             raise invalid({"coordinator_id": "no such coordinator in this organization"})
         return coordinator
     candidates = active_coordinators(org["id"])
-    return rng.choice(candidates) if candidates else None
+    if not candidates:
+        return None
+    # Inbound calls go to the coordinator the rules name, else the first one.
+    assigned = rules_for(org).get("inbound_coordinator_id")
+    chosen = next((c for c in candidates if c["id"] == assigned), None)
+    return chosen or min(candidates, key=lambda c: (c["created_at"], c["id"]))
+
+
+def _apply_rules(org: dict, overrides: dict, status: str, outcome: str, moment, script, rng) -> tuple[str, str, Decision, str | None]:
+    """Business-hours, after-hours and urgent-forwarding rules for an answered
+    inbound call. Explicit outcome overrides (admin tools) skip the rules."""
+    caller_says = overrides.get("caller_says")
+    if caller_says is None and rng.random() < URGENT_CALLER_SHARE:
+        caller_says = rng.choice(urgent_lines_for(script))
+    if status != "answered" or overrides.get("outcome"):
+        return status, outcome, Decision(), caller_says
+    decision = decide(org, rules_for(org), caller_says or "", moment)
+    if decision.status:
+        return decision.status, decision.outcome, decision, caller_says
+    if decision.outcome:
+        return status, decision.outcome, decision, caller_says
+    if overrides.get("test") and rules_for(org)["business_hours_action" if decision.open_now else "after_hours_action"] == "book":
+        outcome = "booked"  # a test caller asking for the assistant's default handling gets it
+    return status, outcome, decision, caller_says
 
 
 def generate_call(org: dict, overrides: dict | None = None, campaign: dict | None = None,
@@ -96,7 +133,15 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
             contact = _random_contact(org["id"], rng)
         caller_name = overrides.get("caller_name") or (contact or {}).get("name") or random_name(rng)
         caller_number = overrides.get("caller_number") or (contact or {}).get("phone") or random_phone(rng)
-        status, outcome = _status_and_outcome(direction, overrides, rng)
+        status, outcome = _status_and_outcome(direction, overrides, rng, (coordinator or {}).get("role"))
+        moment = overrides.get("at") or now_utc()
+        script = script_for(org.get("category"))
+        decision, caller_says = Decision(), None
+        if direction == "inbound":
+            status, outcome, decision, caller_says = _apply_rules(org, overrides, status, outcome, moment, script, rng)
+        message_text = None
+        if outcome == "message" and status != "voicemail" or (decision.forwarding and not decision.forwarding["answered"]):
+            message_text = caller_says or rng.choice(script.messages)
         type_name, minutes = resolve_duration(org, None, None)
         slot = None
         if outcome == "booked":
@@ -107,12 +152,17 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
                 outcome = "lead"  # nothing free: the caller asks to be called back instead
         story = CallStory(org=org, coordinator=coordinator, direction=direction, status=status,
                           outcome=outcome, caller_name=caller_name, caller_number=caller_number,
-                          script=script_for(org.get("category")), rng=rng,
+                          script=script, rng=rng,
                           slot_label=slot["label"] if slot else None, appointment_type=type_name,
-                          campaign_script=(campaign or {}).get("script"))
+                          campaign_script=(campaign or {}).get("script"), caller_says=caller_says,
+                          forwarding=decision.forwarding, open_now=decision.open_now, message_text=message_text)
         transcript, summary, duration = compose(story)
         ended = now_utc()
         call = new_record("call", org["id"])
+        message_taken = None
+        if message_text is not None:
+            message_taken = {"caller_name": caller_name, "caller_number": caller_number, "text": message_text,
+                             "urgency": "urgent" if decision.urgent else "normal", "callback_requested": True}
         if contact is not None:
             touch_contact(org, contact["id"])
         else:
@@ -140,6 +190,7 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
             "ended_at": format_ts(ended), "duration_seconds": duration, "status": status,
             "outcome": outcome, "transcript": transcript, "summary": summary,
             "sentiment": _weighted(rng, SENTIMENT_WEIGHTS[outcome]),
+            "forwarding": decision.forwarding, "message_taken": message_taken, "test": bool(overrides.get("test")),
         })
         call["updated_at"] = store.stamp()
         store.insert("calls", call)

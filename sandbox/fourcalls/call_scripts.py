@@ -223,3 +223,24 @@ WRONG_NUMBER_LINES = (
     "Oh, sorry, I was trying to reach the pharmacy.",
     "Sorry, wrong number, I meant to call my brother.",
 )
+
+
+# What urgent callers say, per category (the words the businesses' defaults
+# treat as urgent appear in them), and a generic fallback.
+URGENT_LINES = {
+    "plumbing": ("Water is everywhere, we have a burst pipe in the kitchen!",
+                 "Our basement is starting to flood, can someone come now?",
+                 "We have no heat and it's freezing in the house."),
+    "dental": ("I'm in a lot of pain, my tooth is killing me.",
+               "There's swelling in my jaw since this morning and it hurts."),
+    "auto_repair": ("My car broke down on the highway and I'm stuck.",),
+    "law": ("I've just been arrested and need a lawyer right away, it's an emergency.",),
+}
+GENERIC_URGENT = ("This is an emergency, I need someone to call me back right away.",)
+
+
+def urgent_lines_for(script: CategoryScript) -> tuple[str, ...]:
+    for name, candidate in SCRIPTS.items():
+        if candidate is script:
+            return URGENT_LINES.get(name, GENERIC_URGENT)
+    return GENERIC_URGENT

@@ -7,11 +7,11 @@ from .auth import visible, visible_org
 from .errors import conflict
 from .params import json_body, list_response, page_args
 from .runtime import new_record, runtime
+from .voices import DEFAULT_VOICE, require_voice
 
 bp = Blueprint("coordinators", __name__)
 
-DEFAULT_VOICE = "aria"
-_EDITABLE = ("name", "role", "greeting", "persona", "script", "voice")
+_EDITABLE = ("name", "role", "greeting", "persona", "script", "voice", "languages", "pace", "goals")
 
 
 def _assign_number(org: dict) -> str:
@@ -24,12 +24,14 @@ def _assign_number(org: dict) -> str:
 @bp.post("/organizations/<org_id>/coordinators")
 def create_coordinator(org_id):
     body = json_body("CoordinatorCreate")
+    require_voice(body.get("voice"))
     store = runtime().store
     with store.transaction():
         org = visible_org(org_id)
         coordinator = new_record("coord", org["id"])
         coordinator.update({"name": None, "role": None, "greeting": None, "persona": None,
-                            "script": None, "voice": DEFAULT_VOICE, "status": "active",
+                            "script": None, "voice": DEFAULT_VOICE, "languages": ["en"], "pace": "normal",
+                            "goals": None, "status": "active",
                             "phone_number": _assign_number(org), "retired_at": None})
         coordinator.update({k: body[k] for k in _EDITABLE if k in body})
         store.insert("coordinators", coordinator)
@@ -56,6 +58,7 @@ def get_coordinator(coordinator_id):
 def update_coordinator(coordinator_id):
     visible("coordinators", coordinator_id, "coordinator")
     body = json_body("CoordinatorUpdate")
+    require_voice(body.get("voice"))
     store = runtime().store
     with store.transaction():
         coordinator = visible("coordinators", coordinator_id, "coordinator")

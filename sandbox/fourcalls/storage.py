@@ -30,6 +30,7 @@ RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "campaigns": ("status",),
     "chat_sessions": ("coordinator_id",),
     "chat_messages": ("session_id", "role"),
+    "call_handling": (),  # one document per organization (call_handling.py)
 }
 
 _EXTRA_INDEXES = (

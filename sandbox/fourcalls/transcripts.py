@@ -23,6 +23,10 @@ class CallStory:
     slot_label: str | None = None
     appointment_type: str | None = None
     campaign_script: str | None = None
+    caller_says: str | None = None  # the caller's opening words (test calls, urgent callers)
+    forwarding: dict | None = None  # set when the rules forwarded the call
+    open_now: bool = True
+    message_text: str | None = None  # the message taken, when one is
 
 
 def _assistant_name(story: CallStory) -> str:
@@ -71,24 +75,31 @@ def _inbound_turns(story: CallStory) -> tuple[list[tuple[str, str]], str]:
                  ("caller", f"Hi, this is {who}. {note} You can reach me at {spoken_phone(story.caller_number)}.")],
                 f"Voicemail from {who}: {note}")
     turns = [("assistant", _greeting(story))]
+    if story.forwarding:
+        return _forwarded_turns(story, turns, who)
     if story.outcome == "booked":
-        request = rng.choice(script.booking_requests)
+        request = story.caller_says or rng.choice(script.booking_requests)
         turns += _booking_turns(story, request)
         summary = f"{who} called to book {with_article((story.appointment_type or script.appointment_noun).lower())}; booked for {story.slot_label}."
     elif story.outcome == "lead":
-        request = rng.choice(script.lead_requests)
+        request = story.caller_says or rng.choice(script.lead_requests)
         turns += [("caller", request),
                   ("assistant", "I'd be glad to have someone follow up. May I have your name and number?"),
                   ("caller", f"It's {who}, {spoken_phone(story.caller_number)}."),
                   ("assistant", f"Thank you, {first_name(story.caller_name)}. I've passed this along and someone will call you back shortly.")]
         summary = f"{who} asked for a follow-up: {request} Lead captured for a callback."
     elif story.outcome == "message":
-        note = rng.choice(script.messages)
-        turns += [("caller", "Could I leave a message for the team?"),
-                  ("assistant", "Of course, go ahead and I'll make sure they get it."),
-                  ("caller", note),
-                  ("assistant", "Got it. I've sent that to the team and they'll get back to you.")]
-        summary = f"{who} left a message: {note}"
+        note = story.message_text or rng.choice(script.messages)
+        if story.open_now:
+            turns += [("caller", "Could I leave a message for the team?"),
+                      ("assistant", "Of course, go ahead and I'll make sure they get it.")]
+        else:
+            turns += [("caller", "Hi, is anyone there?"),
+                      ("assistant", f"{story.org['name']} is closed right now, but I can take a message "
+                                    "and make sure the team gets it first thing.")]
+        turns += [("caller", note),
+                  ("assistant", "Got it. I've sent that to the team and they'll call you back.")]
+        summary = f"{who} left a message{'' if story.open_now else ' after hours'}: {note}"
     elif story.outcome == "wrong_number":
         turns += [("caller", rng.choice(WRONG_NUMBER_LINES)),
                   ("assistant", f"No problem, this is {story.org['name']}. Have a good day!")]
@@ -102,6 +113,25 @@ def _inbound_turns(story: CallStory) -> tuple[list[tuple[str, str]], str]:
     if turns[-1][0] == "assistant":
         turns.append(("caller", "Thanks, bye."))
     turns.append(("assistant", f"Thanks for calling {story.org['name']}. Have a great day!"))
+    return turns, summary
+
+
+def _forwarded_turns(story: CallStory, turns: list, who: str) -> tuple[list[tuple[str, str]], str]:
+    forwarding = story.forwarding
+    said = story.caller_says or "I need to speak to someone right away, please."
+    turns += [("caller", said)]
+    if forwarding["matched_words"]:
+        turns += [("assistant", "I understand, that sounds urgent. I'm putting you through to the team right now, please hold.")]
+    else:
+        turns += [("assistant", "Let me put you through to the team right now, please hold.")]
+    if forwarding["answered"]:
+        summary = f"{who} said \"{said}\". Forwarded to {forwarding['to']}. {forwarding['reason']}."
+        return turns, summary
+    turns += [("assistant", "I'm sorry, nobody could pick up just now. I've taken your details and marked this "
+                            "urgent; the team will call you back as soon as possible."),
+              ("caller", f"Please do, my number is {spoken_phone(story.caller_number)}.")]
+    summary = (f"{who} said \"{said}\". Forwarding to {forwarding['to']} was not answered "
+               f"({forwarding['reason']}); an urgent message was taken.")
     return turns, summary
 
 

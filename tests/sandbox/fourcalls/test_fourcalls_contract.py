@@ -110,6 +110,16 @@ def test_every_operation_answers_as_documented(sandbox):
     assert client.post(f"/campaigns/{campaign['id']}/pause").json()["status"] == "paused"
     assert client.get(f"/campaigns/{campaign['id']}/results").status_code == 200
 
+    # -- receptionist setup (issue 13)
+    voices = client.get("/voices").json()["data"]
+    assert client.get(f"/voices/{voices[0]['id']}/sample").headers["content-type"] == "audio/wav"
+    assert client.get(f"/organizations/{org_id}/call-handling").json()["after_hours_action"] == "take_message"
+    assert client.put(f"/organizations/{org_id}/call-handling", json={
+        "inbound_coordinator_id": coordinator["id"], "business_hours_action": "book", "after_hours_action": "take_message",
+        "forwarding": {"enabled": True, "number": "+15125550142", "urgent_words": ["flood"], "start": "00:00",
+                       "end": "00:00"}}).status_code == 200
+    assert client.post(f"/organizations/{org_id}/test-calls", json={"caller_says": "A flood!"}).json()["status"] == "forwarded"
+
     missing = [f"{method} {path}" for method, path in checker.operations()
                if not any(200 <= status < 300 for status in checker.seen.get((method, path), ()))]
     assert not missing, f"operations never answered successfully: {missing}"
