@@ -7,6 +7,7 @@ from app.auth.services import find_user_by_email, register_user
 from app.businesses.services import claim_business, default_opening_hours, slugify
 from app.extensions import db
 from app.models import Business
+from app.wording import with_article
 
 DEMO_OWNER_EMAIL = "owner@demo.alphasite.test"
 DEMO_OWNER_PASSWORD = "demo-owner-pass"
@@ -70,7 +71,7 @@ def seed_demo() -> dict:
                 phone=phone,
                 address=f"{100 + index * 7} Main Street",
                 website=f"https://{slugify(name)}.example.com",
-                description=f"{name} is a {category.lower()} business serving {city} and the surrounding area.",
+                description=f"{name} is {with_article(category.lower())} business serving {city} and the surrounding area.",
                 opening_hours=default_opening_hours(),
                 services=services,
                 faq=[{"question": q, "answer": a} for q, a in faq],

@@ -21,7 +21,7 @@ def provision_chat(business, *, package="ai_receptionist", faq=None):
     Open around the clock in UTC, so slots exist whenever the test runs."""
     client = platform_client()
     organization = client.create_organization({
-        "name": business.name, "timezone": "UTC", "business_hours": OPEN_ALL_DAY,
+        "name": business.name, "timezone": business.timezone, "business_hours": OPEN_ALL_DAY,
         "profile": {"description": business.description or "", "services": list(business.services or []),
                     "faq": faq or []},
     })

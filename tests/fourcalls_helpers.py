@@ -3,6 +3,7 @@ and appointments integration tests."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from app.appointments.settings import ensure_settings
 from app.encryption import encrypt
@@ -14,14 +15,17 @@ NINE_TO_FIVE_DAILY = {day: {"open": "09:00", "close": "17:00"} for day in
                       ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
 
 
+# The zone factories give a business unless a test picks one (the model's default).
+TEST_ZONE = "America/New_York"
+
+
 def provision(business, *, package="ai_sales"):
     """Create the business's organization in the sandbox the app points at
-    (FOURCALLS_API_URL): UTC, open 09:00-17:00 every day, so tests do not
-    depend on the weekday they run on."""
+    (FOURCALLS_API_URL), in the business's own zone as provisioning does,
+    open 09:00-17:00 every day so tests do not depend on the weekday they run on."""
     business.opening_hours = dict(NINE_TO_FIVE_DAILY)
-    business.timezone = "UTC"
     organization = platform_client().create_organization({
-        "name": business.name, "timezone": "UTC", "business_hours": NINE_TO_FIVE_DAILY,
+        "name": business.name, "timezone": business.timezone, "business_hours": NINE_TO_FIVE_DAILY,
         "appointment_types": [{"name": "Haircut", "duration_minutes": 45}],
     })
     db.session.add(FourCallsIntegration(
@@ -37,14 +41,15 @@ def provision(business, *, package="ai_sales"):
     return organization
 
 
-def next_weekday_at(hour: int, minute: int = 0) -> datetime:
-    """The next Monday-to-Friday after today (UTC), at hour:minute UTC: the
-    test businesses are open on weekdays only, so "tomorrow" would fail on a
-    Friday or Saturday run."""
-    day = datetime.now(timezone.utc).date() + timedelta(days=1)
+def next_weekday_at(hour: int, minute: int = 0, zone: str = TEST_ZONE) -> datetime:
+    """The next Monday-to-Friday after today in `zone`, at hour:minute there
+    (an aware instant): the test businesses are open on weekdays only, so
+    "tomorrow" would fail on a Friday or Saturday run."""
+    local = ZoneInfo(zone)
+    day = datetime.now(local).date() + timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=local)
 
 
 def iso(moment: datetime) -> str:

@@ -83,7 +83,7 @@ def make_conversation(business, visitor_text, reply_text, contact=None):
 
 
 def test_conversations_list_and_transcript(client, logged_in_owner, factories):
-    business = factories.business(owner=logged_in_owner, name="Talk Salon")
+    business = factories.business(owner=logged_in_owner, name="Talk Salon", timezone="America/Los_Angeles")
     contact = Contact(business_id=business.id, name="Gail Force", phone="+15552010000")
     db.session.add(contact)
     db.session.commit()
@@ -95,7 +95,7 @@ def test_conversations_list_and_transcript(client, logged_in_owner, factories):
 
     page = client.get(f"/businesses/{business.slug}/chats/{linked.id}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Can I book?" in html and "Mon May 6, 2:00 PM" in html
+    assert page.status_code == 200 and "Can I book?" in html and "Mon May 6, 07:00" in html  # 14:00 UTC, in Los Angeles
     assert f"/businesses/{business.slug}/contacts/{contact.id}" in html
 
     partial = client.get(f"/businesses/{business.slug}/chats/{linked.id}", headers={"HX-Request": "true"})

@@ -151,7 +151,7 @@ def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
     shot("owner-chats")
     page.locator(".chat-list a", has_text="Ann Lee").click()
     expect(page.locator(".transcript")).to_contain_text("What services do you offer?")
-    expect(page.locator(".transcript")).to_contain_text("booked")
+    expect(page.locator(".transcript")).to_contain_text("Booked")
     shot("owner-transcript")
 
 

@@ -36,7 +36,7 @@ def dashboard_site(tmp_path_factory):
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Dana Owner", OWNER_EMAIL, OWNER_PASSWORD).id
             organization = platform_client().create_organization({
-                "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls",
+                "name": business.name, "timezone": business.timezone, "webhook_url": f"{server_url}/webhooks/fourcalls",
             })
             db.session.add(FourCallsIntegration(
                 business_id=business.id, organization_id=organization["id"],
