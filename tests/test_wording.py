@@ -26,7 +26,7 @@ def test_articles_and_names():
 def test_one_status_map_names_and_colours():
     assert wording.status_label("no_show", "appointment") == "No show"
     assert str(wording.status_badge("missed", "call")) == (
-        '<span class="badge bad status-call-missed">Missed</span>')
+        '<span class="badge bad status-call-missed" data-call-status="missed">Missed</span>')
     assert wording.status_tone("delivered", "reminder") == "ok"
     # An unknown value is still readable, never a raw code.
     assert wording.status_label("on_hold", "call") == "On hold"
