@@ -18,7 +18,7 @@ from app.models import Appointment, Business, Call, Contact
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # call | campaign | appointment | chat
+    kind: str  # call | campaign | appointment | chat | lead | message
     title: str
     detail: str = ""
     badge: str = ""
@@ -97,6 +97,10 @@ def chat_entries(business: Business, contact: Contact, limit: int) -> list[Timel
 
 
 TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries, chat_entries]
+# -- leads and messages (issue 15)
+from app.leads.timeline import lead_entries, message_entries  # noqa: E402  (they use TimelineEntry above)
+
+TIMELINE_SOURCES += [lead_entries, message_entries]
 
 
 def contact_timeline(business: Business, contact: Contact, limit: int = 100) -> list[TimelineEntry]:

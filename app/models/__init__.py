@@ -20,8 +20,22 @@ from app.models.user import User
 from app.models.audit import AuditEntry, AuditScope
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- leads and messaging (issue 15)
+from app.models.leads import LeadSource, LeadStatus, Qualification
+from app.models.messaging import (
+    ContactMessage,
+    MessageDirection,
+    MessagePurpose,
+    MessageState,
+    MessageTemplate,
+    MessagingSettings,
+    TextBack,
+)
 
 __all__ = [
+    # -- leads and messaging (issue 15)
+    "ContactMessage", "LeadSource", "LeadStatus", "MessageDirection", "MessagePurpose", "MessageState",
+    "MessageTemplate", "MessagingSettings", "Qualification", "TextBack",
     "AuditEntry",
     "AuditScope",
     "DoNotContactChannel",

@@ -50,9 +50,15 @@ def apply_contact_event(event: WebhookEvent) -> str:
 
 def apply_lead_event(event: WebhookEvent) -> str:
     """A lead carries its contact's id, not the contact: sync contacts to get it."""
-    business, _ = _business_and_object(event)
+    business, obj = _business_and_object(event)
     if business is None:
         return "ignored_unknown_organization"
+    # -- leads inbox (issue 15): a lead captured elsewhere (real-time createLead) joins the inbox
+    if obj is not None:
+        from app.leads.intake import lead_from_remote
+
+        lead_from_remote(business, obj)
+        db.session.commit()
     request_sync(business, ("contacts",))
     return "contact_sync_queued"
 

@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import AIServiceUsage, Business, Contact, Coordinator, FourCallsIntegration, IntegrationStatus
 from app.models.assistant import CoordinatorStatus
 from app.models.base import utcnow
-from app.packages.catalog import PACKAGES, PackageDefinition, get_package
+from app.packages.catalog import PACKAGES, PackageDefinition, get_package, message_allowance
 from app.usage.notices import THRESHOLDS, note_thresholds
 
 INBOUND_MINUTES = "inbound_minutes"
@@ -34,7 +34,8 @@ OUTBOUND_MINUTES = "outbound_minutes"
 CONTACTS = "contacts"
 COORDINATORS = "coordinators"
 CHAT_MESSAGES = "chat_messages"
-SERVICE_TYPES = (INBOUND_MINUTES, OUTBOUND_MINUTES, CONTACTS, COORDINATORS, CHAT_MESSAGES)
+MESSAGES = "messages"  # SMS and email sent to contacts (issue 15)
+SERVICE_TYPES = (INBOUND_MINUTES, OUTBOUND_MINUTES, CONTACTS, COORDINATORS, CHAT_MESSAGES, MESSAGES)
 GAUGES = frozenset({CONTACTS, COORDINATORS})
 LABELS = {
     INBOUND_MINUTES: "Inbound minutes",
@@ -42,6 +43,7 @@ LABELS = {
     CONTACTS: "Contacts",
     COORDINATORS: "AI assistants",
     CHAT_MESSAGES: "Chat messages",
+    MESSAGES: "SMS & email messages",
 }
 # Stored in usage_limit (NOT NULL in the plan's schema) for "no limit".
 UNLIMITED = -1
@@ -108,6 +110,7 @@ def limit_for(package: PackageDefinition | None, service_type: str) -> int:
         CONTACTS: UNLIMITED if package.contact_limit is None else package.contact_limit,
         COORDINATORS: package.coordinator_count,
         CHAT_MESSAGES: UNLIMITED,
+        MESSAGES: message_allowance(package),
     }[service_type]
 
 
