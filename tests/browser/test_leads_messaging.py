@@ -1,0 +1,187 @@
+"""Leads and two-way texting in Chromium against the 4calls sandbox, with
+real signed webhooks: a missed call gets a text-back that shows in the
+contact's conversation and the customer's reply appears without a reload;
+a STOP blocks later messages (and campaign calls, through the shared list);
+a lead from a call moves new → qualified → won on the board."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.auth.services import register_user
+from app.demo import CLAIMED_DEMO_SLUG
+from app.encryption import encrypt
+from app.extensions import db
+from app.fourcalls import platform_client
+from app.models import Business, Contact, FourCallsIntegration, IntegrationStatus, Lead
+from app.models.messaging import MessagingSettings
+from sandbox.fourcalls.testing import running_fourcalls
+from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.messaging_helpers import midday_zone
+
+pytestmark = pytest.mark.browser
+
+OWNER_EMAIL = "leads.owner@example.com"
+OWNER_PASSWORD = "leads-owner-password"
+# Toll-free numbers pin no time zone, so quiet hours use the business's zone (set to midday now).
+REPLIES_WITH_INTENT = "+18005550121"  # the sandbox's customer ...1 answers "Yes please, call me back..."
+SENDS_STOP = "+18005550127"  # ...7 answers STOP
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("leads-browser")
+    with running_fourcalls(folder / "fourcalls") as fourcalls:
+        port = free_port()
+        app, port = build_live_app(folder, port=port, FOURCALLS_API_URL=fourcalls.url)
+        server_url = f"http://127.0.0.1:{port}"
+        with app.app_context():
+            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+            business.owner_id = register_user("Lee Owner", OWNER_EMAIL, OWNER_PASSWORD).id
+            business.timezone = midday_zone()
+            organization = platform_client().create_organization({
+                "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls",
+            })
+            db.session.add(FourCallsIntegration(
+                business_id=business.id, organization_id=organization["id"],
+                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
+                service_package="ai_business_suite", status=IntegrationStatus.ACTIVE,
+                activated_at=datetime.now(timezone.utc) - timedelta(days=2),
+            ))
+            # Text back at once (the default waits a minute).
+            db.session.add(MessagingSettings(business_id=business.id, text_back_enabled=True, text_back_delay_minutes=0,
+                                             text_back_text="Hi {first_name}, sorry we missed your call at {business_name}!"))
+            db.session.commit()
+            slug, business_id = business.slug, business.id
+        server = LiveServer(app, port)
+        server.start()
+        yield {"server": server, "fourcalls": fourcalls, "org_id": organization["id"], "slug": slug, "app": app,
+               "business_id": business_id}
+        server.stop()
+
+
+def log_in(page, server):
+    page.goto(server.url + "/login")
+    page.fill("#email", OWNER_EMAIL)
+    page.fill("#password", OWNER_PASSWORD)
+    page.click("main button:has-text('Log in')")
+    expect(page.locator(".topbar")).to_contain_text("Log out")
+
+
+def local_contact(site, phone, timeout=15.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    with site["app"].app_context():
+        while time.monotonic() < deadline:
+            contact = db.session.scalar(select(Contact).where(Contact.phone == phone))
+            if contact is not None:
+                return contact.id
+            db.session.rollback()
+            time.sleep(0.2)
+    raise AssertionError(f"no contact for {phone}")
+
+
+def test_missed_call_text_back_and_the_reply_appear_live(site, page, shot):
+    server, slug = site["server"], site["slug"]
+    log_in(page, server)
+    site["fourcalls"].generate_call(site["org_id"], status="missed", caller_number=REPLIES_WITH_INTENT,
+                                    caller_name="Robin Caller")
+    contact_id = local_contact(site, REPLIES_WITH_INTENT)
+    page.goto(f"{server.url}/businesses/{slug}/contacts/{contact_id}")
+    page.evaluate("window.__samePage = true")
+    thread = page.locator("#thread")
+    expect(thread.locator(".bubble.out")).to_contain_text("Hi Robin, sorry we missed your call", timeout=20_000)
+    expect(thread.locator(".bubble.out .badge.brand")).to_contain_text("missed-call text")
+    shot("text-back-in-conversation")
+    # The simulated customer answers; the poll brings it in without a reload.
+    expect(thread.locator(".bubble.in")).to_contain_text("Yes please, call me back", timeout=20_000)
+    expect(thread.locator('.bubble.out[data-status="delivered"]')).to_be_visible(timeout=20_000)
+    assert page.evaluate("window.__samePage") is True
+    shot("reply-arrived-live")
+    # The reply showed intent: 4calls scored it and a lead exists, counted on the dashboard.
+    page.goto(f"{server.url}/businesses/{slug}/leads?source=text_back")
+    expect(page.locator("#lead-rows tr")).to_have_count(1, timeout=15_000)
+    shot("lead-from-text-back")
+    page.goto(f"{server.url}/businesses/{slug}/dashboard")
+    expect(page.locator("#text-back-figures")).to_contain_text("1 replies · 1 leads")
+    shot("dashboard-leads-panel")
+
+
+def test_stop_blocks_later_messages_and_campaign_calls(site, page, shot):
+    server, slug = site["server"], site["slug"]
+    log_in(page, server)
+    with site["app"].app_context():
+        contact = Contact(business_id=site["business_id"], name="Sam Stopper", phone=SENDS_STOP, email="sam@example.com")
+        db.session.add(contact)
+        db.session.commit()
+        contact_id = contact.id
+    page.goto(f"{server.url}/businesses/{slug}/contacts/{contact_id}")
+    page.fill("#body", "Hi {first_name}, your table is ready for {business_name}.")
+    expect(page.locator("#composer-counter")).to_contain_text("SMS segment")
+    expect(page.locator("#composer-counter")).to_contain_text("Sends as: “Hi Sam")
+    shot("composer-with-counter")
+    page.click("#conversation button:has-text('Send')")
+    expect(page.locator("#thread .bubble.out")).to_contain_text("Hi Sam, your table is ready")
+    expect(page.locator("#thread .bubble.in")).to_contain_text("STOP", timeout=20_000)
+    shot("stop-received")
+    page.reload()
+    expect(page.locator("#dnc-phone")).to_contain_text("they replied STOP")
+    page.fill("#body", "One more offer")
+    page.click("#conversation button:has-text('Send')")
+    expect(page.locator("#conversation .field-error")).to_contain_text("is on your do-not-contact list")
+    shot("later-message-blocked")
+    with site["app"].app_context():
+        from app.do_not_contact.services import is_blocked
+
+        assert is_blocked(site["business_id"], phone=SENDS_STOP), "campaign dialing reads the same list"
+    # Lifting needs a reason.
+    page.fill("#lift-reason-phone", "Called us and asked for texts again")
+    page.click("#dnc-phone button:has-text('Lift the block')")
+    expect(page.locator(".flash.success")).to_contain_text("may be contacted again")
+    expect(page.locator("#dnc-phone")).to_have_count(0)
+    shot("block-lifted")
+
+
+def test_a_lead_from_a_call_moves_to_won_on_the_board(site, page, shot):
+    server, slug = site["server"], site["slug"]
+    log_in(page, server)
+    # A first-time caller (the sandbox would otherwise sometimes pick an existing contact as the caller).
+    with site["app"].app_context():
+        casey = platform_client().create_contact(site["org_id"], {"name": "Casey Lead", "phone": "+18005550164"})
+    site["fourcalls"].generate_call(site["org_id"], outcome="lead", caller_name="Casey Lead", contact_id=casey["id"])
+    import time
+
+    with site["app"].app_context():
+        deadline = time.monotonic() + 15
+        while not db.session.scalar(select(Lead).where(Lead.name == "Casey Lead", Lead.score.is_not(None))):
+            db.session.rollback()
+            assert time.monotonic() < deadline, "the call's lead was not scored"
+            time.sleep(0.2)
+        lead_id = db.session.scalar(select(Lead.id).where(Lead.name == "Casey Lead"))
+    page.goto(f"{server.url}/businesses/{slug}/leads/board")
+    card = page.locator(f"#card-{lead_id}")
+    expect(page.locator(f'[data-column="new"] #card-{lead_id}')).to_be_visible()
+    shot("board-new")
+    card.locator("select[name=status]").select_option("qualified")
+    card.locator("button:has-text('Move')").click()
+    expect(page.locator(f'[data-column="qualified"] #card-{lead_id}')).to_be_visible()
+    shot("board-qualified")
+    page.locator(f"#card-{lead_id} select[name=status]").select_option("won")
+    page.locator(f"#card-{lead_id} button:has-text('Move')").click()
+    expect(page.locator(f'[data-column="won"] #card-{lead_id}')).to_be_visible()
+    shot("board-won")
+    page.goto(f"{server.url}/businesses/{slug}/leads")
+    expect(page.locator(f'#lead-{lead_id}')).to_have_attribute("data-status", "won")
+    page.locator(f"#status-{lead_id}").select_option("lost")
+    expect(page.locator(f"#lead-{lead_id} .field-error")).to_contain_text("Say why the lead was lost")
+    page.locator(f"#lead-{lead_id} input[name=lost_reason]").fill("Chose a competitor")
+    page.locator(f"#lead-{lead_id} button:has-text('Mark lost')").click()
+    expect(page.locator(f'#lead-{lead_id}')).to_have_attribute("data-status", "lost")
+    shot("list-lost-with-reason")
+    page.goto(f"{server.url}/businesses/{slug}/leads/{lead_id}")
+    expect(page.locator("#lead-qualification")).to_contain_text("of 100")
+    shot("lead-page")
