@@ -17,17 +17,18 @@ bp = Blueprint("lead_analysis", __name__)
 
 SIGNALS = {
     "intent": (35, ("interested", "quote", "estimate", "book", "sign up", "call me back", "call back",
-                    "i'd like", "i would like", "i want", "we want", "looking for", "yes please", "yes")),
+                    "i'd like", "i would like", "want", "need", "planning", "looking for", "can someone",
+                    "reach out", "yes please", "yes")),
     "budget": (15, ("budget", "price", "cost", "how much", "afford", "$", "pay")),
     "urgency": (20, ("today", "tomorrow", "asap", "urgent", "right away", "soon", "this week", "emergency")),
     "timeframe": (10, ("next week", "next month", "this month", "monday", "tuesday", "wednesday", "thursday",
                        "friday", "saturday", "weekend", "morning", "afternoon", "evening")),
     "service": (15, ("appointment", "service", "repair", "cleaning", "haircut", "install", "consultation",
-                     "treatment", "visit", "quote")),
+                     "treatment", "visit", "quote", "catering", "services", "dinner", "party", "booking")),
 }
 NEGATIVE = ("not interested", "wrong number", "no thanks", "stop calling", "unsubscribe", "stop")
 BASE_SCORE = 5
-LABELS = {"intent": "asked to go ahead", "budget": "talked about price", "urgency": "wants it soon",
+LABELS = {"intent": "showed intent", "budget": "talked about price", "urgency": "wants it soon",
           "timeframe": "named a time", "service": "named a service"}
 
 
