@@ -246,6 +246,21 @@ def test_simulated_customers_answer_and_one_sends_stop(client, app, run_jobs, bu
     assert is_blocked(business.id, phone=stopper.phone) and not is_blocked(business.id, phone=talker.phone)
 
 
+def test_replies_whose_webhooks_were_lost_arrive_by_the_incremental_sync(client, app, run_jobs, business, fourcalls):
+    from app.messaging.sync import sync_all_messages
+
+    contact = add_contact(business, name="Lo St", phone="+15125550117")  # ...7: the customer answers STOP
+    message = queue_message(business, contact, check_draft(business, contact, "sms", "Hello"))
+    run_jobs()
+    wait_for(lambda: fourcalls.webhooks(business.org_id, "message.received"))  # never forwarded: lost
+    assert sync_all_messages() >= 2
+    sync_all_messages()  # again: the overlap at the cursor adds nothing
+    db.session.expire_all()
+    assert is_blocked(business.id, phone=contact.phone)
+    assert [m.body for m in messages(direction=MessageDirection.INBOUND)] == ["STOP"]
+    assert db.session.get(ContactMessage, message.id).status == "delivered"
+
+
 # -- quiet hours ----------------------------------------------------------------------
 
 def test_a_text_written_at_night_is_held_until_eight_in_the_recipients_zone(client, run_jobs, business, clock):

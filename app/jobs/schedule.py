@@ -11,7 +11,7 @@ from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 from app.leads.jobs import sweep_leads_job  # -- issue 15
-from app.messaging.jobs import sweep_messages_job  # -- issue 15
+from app.messaging.jobs import sweep_messages_job, sync_messages_job  # -- issue 15
 
 RECURRING_JOBS: list[tuple] = [
     # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
@@ -28,4 +28,5 @@ RECURRING_JOBS: list[tuple] = [
     # -- leads and messaging (issue 15): held texts at 08:00, unconfirmed sends, deliveries, text-backs.
     (sweep_messages_job, 60),
     (sweep_leads_job, 5 * 60),
+    (sync_messages_job, 5 * 60),
 ]

@@ -20,6 +20,13 @@ def analyse_text_back_reply_job(text_back_id: str, message_id: str) -> str:
     return analyse_reply(text_back_id, message_id)
 
 
+def sync_messages_job() -> int:
+    """Replies, STOPs and statuses a lost webhook did not bring."""
+    from app.messaging.sync import sync_all_messages
+
+    return sync_all_messages()
+
+
 def sweep_messages_job() -> dict:
     """Held messages due at 08:00, sends 4calls never confirmed, deliveries in flight, lost text-backs."""
     from app.messaging.services import sweep_messages
