@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from app.audit.services import record as audit
 from app.extensions import db
+from app.leads.errors import FieldErrors
 from app.models import Contact
 from app.models.base import utcnow
 from app.models.leads import Lead, LeadSource, LeadStatus, Qualification
@@ -24,12 +25,8 @@ SORTS = ("newest", "score", "follow_up")
 DUE_FILTERS = ("today", "overdue", "stale")
 
 
-class LeadError(ValueError):
-    """Bad input; `errors` maps field -> message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class LeadError(FieldErrors):
+    """Bad lead input."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.extensions import db
+from app.leads.errors import FieldErrors
 from app.models import Appointment
 from app.models.base import utcnow
 from app.timezones import format_local
@@ -23,12 +24,8 @@ _GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
 
 
-class DraftError(ValueError):
-    """A draft that cannot be sent; `errors` maps field -> message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class DraftError(FieldErrors):
+    """A draft that cannot be sent."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,15 @@ def unknown_variables(text: str) -> list[str]:
     return sorted({name for name in _PLACEHOLDER.findall(text or "") if name.strip() not in VARIABLES})
 
 
+def unknown_variables_error(text: str) -> str | None:
+    """The field error for a text with variables we cannot fill, else None."""
+    unknown = unknown_variables(text)
+    if not unknown:
+        return None
+    return ("Unknown variable " + ", ".join("{" + n + "}" for n in unknown)
+            + ". Use {first_name}, {business_name} or {next_appointment}.")
+
+
 def next_appointment_label(business, contact) -> str:
     if contact is None:
         return ""
@@ -79,10 +85,9 @@ def variable_values(business, contact) -> dict[str, str]:
 
 def render(text: str, business, contact) -> str:
     """Fill the variables; an unknown one is a DraftError (callers check first)."""
-    unknown = unknown_variables(text)
-    if unknown:
-        raise DraftError({"body": "Unknown variable " + ", ".join("{" + n + "}" for n in unknown)
-                          + ". Use {first_name}, {business_name} or {next_appointment}."})
+    problem = unknown_variables_error(text)
+    if problem:
+        raise DraftError({"body": problem})
     values = variable_values(business, contact)
     return _PLACEHOLDER.sub(lambda m: values[m.group(1).strip()], text)
 
@@ -108,9 +113,8 @@ def check_draft(business, contact, channel: str, body: str, subject: str | None 
                              if channel == "sms" else f"{contact.name or 'This contact'} has no email address.")
     if not body:
         errors["body"] = "Write a message first."
-    elif unknown_variables(body):
-        errors["body"] = ("Unknown variable " + ", ".join("{" + n + "}" for n in unknown_variables(body))
-                          + ". Use {first_name}, {business_name} or {next_appointment}.")
+    elif unknown_variables_error(body):
+        errors["body"] = unknown_variables_error(body)
     if subject and unknown_variables(subject):
         errors["subject"] = "Unknown variable in the subject."
     if channel == "email" and not subject and "subject" not in errors:

@@ -13,26 +13,25 @@ def _business_and_object(event: WebhookEvent):
     return business, obj if isinstance(obj, dict) and isinstance(obj.get("id"), str) else None
 
 
-def apply_message_updated(event: WebhookEvent) -> str:
+def _apply(event: WebhookEvent, apply) -> str:
     business, obj = _business_and_object(event)
     if business is None:
         return "ignored_unknown_organization"
     if obj is None:
         return "ignored_invalid_object"
+    return apply(business, obj)
+
+
+def apply_message_updated(event: WebhookEvent) -> str:
     from app.messaging.services import apply_status_event
 
-    return apply_status_event(business, obj)
+    return _apply(event, apply_status_event)
 
 
 def apply_message_received(event: WebhookEvent) -> str:
-    business, obj = _business_and_object(event)
-    if business is None:
-        return "ignored_unknown_organization"
-    if obj is None:
-        return "ignored_invalid_object"
     from app.messaging.inbound import apply_inbound
 
-    return apply_inbound(business, obj)
+    return _apply(event, apply_inbound)
 
 
 def register() -> None:

@@ -5,15 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.messaging.compose import MAX_EMAIL_CHARS, MAX_SUBJECT, unknown_variables
+from app.leads.errors import FieldErrors
+from app.messaging.compose import MAX_EMAIL_CHARS, MAX_SUBJECT, unknown_variables, unknown_variables_error
 from app.models.messaging import MessageTemplate
 from app.web import parse_uuid
 
 
-class TemplateError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class TemplateError(FieldErrors):
+    """Bad template input."""
 
 
 def list_templates(business) -> list[MessageTemplate]:
@@ -38,9 +37,8 @@ def save_template(business, name: str | None, subject: str | None, body: str | N
         errors["body"] = "Write the template's text."
     elif len(body) > MAX_EMAIL_CHARS:
         errors["body"] = f"Keep the text under {MAX_EMAIL_CHARS:,} characters."
-    elif unknown_variables(body):
-        errors["body"] = ("Unknown variable " + ", ".join("{" + n + "}" for n in unknown_variables(body))
-                          + ". Use {first_name}, {business_name} or {next_appointment}.")
+    elif unknown_variables_error(body):
+        errors["body"] = unknown_variables_error(body)
     if subject and (len(subject) > MAX_SUBJECT or unknown_variables(subject)):
         errors["subject"] = "Keep the subject under 200 characters, with known variables only."
     if errors:

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client
 from app.leads.intake import after_commit
-from app.messaging.compose import DraftError, check_draft, unknown_variables
+from app.leads.errors import FieldErrors
+from app.messaging.compose import DraftError, check_draft, unknown_variables_error
 from app.models import Business, Call, Contact
 from app.models.base import utcnow
 from app.models.leads import Lead, LeadSource, Qualification
@@ -30,10 +31,8 @@ MAX_DELAY_MINUTES = 24 * 60
 MAX_TEXT = 480
 
 
-class SettingsError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class SettingsError(FieldErrors):
+    """Bad text-back settings."""
 
 
 def settings_for(business: Business) -> MessagingSettings:
@@ -54,9 +53,8 @@ def update_settings(business: Business, *, enabled: bool, delay: str, text: str)
         errors["delay"] = f"Enter a delay from 0 to {MAX_DELAY_MINUTES:,} minutes."
     if not text:
         errors["text"] = "Write the text to send."
-    elif unknown_variables(text):
-        errors["text"] = ("Unknown variable " + ", ".join("{" + n + "}" for n in unknown_variables(text))
-                          + ". Use {first_name}, {business_name} or {next_appointment}.")
+    elif unknown_variables_error(text):
+        errors["text"] = unknown_variables_error(text)
     elif len(text) > MAX_TEXT:
         errors["text"] = f"Keep the text under {MAX_TEXT} characters (it is {len(text)})."
     if errors:
