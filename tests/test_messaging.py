@@ -180,10 +180,10 @@ def test_replies_and_stops_apply_once_when_duplicated_or_out_of_order(client, ap
                              .where(AuditEntry.action == "do_not_contact.added")) == 1
     assert is_blocked(business.id, phone=contact.phone)  # the list campaigns read too
     # The unread count shows in the navigation until the owner opens the contact.
-    assert 'id="unread-count"' in client.get(f"/businesses/{business.slug}/messages").get_data(as_text=True)
+    assert 'aria-label="2 unread">2<' in client.get(f"/businesses/{business.slug}/messages").get_data(as_text=True)
     page = client.get(f"/businesses/{business.slug}/contacts/{contact.id}").get_data(as_text=True)
     assert "Do not contact" in page and "they replied STOP" in page
-    assert 'id="unread-count"' not in client.get(f"/businesses/{business.slug}/messages").get_data(as_text=True)
+    assert 'aria-label="0 unread" hidden>' in client.get(f"/businesses/{business.slug}/messages").get_data(as_text=True)
     # No later message reaches them.
     response = send(client, business, contact, channel="sms", body="One more thing")
     assert response.status_code == 422 and "do-not-contact" in response.get_data(as_text=True)

@@ -68,7 +68,7 @@ def thread(slug, contact_id):
         abort(404)
     contact = _contact_or_404(business, contact_id)
     services.mark_read(business, contact)
-    return render_template("messaging/_thread.html", **thread_context(business, contact))
+    return render_template("messaging/_thread.html", oob=True, **thread_context(business, contact))
 
 
 @bp.post("/contacts/<contact_id>/send")

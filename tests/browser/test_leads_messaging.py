@@ -5,6 +5,7 @@ a STOP blocks later messages (and campaign calls, through the shared list);
 a lead from a call moves new → qualified → won on the board."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -83,6 +84,20 @@ def local_contact(site, phone, timeout=15.0):
             db.session.rollback()
             time.sleep(0.2)
     raise AssertionError(f"no contact for {phone}")
+
+
+def wait_for_inbound(site, body, timeout=15.0):
+    """The sandbox's webhook has reached the app and been applied."""
+    import time
+
+    from app.models.messaging import ContactMessage
+
+    deadline = time.monotonic() + timeout
+    with site["app"].app_context():
+        while not db.session.scalar(select(ContactMessage.id).where(ContactMessage.body == body)):
+            db.session.rollback()
+            assert time.monotonic() < deadline, f"message {body!r} never arrived"
+            time.sleep(0.2)
 
 
 def test_missed_call_text_back_and_the_reply_appear_live(site, page, shot):
@@ -185,3 +200,75 @@ def test_a_lead_from_a_call_moves_to_won_on_the_board(site, page, shot):
     page.goto(f"{server.url}/businesses/{slug}/leads/{lead_id}")
     expect(page.locator("#lead-qualification")).to_contain_text("of 100")
     shot("lead-page")
+
+
+def test_manual_lead_templates_text_back_settings_and_inbox(site, page, shot):
+    server, slug = site["server"], site["slug"]
+    log_in(page, server)
+    # Manual entry: a clear error first, then the lead.
+    page.goto(f"{server.url}/businesses/{slug}/leads/new")
+    page.fill("#name", "Jordan Walkin")
+    page.click("main button:has-text('Add lead')")
+    expect(page.locator(".field-error")).to_contain_text("phone number or an email")
+    shot("manual-lead-error")
+    page.fill("#phone", "+1 800 555 0190")
+    page.fill("#message", "I'd like a quote for a party of 20 next week, what's the price?")
+    page.fill("#value", "800")
+    page.click("main button:has-text('Add lead')")
+    expect(page.locator("h1")).to_contain_text("Jordan Walkin")
+    page.reload()
+    expect(page.locator("#lead-qualification")).to_contain_text("of 100", timeout=15_000)
+    page.fill("#follow_up_due", "2099-01-01")
+    page.fill("#next_step", "Send the party menu")
+    page.click("#lead-details button:has-text('Save')")
+    expect(page.locator(".flash.success")).to_contain_text("Saved")
+    shot("manual-lead-page")
+    # Filters push the URL and the list keeps them on reload; sorting by score.
+    page.goto(f"{server.url}/businesses/{slug}/leads")
+    page.select_option("#source", "manual")
+    expect(page).to_have_url(re.compile(r"source=manual"))
+    expect(page.locator("#lead-rows tr")).to_have_count(1)
+    page.fill("#q", "party menu")
+    expect(page).to_have_url(re.compile(r"q=party"))
+    expect(page.locator("#lead-count")).to_contain_text("1 lead match")
+    shot("leads-filtered")
+    # A saved template, used in the composer with its variables filled in.
+    page.goto(f"{server.url}/businesses/{slug}/messages/templates")
+    page.fill("#name", "Bad one")
+    page.fill("#body", "Hi {nickname}")
+    page.click("main button:has-text('Save template')")
+    expect(page.locator(".field-error")).to_contain_text("Unknown variable {nickname}")
+    page.fill("#name", "Menu")
+    page.fill("#body", "Hi {first_name}, here is the menu from {business_name}.")
+    page.click("main button:has-text('Save template')")
+    expect(page.locator("#template-list")).to_contain_text("Menu")
+    shot("templates")
+    with site["app"].app_context():
+        contact_id = db.session.scalar(select(Contact.id).where(Contact.phone == "+18005550190"))
+    page.goto(f"{server.url}/businesses/{slug}/contacts/{contact_id}")
+    page.select_option("#template-pick", label="Menu")
+    expect(page.locator("#composer-counter")).to_contain_text("Sends as: “Hi Jordan, here is the menu")
+    shot("composer-template")
+    # Text-back settings: a bad delay and text are refused, then saved.
+    page.goto(f"{server.url}/businesses/{slug}/messages/text-back")
+    page.fill("#delay", "-1")
+    page.fill("#text", "Sorry {nick}")
+    page.click("main button:has-text('Save')")
+    expect(page.locator(".field-error").first).to_contain_text("Enter a delay")
+    shot("text-back-settings-error")
+    page.fill("#delay", "2")
+    page.fill("#text", "Sorry we missed you, {first_name}! Reply and we'll help.")
+    page.click("main button:has-text('Save')")
+    expect(page.locator(".flash.success")).to_contain_text("text-back saved")
+    shot("text-back-settings")
+    # A customer writes in: the unread count shows in the navigation, the inbox lists them first.
+    site["fourcalls"].inbound_message(site["org_id"], "+18005550190", "Can we bring a cake?")
+    wait_for_inbound(site, "Can we bring a cake?")
+    page.goto(f"{server.url}/businesses/{slug}/messages")
+    expect(page.locator("#unread-count")).to_have_text("1")
+    expect(page.locator("#conversations tbody tr").first).to_contain_text("1 new")
+    shot("inbox-unread")
+    page.locator("#conversations tbody tr").first.locator("a").click()
+    expect(page.locator("#thread .bubble.in")).to_contain_text("Can we bring a cake?")
+    expect(page.locator("#unread-count")).to_be_hidden()
+    shot("conversation-read")
