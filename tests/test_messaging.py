@@ -261,6 +261,22 @@ def test_replies_whose_webhooks_were_lost_arrive_by_the_incremental_sync(client,
     assert db.session.get(ContactMessage, message.id).status == "delivered"
 
 
+def test_an_email_unsubscribe_lists_the_address(client, app, run_jobs, business, fourcalls):
+    contact = add_contact(business, name="Em Ail", phone=None, email="unsubscribe.me@example.com")
+    response = send(client, business, contact, channel="email", subject="News for {first_name}", body="Hello {first_name}")
+    assert response.status_code == 200
+    run_jobs()
+    [sent] = messages(direction=MessageDirection.OUTBOUND)
+    assert sent.subject == "News for Em" and sent.remote_id
+    wait_for(lambda: fourcalls.webhooks(business.org_id, "message.received"), timeout=15)
+    forward_sandbox_events(client, app, fourcalls, business.org_id, "message.received")
+    run_jobs()
+    entry = db.session.scalar(select(DoNotContactEntry))
+    assert (entry.channel, entry.value, entry.source) == ("email", "unsubscribe.me@example.com", "email_unsubscribe")
+    again = send(client, business, contact, channel="email", subject="Hi", body="Still there?")
+    assert again.status_code == 422 and "do-not-contact" in again.get_data(as_text=True)
+
+
 # -- quiet hours ----------------------------------------------------------------------
 
 def test_a_text_written_at_night_is_held_until_eight_in_the_recipients_zone(client, run_jobs, business, clock):
