@@ -96,11 +96,12 @@ def text_backs_for_calls(business: Business, calls: list[Call]) -> list[TextBack
     return planned
 
 
-def _queue_text_back(text_back_id: str, delay: timedelta | None) -> None:
+def _queue_text_back(text_back_id: str, delay: timedelta | None, suffix: str = "") -> None:
     from app.jobs import enqueue
     from app.messaging.jobs import send_text_back_job
 
-    enqueue(send_text_back_job, text_back_id, job_id=f"text-back:{text_back_id}",
+    # The sweep uses its own job id: the delayed job may still be waiting in the queue's scheduler.
+    enqueue(send_text_back_job, text_back_id, job_id=f"text-back:{text_back_id}{suffix}",
             delay=delay if delay and delay.total_seconds() > 0 else None)
 
 
@@ -221,5 +222,5 @@ def sweep_text_backs(limit: int = 200) -> int:
     due = db.session.scalars(select(TextBack.id).where(TextBack.status == "scheduled",
                                                        TextBack.send_at <= utcnow()).limit(limit)).all()
     for text_back_id in due:
-        _queue_text_back(str(text_back_id), None)
+        _queue_text_back(str(text_back_id), None, ":sweep")
     return len(due)
