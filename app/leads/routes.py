@@ -8,22 +8,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 
 from app.leads import services
-from app.leads.gating import LEADS, feature_offer, has_feature
+from app.leads.gating import LEADS, gated, has_feature
 from app.leads.qualification import request_qualification
 from app.models.leads import LeadSource, LeadStatus
 from app.timezones import format_local
-from app.web import is_htmx, owned_business_or_404, render_partial_or_page
+from app.web import is_htmx, render_partial_or_page
 
 bp = Blueprint("leads", __name__, url_prefix="/businesses/<slug>/leads")
-
-
-def _business_with_leads(slug):
-    """(business, None) when the package includes leads, else (business, upgrade page)."""
-    business = owned_business_or_404(slug)
-    if has_feature(business, LEADS):
-        return business, None
-    return business, render_template("leads/upgrade.html", business=business, offer=feature_offer(business, LEADS),
-                                     active="leads.index")
 
 
 def _lead_or_404(business, lead_id):
@@ -39,10 +30,8 @@ def _common():
 
 @bp.get("")
 @login_required
-def index(slug):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def index(business):
     filters = services.LeadFilters.from_args(request.args)
     results = services.search_leads(business, filters)
     response = render_partial_or_page("leads/index.html", "leads/_results.html", business=business,
@@ -52,19 +41,15 @@ def index(slug):
 
 @bp.get("/board")
 @login_required
-def board(slug):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def board(business):
     return render_template("leads/board.html", business=business, columns=services.board(business), **_common())
 
 
 @bp.get("/export.csv")
 @login_required
-def export(slug):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def export(business):
     filters = services.LeadFilters.from_args(request.args)
     query = services.filtered_query(business, filters)
     if filters.errors:
@@ -89,10 +74,8 @@ def export(slug):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new(slug):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def new(business):
     errors, values = {}, {}
     if request.method == "POST":
         values = request.form.to_dict()
@@ -102,27 +85,23 @@ def new(slug):
             errors = exc.errors
         else:
             flash(f"Lead {lead.label} was added.", "success")
-            return redirect(url_for("leads.detail", slug=slug, lead_id=lead.id))
+            return redirect(url_for("leads.detail", slug=business.slug, lead_id=lead.id))
     return render_template("leads/new.html", business=business, errors=errors, values=values), (422 if errors else 200)
 
 
 @bp.get("/<lead_id>")
 @login_required
-def detail(slug, lead_id):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def detail(business, lead_id):
     lead = _lead_or_404(business, lead_id)
     return render_template("leads/detail.html", business=business, lead=lead, errors={}, values=None, **_common())
 
 
 @bp.post("/<lead_id>/status")
 @login_required
-def status(slug, lead_id):
+@gated(LEADS, "leads.index")
+def status(business, lead_id):
     """htmx from the list and the board: the changed row or card; a plain form: back to the lead."""
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
     lead = _lead_or_404(business, lead_id)
     error = None
     try:
@@ -137,15 +116,13 @@ def status(slug, lead_id):
         return render_template("leads/_row.html", business=business, lead=lead, error=error,
                                asked=request.form.get("status"), **_common()), (422 if error else 200)
     flash(error or f"{lead.label} is now {lead.status}.", "error" if error else "success")
-    return redirect(url_for("leads.detail", slug=slug, lead_id=lead.id), code=303)
+    return redirect(url_for("leads.detail", slug=business.slug, lead_id=lead.id), code=303)
 
 
 @bp.post("/<lead_id>/details")
 @login_required
-def details(slug, lead_id):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def details(business, lead_id):
     lead = _lead_or_404(business, lead_id)
     try:
         services.update_details(business, lead, request.form, actor=current_user)
@@ -153,19 +130,17 @@ def details(slug, lead_id):
         return render_template("leads/detail.html", business=business, lead=lead, errors=exc.errors,
                                values=request.form, **_common()), 422
     flash("Saved.", "success")
-    return redirect(url_for("leads.detail", slug=slug, lead_id=lead.id))
+    return redirect(url_for("leads.detail", slug=business.slug, lead_id=lead.id))
 
 
 @bp.post("/<lead_id>/qualify")
 @login_required
-def qualify(slug, lead_id):
-    business, upgrade = _business_with_leads(slug)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def qualify(business, lead_id):
     lead = _lead_or_404(business, lead_id)
     request_qualification(lead)
     flash("Your AI assistant is qualifying this lead; the score appears in a moment.", "success")
-    return redirect(url_for("leads.detail", slug=slug, lead_id=lead.id))
+    return redirect(url_for("leads.detail", slug=business.slug, lead_id=lead.id))
 
 
 @bp.app_template_global("leads_dashboard")

@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, select
 from app.contacts.services import get_contact_or_none
 from app.do_not_contact import services as dnc
 from app.extensions import db
-from app.leads.gating import LEADS, MESSAGING, feature_offer, has_feature
+from app.leads.gating import LEADS, MESSAGING, feature_offer, gated, has_feature
 from app.messaging import services, templates as saved
 from app.messaging.compose import DraftError, check_draft, sms_segments, unknown_variables
 from app.messaging.textback import SettingsError, settings_for, update_settings
@@ -18,14 +18,6 @@ from app.models.messaging import ContactMessage, MessageDirection
 from app.web import owned_business_or_404
 
 bp = Blueprint("messaging", __name__, url_prefix="/businesses/<slug>/messages")
-
-
-def _business(slug, feature=MESSAGING):
-    business = owned_business_or_404(slug)
-    if has_feature(business, feature):
-        return business, None
-    return business, render_template("leads/upgrade.html", business=business, offer=feature_offer(business, feature),
-                                     active="messaging.inbox")
 
 
 def _contact_or_404(business, contact_id):
@@ -45,10 +37,8 @@ def thread_context(business, contact, **extra) -> dict:
 
 @bp.get("")
 @login_required
-def inbox(slug):
-    business, upgrade = _business(slug)
-    if upgrade:
-        return upgrade
+@gated(MESSAGING, "messaging.inbox")
+def inbox(business):
     last = (select(ContactMessage.contact_id, func.max(ContactMessage.created_at).label("last_at"),
                    func.sum(case((and_(ContactMessage.direction == MessageDirection.INBOUND,
                                        ContactMessage.read_at.is_(None)), 1), else_=0)).label("unread"))
@@ -61,11 +51,9 @@ def inbox(slug):
 
 @bp.get("/contacts/<contact_id>/thread")
 @login_required
-def thread(slug, contact_id):
+@gated(MESSAGING, "messaging.inbox", missing="404")
+def thread(business, contact_id):
     """The conversation, polled by the open contact page (statuses and replies arrive live)."""
-    business, upgrade = _business(slug)
-    if upgrade:
-        abort(404)
     contact = _contact_or_404(business, contact_id)
     services.mark_read(business, contact)
     return render_template("messaging/_thread.html", oob=True, **thread_context(business, contact))
@@ -73,10 +61,8 @@ def thread(slug, contact_id):
 
 @bp.post("/contacts/<contact_id>/send")
 @login_required
-def send(slug, contact_id):
-    business, upgrade = _business(slug)
-    if upgrade:
-        return upgrade, 403
+@gated(MESSAGING, "messaging.inbox", missing="403")
+def send(business, contact_id):
     contact = _contact_or_404(business, contact_id)
     values = {"channel": request.form.get("channel", "sms"), "subject": request.form.get("subject", ""),
               "body": request.form.get("body", "")}
@@ -92,18 +78,16 @@ def send(slug, contact_id):
         notice = services.hold_notice(message, business, contact)
     if request.headers.get("HX-Request") != "true":
         flash(notice or "Message queued.", "warning" if notice else "success")
-        return redirect(url_for("contacts.detail", slug=slug, contact_id=contact.id), code=303)
+        return redirect(url_for("contacts.detail", slug=business.slug, contact_id=contact.id), code=303)
     return render_template("messaging/_conversation.html",
                            **thread_context(business, contact, notice=notice, values={"channel": values["channel"]}))
 
 
 @bp.post("/contacts/<contact_id>/preview")
 @login_required
-def preview(slug, contact_id):
+@gated(MESSAGING, "messaging.inbox", missing="404")
+def preview(business, contact_id):
     """The composer's counter: characters and SMS segments of the filled-in text."""
-    business, upgrade = _business(slug)
-    if upgrade:
-        abort(404)
     contact = _contact_or_404(business, contact_id)
     body = request.form.get("body", "")
     unknown = unknown_variables(body)
@@ -130,18 +114,16 @@ def lift_block(slug, contact_id, entry_id):
         dnc.lift(business, entry, reason=request.form.get("reason", ""), actor=current_user)
     except dnc.DoNotContactError as exc:
         flash(str(exc), "error")
-        return redirect(url_for("contacts.detail", slug=slug, contact_id=contact.id), code=303)
+        return redirect(url_for("contacts.detail", slug=business.slug, contact_id=contact.id), code=303)
     db.session.commit()
     flash(f"{entry.value} may be contacted again. The reason is recorded.", "success")
-    return redirect(url_for("contacts.detail", slug=slug, contact_id=contact.id), code=303)
+    return redirect(url_for("contacts.detail", slug=business.slug, contact_id=contact.id), code=303)
 
 
 @bp.route("/templates", methods=["GET", "POST"])
 @login_required
-def templates(slug):
-    business, upgrade = _business(slug)
-    if upgrade:
-        return upgrade
+@gated(MESSAGING, "messaging.inbox")
+def templates(business):
     errors, values = {}, {}
     if request.method == "POST":
         values = request.form.to_dict()
@@ -151,31 +133,27 @@ def templates(slug):
             errors = exc.errors
         else:
             flash(f"Template “{values.get('name', '').strip()}” saved.", "success")
-            return redirect(url_for("messaging.templates", slug=slug), code=303)
+            return redirect(url_for("messaging.templates", slug=business.slug), code=303)
     return render_template("messaging/templates.html", business=business, templates=saved.list_templates(business),
                            errors=errors, values=values), (422 if errors else 200)
 
 
 @bp.post("/templates/<template_id>/delete")
 @login_required
-def delete_template(slug, template_id):
-    business, upgrade = _business(slug)
-    if upgrade:
-        return upgrade
+@gated(MESSAGING, "messaging.inbox")
+def delete_template(business, template_id):
     template = saved.get_template_or_none(business, template_id)
     if template is None:
         abort(404)
     saved.delete_template(template)
     flash("Template deleted.", "success")
-    return redirect(url_for("messaging.templates", slug=slug), code=303)
+    return redirect(url_for("messaging.templates", slug=business.slug), code=303)
 
 
 @bp.route("/text-back", methods=["GET", "POST"])
 @login_required
-def text_back(slug):
-    business, upgrade = _business(slug, LEADS)
-    if upgrade:
-        return upgrade
+@gated(LEADS, "leads.index")
+def text_back(business):
     settings = settings_for(business)
     db.session.commit()
     errors, values = {}, None
@@ -188,7 +166,7 @@ def text_back(slug):
             errors = exc.errors
         else:
             flash("Missed-call text-back saved.", "success")
-            return redirect(url_for("messaging.text_back", slug=slug), code=303)
+            return redirect(url_for("messaging.text_back", slug=business.slug), code=303)
     from app.messaging.textback import text_back_figures
 
     return render_template("messaging/text_back.html", business=business, settings=settings, errors=errors,
