@@ -272,3 +272,26 @@ def test_manual_lead_templates_text_back_settings_and_inbox(site, page, shot):
     expect(page.locator("#thread .bubble.in")).to_contain_text("Can we bring a cake?")
     expect(page.locator("#unread-count")).to_be_hidden()
     shot("conversation-read")
+
+
+def test_a_lower_package_sees_what_to_upgrade_to(site, page, shot):
+    from app.models import User
+    from tests.conftest import make_business
+
+    with site["app"].app_context():
+        owner = db.session.scalar(select(User).where(User.email == OWNER_EMAIL))
+        business = make_business(owner=owner, name="Front Desk Only")
+        db.session.add(FourCallsIntegration(business_id=business.id, organization_id="org_not_used",
+                                            service_package="ai_receptionist", status=IntegrationStatus.ACTIVE,
+                                            activated_at=datetime.now(timezone.utc)))
+        db.session.commit()
+        slug = business.slug
+    server = site["server"]
+    log_in(page, server)
+    page.goto(f"{server.url}/businesses/{slug}/leads")
+    expect(page.locator("#upgrade-offer")).to_contain_text("Your AI Receptionist package does not include")
+    expect(page.locator("#upgrade-offer")).to_contain_text("AI Sales Assistant")
+    shot("leads-upgrade-offer")
+    page.goto(f"{server.url}/businesses/{slug}/messages")
+    expect(page.locator("#upgrade-offer")).to_contain_text("AI Business Suite")
+    shot("messages-upgrade-offer")
