@@ -119,6 +119,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(taken_messages_bp)
     app.register_blueprint(notifications_bp)
     init_notifications(app)
+    # -- leads and messaging (issue 15)
+    from app.leads.routes import bp as leads_bp
+    from app.messaging.events import register as register_messaging_event_handlers
+    from app.messaging.routes import bp as messaging_bp
+
+    app.register_blueprint(leads_bp)
+    app.register_blueprint(messaging_bp)
+    register_messaging_event_handlers()  # message.updated / message.received
 
 
 def _normalise_database_url(url: str) -> str:

@@ -51,6 +51,9 @@ BUSINESS_NAV = (
     ("businesses.overview", "Overview"),
     ("calls.index", "Calls"),
     ("contacts.index", "Contacts"),
+    # -- leads and messaging (issue 15)
+    ("leads.index", "Leads"),
+    ("messaging.inbox", "Messages"),
     ("appointments.calendar", "Calendar"),
     ("campaigns.index", "Campaigns"),
     ("chat.conversations", "Chats"),

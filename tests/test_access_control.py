@@ -70,6 +70,18 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/notifications/settings"),
     ("POST", "/businesses/{slug}/notifications/settings"),
     ("POST", "/businesses/{slug}/notifications/read-all"),
+    # -- leads and messaging (issue 15; URLs with a lead, contact or template id: tests/test_leads.py,
+    #    tests/test_messaging.py)
+    ("GET", "/businesses/{slug}/leads"),
+    ("GET", "/businesses/{slug}/leads/board"),
+    ("GET", "/businesses/{slug}/leads/export.csv"),
+    ("GET", "/businesses/{slug}/leads/new"),
+    ("POST", "/businesses/{slug}/leads/new"),
+    ("GET", "/businesses/{slug}/messages"),
+    ("GET", "/businesses/{slug}/messages/templates"),
+    ("POST", "/businesses/{slug}/messages/templates"),
+    ("GET", "/businesses/{slug}/messages/text-back"),
+    ("POST", "/businesses/{slug}/messages/text-back"),
 ]
 
 

@@ -30,4 +30,5 @@ def test_one_status_map_names_and_colours():
     assert wording.status_tone("delivered", "reminder") == "ok"
     # An unknown value is still readable, never a raw code.
     assert wording.status_label("on_hold", "call") == "On hold"
-    assert str(wording.status_badge("<b>", "call")) == '<span class="badge  status-call-&lt;b&gt;">&lt;b&gt;</span>'
+    assert str(wording.status_badge("<b>", "call")) == (
+        '<span class="badge  status-call-&lt;b&gt;" data-call-status="&lt;b&gt;">&lt;b&gt;</span>')

@@ -67,6 +67,10 @@ def capture_widget_lead(widget: ChatWidget, visitor_id: str, *, name=None, phone
     db.session.commit()
     if live:
         push_lead(lead)
+        # -- leads inbox (issue 15): 4calls scores the chat in a job
+        from app.leads.qualification import request_qualification
+
+        request_qualification(lead)
     return lead
 
 

@@ -19,7 +19,7 @@ from app.wording import status_label
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # call | campaign | appointment | chat
+    kind: str  # call | campaign | appointment | chat | lead | message
     title: str
     detail: str = ""
     badge: str = ""
@@ -113,6 +113,10 @@ def taken_message_entries(business: Business, contact: Contact, limit: int) -> l
 
 
 TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries, chat_entries, taken_message_entries]
+# -- leads and messages (issue 15)
+from app.leads.timeline import lead_entries, message_entries  # noqa: E402  (they use TimelineEntry above)
+
+TIMELINE_SOURCES += [lead_entries, message_entries]
 
 
 def contact_timeline(business: Business, contact: Contact, limit: int = 100) -> list[TimelineEntry]:

@@ -282,6 +282,14 @@ class FourCallsClient(Transport):
         """{"caller_says", "at"?, "caller_name"?, "caller_number"?}: the finished Call, following the rules."""
         return self.post(f"/organizations/{_segment(organization_id)}/test-calls", fields, idempotency_key=idempotency_key)
 
+    # -- lead analysis (issue 15) ------------------------------------------------
+
+    def analyze_lead(self, organization_id: str, *, transcript: list | None = None, text: str | None = None) -> dict:
+        """Qualify a lead from what the customer said: {"score" 0-100, "reason", "signals", "model"}.
+        Stores nothing on 4calls' side, so a plain retry is safe."""
+        body = {k: v for k, v in {"transcript": transcript, "text": text}.items() if v}
+        return self.post(f"/organizations/{_segment(organization_id)}/lead-analysis", body)
+
 
 def _with_org(payload: dict, organization_id: str | None) -> dict:
     body = dict(payload or {})

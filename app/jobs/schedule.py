@@ -15,6 +15,8 @@ from app.webhooks.jobs import sweep_unprocessed_events_job
 from app.notifications.jobs import sweep_notifications_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
 from app.admin.jobs import rebuild_metric_snapshots  # -- operator console (issue 16)
+from app.leads.jobs import sweep_leads_job  # -- issue 15
+from app.messaging.jobs import sweep_messages_job, sync_messages_job  # -- issue 15
 
 RECURRING_JOBS: list[tuple] = [
     # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
@@ -38,4 +40,8 @@ RECURRING_JOBS: list[tuple] = [
     (rebuild_metric_snapshots, 60 * 60),
     # -- notifications (issue 13): quiet hours ended, daily digests, SMS refused by the carrier.
     (sweep_notifications_job, 60),
+    # -- leads and messaging (issue 15): held texts at 08:00, unconfirmed sends, deliveries, text-backs.
+    (sweep_messages_job, 60),
+    (sweep_leads_job, 5 * 60),
+    (sync_messages_job, 5 * 60),
 ]

@@ -38,6 +38,22 @@ __all__ = [
     "OperatorSetting",
     "SatisfactionRating",
     "WaitlistEntry",
+# -- leads and messaging (issue 15)
+from app.models.leads import LeadSource, LeadStatus, Qualification
+from app.models.messaging import (
+    ContactMessage,
+    MessageDirection,
+    MessagePurpose,
+    MessageState,
+    MessageTemplate,
+    MessagingSettings,
+    TextBack,
+)
+
+__all__ = [
+    # -- leads and messaging (issue 15)
+    "ContactMessage", "LeadSource", "LeadStatus", "MessageDirection", "MessagePurpose", "MessageState",
+    "MessageTemplate", "MessagingSettings", "Qualification", "TextBack",
     "AuditEntry",
     "AuditScope",
     "DoNotContactChannel",

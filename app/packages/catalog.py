@@ -170,3 +170,13 @@ def package_rank(slug: str) -> int:
     """Position in the ladder, for telling an upgrade from a downgrade."""
     package = PACKAGES_BY_SLUG[slug]
     return package.display_order
+
+
+# -- messaging (issue 15) ------------------------------------------------------
+# SMS and emails a package may send per billing period (owner messages and
+# missed-call text-backs; appointment reminders are not counted).
+MESSAGE_ALLOWANCES = {"ai_receptionist": 0, "ai_sales": 300, "ai_business_suite": 2000, "ai_enterprise": 10000}
+
+
+def message_allowance(package: PackageDefinition | None) -> int:
+    return MESSAGE_ALLOWANCES.get(package.slug, 0) if package is not None else 0

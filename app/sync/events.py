@@ -54,6 +54,10 @@ def apply_lead_event(event: WebhookEvent) -> str:
     if business is None:
         return "ignored_unknown_organization"
     if lead is not None:
+        # -- leads inbox (issue 15): a lead captured elsewhere (real-time createLead) joins the inbox
+        from app.leads.intake import lead_from_remote
+
+        lead_from_remote(business, lead)
         # -- "new lead" notification (issue 13); the key is the 4calls lead id,
         # so the leads area may report the same lead without a second notice.
         from app.notifications import notify

@@ -196,7 +196,7 @@ def last_synced_at(business: Business):
     stamps = {kind: at for kind, at in rows}
     if any(stamps.get(kind) is None for kind in KINDS):
         return None
-    return min(stamps.values())
+    return min(stamps[kind] for kind in KINDS)  # other cursors (issue 15's messages) are not the CRM sync
 
 
 def last_sync_error(business: Business) -> str | None:

@@ -58,6 +58,11 @@ def apply_remote_calls(business: Business, rows: Iterable[dict]) -> ApplyResult:
     result = ApplyResult()
     for batch in batches(rows):
         result.add(_apply_call_batch(business, batch))
+    # -- leads and missed-call text-back (issue 15): what a first-seen call sets off
+    if result.inserted_ids:
+        from app.leads.intake import on_new_calls
+
+        on_new_calls(business, result.inserted_ids)
     return result
 
 

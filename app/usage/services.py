@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import AIServiceUsage, Business, Contact, Coordinator, FourCallsIntegration, IntegrationStatus
 from app.models.assistant import CoordinatorStatus
 from app.models.base import utcnow
-from app.packages.catalog import PACKAGES, PackageDefinition, get_package
+from app.packages.catalog import PACKAGES, PackageDefinition, get_package, message_allowance
 from app.usage.notices import NOTICED_ON_REFUSAL_ONLY, THRESHOLDS, note_refusal, note_thresholds
 from app.wording import plural, sentence_words
 
@@ -35,7 +35,8 @@ OUTBOUND_MINUTES = "outbound_minutes"
 CONTACTS = "contacts"
 COORDINATORS = "coordinators"
 CHAT_MESSAGES = "chat_messages"
-SERVICE_TYPES = (INBOUND_MINUTES, OUTBOUND_MINUTES, CONTACTS, COORDINATORS, CHAT_MESSAGES)
+MESSAGES = "messages"  # SMS and email sent to contacts (issue 15)
+SERVICE_TYPES = (INBOUND_MINUTES, OUTBOUND_MINUTES, CONTACTS, COORDINATORS, CHAT_MESSAGES, MESSAGES)
 GAUGES = frozenset({CONTACTS, COORDINATORS})
 LABELS = {
     INBOUND_MINUTES: "Inbound minutes",
@@ -43,6 +44,7 @@ LABELS = {
     CONTACTS: "Contacts",
     COORDINATORS: "AI assistants",
     CHAT_MESSAGES: "Chat messages",
+    MESSAGES: "SMS & email messages",
 }
 # Singular nouns for counts in sentences ("1 AI assistant", "1,000 inbound minutes").
 NOUNS = {
@@ -51,6 +53,7 @@ NOUNS = {
     CONTACTS: "contact",
     COORDINATORS: "AI assistant",
     CHAT_MESSAGES: "chat message",
+    MESSAGES: "SMS and email message",
 }
 # Stored in usage_limit (NOT NULL in the plan's schema) for "no limit".
 UNLIMITED = -1
@@ -123,6 +126,7 @@ def limit_for(package: PackageDefinition | None, service_type: str) -> int:
         CONTACTS: UNLIMITED if package.contact_limit is None else package.contact_limit,
         COORDINATORS: package.coordinator_count,
         CHAT_MESSAGES: UNLIMITED,
+        MESSAGES: message_allowance(package),
     }[service_type]
 
 

@@ -1,7 +1,7 @@
 """operator console: settings, waitlist, satisfaction, metric snapshots
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-11-29 07:58:53.393787
 
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0012'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import (admin, appointments, call_handling, calls, campaigns, chat, contacts, coordinators, idempotency,
-               leads, messages, organizations, realtime, test_calls, voices)
+               lead_analysis, leads, messages, organizations, realtime, replies, test_calls, voices)
 from .auth import authenticate
 from .errors import ApiError
 from .faults import FaultInjector, drop_connection, rate_limited_error
@@ -22,7 +22,7 @@ from .storage import Store
 
 API_PREFIX = "/api/coordinator"
 API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, messages, leads, realtime,
-                  chat, campaigns,
+                  chat, campaigns, lead_analysis,  # lead qualification (issue 15)
                   voices, call_handling, test_calls)  # receptionist setup (issue 13)
 
 log = logging.getLogger("fourcalls.sandbox")
@@ -38,6 +38,7 @@ def create_sandbox_app(data_path: str, options: SandboxOptions | None = None) ->
     for module in API_BLUEPRINTS:
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(replies.bp)
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.teardown_request(_teardown_request)

@@ -1,9 +1,10 @@
-"""Outgoing SMS/email (appointment reminders) with a simulated delivery lifecycle.
+"""SMS/email with a simulated delivery lifecycle: outgoing messages (reminders,
+owner messages, text-backs) and the customers' replies (sandbox/fourcalls/replies.py).
 
 Delivery advances with age: queued, then sent after SENT_AFTER seconds, then
 delivered (or failed for undeliverable addresses) after SETTLED_AFTER seconds.
 Numbers ending in 0000 and addresses at *.invalid domains fail, so clients can
-exercise their failure paths.
+exercise their failure paths. Every status change fires `message.updated`.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .errors import invalid
 from .params import json_body, list_response, page_args
 from .runtime import new_record, runtime
 from .timeutil import now_micros, ts_to_micros
+from .webhooks import emit
 
 bp = Blueprint("messages", __name__)
 
@@ -52,6 +54,12 @@ def advance_delivery(message: dict) -> dict:
         changed = True
     if changed:
         store.save("messages", message)
+        org = store.get("organizations", message["organization_id"])
+        emit("message.updated", org, message)
+        if message["status"] == "delivered":
+            from .replies import simulate_reply
+
+            simulate_reply(org, message)
     return message
 
 
@@ -79,9 +87,11 @@ def send_message(org_id):
     store = runtime().store
     with store.transaction():
         message = new_record("msg", org["id"])
-        message.update({"channel": body["channel"], "to": body["to"], "subject": body.get("subject"),
+        message.update({"direction": "outbound", "channel": body["channel"], "to": body["to"],
+                        "from": org.get("phone") if body["channel"] == "sms" else None,
+                        "subject": body.get("subject"),
                         "body": body["body"], "appointment_id": body.get("appointment_id"),
-                        "contact_id": contact_id, "status": "queued", "error": None,
+                        "contact_id": contact_id, "in_reply_to": None, "status": "queued", "error": None,
                         "sent_at": None, "delivered_at": None})
         store.insert("messages", message)
     return jsonify(message), 201

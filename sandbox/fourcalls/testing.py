@@ -157,6 +157,11 @@ class SandboxHandle:
         params = {k: v for k, v in (("organization_id", org_id), ("type", event_type)) if v}
         return self._admin_call("GET", "/webhooks", params=params)["data"]
 
+    def inbound_message(self, org_id: str, sender: str, body: str, channel: str = "sms") -> dict:
+        """A customer writes in (fires message.received)."""
+        return self._admin_call("POST", f"/organizations/{org_id}/messages/inbound",
+                                json={"from": sender, "body": body, "channel": channel})
+
 
 @contextmanager
 def running_fourcalls(data_dir, *, platform_key: str = DEFAULT_PLATFORM_KEY,

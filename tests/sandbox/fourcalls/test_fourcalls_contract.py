@@ -93,6 +93,9 @@ def test_every_operation_answers_as_documented(sandbox):
         "name": "Kim", "email": "kim@example.com", "message": "Catering for 40?", "source": "web"}).status_code == 201
     leads = client.get(f"/organizations/{org_id}/leads").json()["data"]
     assert client.get(f"/organizations/{org_id}/leads/{leads[0]['id']}").status_code == 200
+    analysis = client.post(f"/organizations/{org_id}/lead-analysis", json={"transcript": [
+        {"speaker": "caller", "text": "I'd like a quote for a repair this week, what's the price?"}]})
+    assert analysis.status_code == 200 and analysis.json()["score"] > 50
 
     with client.stream("POST", f"/coordinators/{coordinator['id']}/chat",
                        json={"message": "Do you have wifi?"}) as stream:

@@ -1,0 +1,93 @@
+"""Leads that arrive from 4calls: calls whose outcome is "lead" (inbound or
+campaign) and real-time leads captured elsewhere. Called from the call upsert
+(webhook or sync, whichever lands a call first) and from `lead.created`.
+
+Idempotent: one lead per call (unique business_id + call_id) and one per
+4calls lead id, so redeliveries and a racing sync add nothing.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Business, Call
+from app.models.leads import Lead, LeadSource, LeadStatus, Qualification
+
+
+def after_commit(callback) -> None:
+    """Run `callback` once the current transaction commits (jobs must see the rows)."""
+    event.listen(db.session(), "after_commit", lambda _session: callback(), once=True)
+
+
+def _insert_once(lead: Lead) -> bool:
+    """Add the lead unless a unique constraint says it exists already."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(lead)
+    except IntegrityError:
+        return False
+    return True
+
+
+def leads_from_calls(business: Business, calls: list[Call]) -> list[Lead]:
+    created = []
+    for call in calls:
+        if call.outcome != "lead":
+            continue
+        exists = db.session.scalar(select(Lead.id).where(Lead.business_id == business.id, Lead.call_id == call.id))
+        if exists:
+            continue
+        lead = Lead(business_id=business.id, contact_id=call.contact_id, call_id=call.id,
+                    name=call.caller_name, phone=call.caller_number, message=call.summary,
+                    source=LeadSource.CAMPAIGN if call.campaign_remote_id else LeadSource.CALL,
+                    status=LeadStatus.NEW, qualification=Qualification.PENDING,
+                    created_at=call.started_at, last_activity_at=call.started_at)
+        if _insert_once(lead):
+            created.append(lead)
+    if created:
+        ids = [str(lead.id) for lead in created]
+        after_commit(lambda: _queue_qualification(ids))
+    return created
+
+
+def _queue_qualification(lead_ids: list[str]) -> None:
+    from app.jobs import enqueue
+    from app.leads.jobs import qualify_lead_job
+
+    for lead_id in lead_ids:
+        enqueue(qualify_lead_job, lead_id, job_id=f"lead-qualify:{lead_id}")
+
+
+def on_new_calls(business: Business, remote_ids: list[str]) -> None:
+    """Everything a first-seen call sets off: its lead, and a missed-call text."""
+    calls = list(db.session.scalars(select(Call).where(Call.business_id == business.id,
+                                                       Call.remote_id.in_(remote_ids))))
+    leads_from_calls(business, calls)
+    from app.messaging.textback import text_backs_for_calls
+
+    text_backs_for_calls(business, calls)
+
+
+def lead_from_remote(business: Business, remote: dict) -> Lead | None:
+    """A 4calls `lead.created`: calls make their lead from the call itself, and
+    chat leads were stored here first, so only leads from elsewhere are new."""
+    if remote.get("call_id") or remote.get("source") in ("chat", "call", "campaign"):
+        return None
+    remote_id = remote.get("id")
+    if not remote_id or db.session.scalar(select(Lead.id).where(Lead.business_id == business.id,
+                                                                Lead.remote_id == remote_id)):
+        return None
+    from app.chat.records import contact_for_lead
+
+    contact = contact_for_lead(business, remote)
+    message = (remote.get("message") or "")[:2000] or None
+    lead = Lead(business_id=business.id, contact_id=contact.id, remote_id=remote_id,
+                name=(remote.get("name") or None) and remote["name"][:200], phone=remote.get("phone"),
+                email=remote.get("email"), message=message, source=LeadSource.REALTIME,
+                qualification=Qualification.PENDING if message else Qualification.NONE)
+    if not _insert_once(lead):
+        return None
+    if message:
+        after_commit(lambda: _queue_qualification([str(lead.id)]))
+    return lead

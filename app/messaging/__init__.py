@@ -1,0 +1,1 @@
+"""Two-way SMS and email with contacts, saved templates, quiet hours and missed-call text-back."""
