@@ -28,16 +28,6 @@ from app.models.operator import MetricSnapshot, OperatorSetting, SatisfactionRat
 from app.models.assistant import CallAction, CallHandling
 from app.models.notifications import DeliveryStatus, Notification, NotificationDelivery, NotificationSettings
 from app.models.taken_messages import TakenMessage
-
-__all__ = [
-    "DeferredJob",
-    "EmailStatus",
-    "OutboundEmail",
-    # -- operator console (issue 16)
-    "MetricSnapshot",
-    "OperatorSetting",
-    "SatisfactionRating",
-    "WaitlistEntry",
 # -- leads and messaging (issue 15)
 from app.models.leads import LeadSource, LeadStatus, Qualification
 from app.models.messaging import (
@@ -51,6 +41,14 @@ from app.models.messaging import (
 )
 
 __all__ = [
+    "DeferredJob",
+    "EmailStatus",
+    "OutboundEmail",
+    # -- operator console (issue 16)
+    "MetricSnapshot",
+    "OperatorSetting",
+    "SatisfactionRating",
+    "WaitlistEntry",
     # -- leads and messaging (issue 15)
     "ContactMessage", "LeadSource", "LeadStatus", "MessageDirection", "MessagePurpose", "MessageState",
     "MessageTemplate", "MessagingSettings", "Qualification", "TextBack",
