@@ -175,3 +175,12 @@ def test_contact_import_failures_are_listed_but_not_retried_here(client, admin):
     assert "Retried by the owner" in client.get("/admin/health").get_data(as_text=True)
     client.post(f"/admin/health/jobs/{run.id}/retry")
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "job.retried")) is None
+
+
+def test_bad_filters_keep_the_last_good_view(client, admin):
+    client.get("/admin/metrics/mrr?from=2027-01&to=2027-03&package=ai_sales")
+    response = client.get("/admin/metrics/mrr?from=2027-13&to=2027-04")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'data-field="from"' in page
+    assert "Jan 2027 – Mar 2027" in page and 'value="2027-13"' in page
+    assert 'option value="ai_sales" selected' in page

@@ -135,12 +135,22 @@ def test_usage_by_package_and_month(app, factories, clock):
     for appointment in db.session.scalars(select(Appointment)):
         appointment.created_at = at("2027-05-11 15:00")
     db.session.commit()
+    from app.models import Contact
+
+    for index in range(3):
+        db.session.add(Contact(business_id=a.id, name=f"C{index}", created_at=at("2027-05-12 15:00")))
+    db.session.add(Contact(business_id=b.id, name="Other month", created_at=at("2027-04-12 15:00")))
+    db.session.add(ChatConversation(business_id=b.id, visitor_id="v-may", created_at=at("2027-05-13 15:00")))
+    db.session.commit()
     months = months_between(date(2027, 5, 1), date(2027, 5, 1))
     table = usage.usage_months(mrr.build_timeline(months))
     (total,) = usage.totals_by_month(table, months)
     assert total.paying_businesses == 2 and total.calls == 4
     assert total.inbound_minutes == pytest.approx(15) and total.outbound_minutes == pytest.approx(17)
     assert total.calls_per_business == 2 and total.booking_rate == pytest.approx(1 / 3)  # 1 AI booking / 3 answered
+    assert total.contacts_created == 3 and total.contacts_per_business == 1.5 and total.chat_conversations == 1
+    (sales,) = usage.totals_by_month(table, months, S)
+    assert (sales.calls, sales.chat_conversations, sales.contacts_created, sales.booking_rate) == (1, 1, 0, 0)
     (receptionist,) = usage.totals_by_month(table, months, R)
     assert receptionist.calls == 3 and receptionist.inbound_minutes == pytest.approx(15) and receptionist.ai_bookings == 1
 

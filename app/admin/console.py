@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import Response, url_for
 
 from app.admin.metrics import adoption, kpis, mrr, revenue, snapshots, usage
-from app.admin.metrics.periods import RangeFilter, add_months, current_month, operator_zone
+from app.admin.metrics.periods import RangeFilter, add_months, current_month, month_start, operator_zone
 from app.charts.svg import Chart, Series, line_chart, stacked_bars
 from app.timezones import local_today
 from app.packages.catalog import PACKAGES, PACKAGES_BY_SLUG
@@ -147,8 +147,7 @@ def _round(value: float | None) -> float | None:
 # ---------------------------------------------------------------- adoption
 
 def adoption_page(filters: RangeFilter) -> dict:
-    timeline = mrr.build_timeline(filters.months, filters.package)
-    months = adoption.adoption_months(timeline, kpis.launch_month())
+    months = adoption.adoption_months(snapshots.figures_for(filters.months, filters.package), kpis.launch_month())
     categories = [m.month.strftime("%b %y") for m in months]
     mix = stacked_bars(Chart(
         title="Paying businesses by package at each month's end", categories=categories,
@@ -159,7 +158,7 @@ def adoption_page(filters: RangeFilter) -> dict:
         series=[Series("Adoption", [_pct(m.adoption) for m in months], "#4f46e5")],
         fmt=lambda v: f"{v:.0f} %", height=220), "adoption-rate")
     return {"months": months, "mix_chart": mix, "rate_chart": rate,
-            "now": months[-1] if months else None, "time_to_package": adoption.time_to_first_package(timeline)}
+            "now": months[-1] if months else None, "time_to_package": adoption.time_to_first_package(month_start(add_months(filters.last, 1)))}
 
 
 def adoption_table_rows(months: list[adoption.AdoptionMonth]) -> list[dict]:

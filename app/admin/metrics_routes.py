@@ -2,7 +2,7 @@
 Each table downloads as CSV with ?format=csv (and ?table= where a page has several)."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, session
 from sqlalchemy import select
 
 from app.admin import console, health, margin
@@ -14,9 +14,21 @@ from app.models import Business, SubscriptionHistory
 from app.packages.catalog import PACKAGES
 
 
+_LAST_GOOD = "console_last_filters"
+
+
 def _filters():
-    filters = parse_range(request.args, kpis.launch_month())
-    return filters, (422 if filters.errors else 200)
+    """The request's filters; on bad input, the field errors over the last good view
+    (kept in the session), with what was typed left in the fields."""
+    launch = kpis.launch_month()
+    filters = parse_range(request.args, launch)
+    if not filters.errors:
+        session[_LAST_GOOD] = filters.query_args()
+        return filters, 200
+    last_good = parse_range(session.get(_LAST_GOOD) or {}, launch)
+    last_good.errors = filters.errors
+    last_good.start_raw, last_good.end_raw = filters.start_raw, filters.end_raw
+    return last_good, 422
 
 
 def _context(filters, **extra):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.admin.metrics.mrr import Timeline
+from app.admin.metrics.mrr import MRR_STATUSES, MonthFigures
 from app.admin.metrics.periods import add_months, month_start
 from app.admin.metrics.revenue import ratio
 from app.extensions import db
-from app.models import Business
+from app.models import Business, SubscriptionHistory
+from app.timezones import as_utc
 
 
 @dataclass
@@ -32,10 +33,11 @@ def claimed_instants() -> list:
     return sorted(db.session.scalars(select(Business.claimed_at).where(Business.claimed_at.is_not(None))))
 
 
-def adoption_months(timeline: Timeline, launch_month: date) -> list[AdoptionMonth]:
+def adoption_months(figures: list[MonthFigures], launch_month: date) -> list[AdoptionMonth]:
+    """From a month's MRR figures (snapshots or a timeline) and the claim instants."""
     claimed = claimed_instants()
     result = []
-    for figure in timeline.figures:
+    for figure in figures:
         end = month_start(add_months(figure.month, 1))
         claimed_count = bisect_left(claimed, end)
         since = (figure.month.year - launch_month.year) * 12 + figure.month.month - launch_month.month
@@ -63,14 +65,19 @@ class TimeToPackage:
 _BUCKETS = ((7, "within a week"), (30, "8–30 days"), (90, "31–90 days"), (None, "over 90 days"))
 
 
-def time_to_first_package(timeline: Timeline) -> TimeToPackage:
-    claimed_at = dict(db.session.execute(
-        select(Business.id, Business.claimed_at).where(Business.claimed_at.is_not(None))
-    ).all())
-    days = []
-    for movement in timeline.movements:
-        if movement.kind == "new" and movement.business_id in claimed_at:
-            days.append(max(0.0, (movement.at - claimed_at[movement.business_id]).total_seconds() / 86400))
+def time_to_first_package(until: datetime) -> TimeToPackage:
+    """From claim to the first paid history row (the business's "new" movement), for rows before `until`."""
+    first_paid = (
+        select(SubscriptionHistory.business_id, func.min(SubscriptionHistory.started_at).label("first"))
+        .where(SubscriptionHistory.status.in_(MRR_STATUSES), SubscriptionHistory.started_at < until)
+        .group_by(SubscriptionHistory.business_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Business.claimed_at, first_paid.c.first).join(first_paid, first_paid.c.business_id == Business.id)
+        .where(Business.claimed_at.is_not(None))
+    ).all()
+    days = [max(0.0, (as_utc(first) - as_utc(claimed)).total_seconds() / 86400) for claimed, first in rows]
     counts = []
     lower = -1
     for upper, label in _BUCKETS:
