@@ -99,6 +99,12 @@ def _register_blueprints(app: Flask) -> None:
 
         app.register_blueprint(dev_outbox_bp)
     register_sync_event_handlers()  # 4calls webhooks -> local CRM tables
+    # -- analytics (issue 18)
+    from app.analytics.public_routes import bp as analytics_public_bp
+    from app.analytics.routes import bp as analytics_bp
+
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(analytics_public_bp)
 
 
 def _normalise_database_url(url: str) -> str:

@@ -261,6 +261,17 @@ class FourCallsClient(Transport):
         """One row per targeted contact, in dialing order."""
         return self.pager(f"/campaigns/{_segment(campaign_id)}/results", page_size)
 
+    # -- AI customer insights (issue 18) ----------------------------------------
+
+    def list_contact_insights(self, organization_id: str, *, updated_since: datetime | None = None,
+                              page_size: int | None = None) -> CursorPager:
+        """Each contact's AI profile; re-read in full daily (time alone can change one)."""
+        return self.pager(f"/organizations/{_segment(organization_id)}/insights/contacts", page_size,
+                          updated_since=updated_since)
+
+    def get_contact_insight(self, organization_id: str, contact_id: str) -> dict:
+        return self.get(f"/organizations/{_segment(organization_id)}/contacts/{_segment(contact_id)}/insights")
+
 
 def _with_org(payload: dict, organization_id: str | None) -> dict:
     body = dict(payload or {})

@@ -21,8 +21,28 @@ from app.models.audit import AuditEntry, AuditScope
 from app.models.mail import EmailStatus, OutboundEmail
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- analytics (issue 18)
+from app.models.analytics import (
+    CallDailyRollup,
+    CallHourlyRollup,
+    CallQuestion,
+    CallRollupState,
+    ContactInsight,
+    ReportSettings,
+    ReportShareLink,
+    SavedReport,
+)
 
 __all__ = [
+    # -- analytics (issue 18)
+    "CallDailyRollup",
+    "CallHourlyRollup",
+    "CallQuestion",
+    "CallRollupState",
+    "ContactInsight",
+    "ReportSettings",
+    "ReportShareLink",
+    "SavedReport",
     "EmailStatus",
     "OutboundEmail",
     "AuditEntry",

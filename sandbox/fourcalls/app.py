@@ -23,6 +23,8 @@ from .storage import Store
 API_PREFIX = "/api/coordinator"
 API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, messages, leads, realtime,
                   chat, campaigns)
+from . import insights  # noqa: E402  (AI customer insights, issue 18)
+API_BLUEPRINTS += (insights,)
 
 log = logging.getLogger("fourcalls.sandbox")
 

@@ -15,6 +15,7 @@ from .scheduling import book_appointment, resolve_duration, upcoming_slots
 from .timeutil import format_ts, now_utc, parse_ts
 from .transcripts import CallStory, compose
 from .webhooks import emit
+from .call_insights import annotate as annotate_call, with_follow_up_question
 
 REPEAT_CALLER_SHARE = 0.3
 STATUS_WEIGHTS = {
@@ -111,6 +112,10 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
                           slot_label=slot["label"] if slot else None, appointment_type=type_name,
                           campaign_script=(campaign or {}).get("script"))
         transcript, summary, duration = compose(story)
+        spoken = {"direction": direction, "status": status, "outcome": outcome, "caller_number": caller_number,
+                  "transcript": transcript, "duration_seconds": duration}
+        with_follow_up_question(org, spoken)
+        transcript, duration = spoken["transcript"], spoken["duration_seconds"]
         ended = now_utc()
         call = new_record("call", org["id"])
         if contact is not None:
@@ -141,6 +146,7 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
             "outcome": outcome, "transcript": transcript, "summary": summary,
             "sentiment": _weighted(rng, SENTIMENT_WEIGHTS[outcome]),
         })
+        call.update(annotate_call(call))
         call["updated_at"] = store.stamp()
         store.insert("calls", call)
         emit("call.completed", org, call)
