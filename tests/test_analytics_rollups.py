@@ -158,4 +158,4 @@ def test_overview_statement_count_does_not_grow_with_the_range(app, factories):
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         counts.append(len(statements))
-    assert counts[0] == counts[1] == 4  # current period, previous period, heatmap, assistant names
+    assert counts[0] == counts[1] == 5  # per day, per assistant and campaign, previous period, heatmap, names

@@ -72,7 +72,9 @@ def preset_range(business, preset: str, today: date | None = None) -> DateRange:
 
 def parse_range(business, args) -> DateRange:
     """The range of a request's query string; RangeError (a 422) for bad input."""
-    preset = (args.get("range") or "30d").strip()
+    # "Apply dates" sends range=custom beside the preset select's value: the button wins.
+    chosen = args.getlist("range") if hasattr(args, "getlist") else [args.get("range")]
+    preset = "custom" if "custom" in chosen else (chosen[0] if chosen and chosen[0] else "30d").strip()
     if preset not in PRESETS:
         raise RangeError({"range": "Choose one of the listed ranges."})
     if preset != "custom":

@@ -185,25 +185,19 @@ def _filtered(query, model, business: Business, filters: dict | None):
     return query
 
 
-def _daily_rows(business: Business, first: date, last: date, filters: dict | None):
+def _grouped(business: Business, first: date, last: date, filters: dict | None, *columns):
+    """Summed measures per the given rollup columns plus direction, status and outcome."""
     m = CallDailyRollup
-    query = (select(m.local_day, m.direction, m.status, m.outcome, m.coordinator_remote_id, m.campaign_remote_id,
-                    func.sum(m.calls), func.sum(m.talk_seconds), func.sum(m.bookings), func.sum(m.leads))
-             .where(m.local_day >= first, m.local_day <= last)
-             .group_by(m.local_day, m.direction, m.status, m.outcome, m.coordinator_remote_id, m.campaign_remote_id))
+    keys = (*columns, m.direction, m.status, m.outcome)
+    query = (select(*keys, func.sum(m.calls), func.sum(m.talk_seconds), func.sum(m.bookings), func.sum(m.leads))
+             .where(m.local_day >= first, m.local_day <= last).group_by(*keys))
     return db.session.execute(_filtered(query, m, business, filters)).all()
 
 
 def previous_totals(business: Business, period: DateRange, filters: dict | None = None) -> Totals:
-    m = CallDailyRollup
-    query = (select(m.direction, m.status, m.outcome, func.sum(m.calls), func.sum(m.talk_seconds),
-                    func.sum(m.bookings), func.sum(m.leads))
-             .where(m.local_day >= period.first, m.local_day <= period.last)
-             .group_by(m.direction, m.status, m.outcome))
     totals = Totals()
-    for direction, status, outcome, calls, talk, bookings, leads in db.session.execute(
-            _filtered(query, m, business, filters)):
-        totals.add(direction, status, outcome, int(calls), int(talk), int(bookings), int(leads))
+    for direction, status, outcome, *measures in _grouped(business, period.first, period.last, filters):
+        totals.add(direction, status, outcome, *(int(v) for v in measures))
     return totals
 
 
@@ -226,13 +220,17 @@ def coordinator_names(business: Business) -> dict[str, str]:
 
 
 def build_report(business: Business, period: DateRange, filters: dict | None = None) -> Report:
+    """Every figure of the overview in five statements, whatever the range or volume."""
+    m = CallDailyRollup
     totals, per_day = Totals(), {day: Totals() for day in period.each_day()}
-    coordinators, campaigns = defaultdict(Totals), defaultdict(Totals)
-    for day, direction, status, outcome, coordinator, campaign, calls, talk, bookings, leads in _daily_rows(
-            business, period.first, period.last, filters):
-        values = (direction, status, outcome, int(calls), int(talk), int(bookings), int(leads))
+    for day, *values in _grouped(business, period.first, period.last, filters, m.local_day):
+        values = (values[0], values[1], values[2], *(int(v) for v in values[3:]))
         totals.add(*values)
         per_day.setdefault(day, Totals()).add(*values)
+    coordinators, campaigns = defaultdict(Totals), defaultdict(Totals)
+    for coordinator, campaign, *values in _grouped(business, period.first, period.last, filters,
+                                                   m.coordinator_remote_id, m.campaign_remote_id):
+        values = (values[0], values[1], values[2], *(int(v) for v in values[3:]))
         coordinators[coordinator].add(*values)
         if campaign:
             campaigns[campaign].add(*values)
