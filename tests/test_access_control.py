@@ -65,6 +65,7 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/analytics/weekly-report/settings"),
     ("GET", "/businesses/{slug}/analytics/insights"),
     ("POST", "/businesses/{slug}/analytics/insights/sync"),
+    ("GET", "/businesses/{slug}/analytics/insights/status"),
     ("GET", "/businesses/{slug}/analytics/enterprise"),
     ("POST", "/businesses/{slug}/analytics/enterprise/reports"),
 ]

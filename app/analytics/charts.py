@@ -72,6 +72,8 @@ def _axes(maximum: float, labels: list[str], percent: bool, plot_w: float, plot_
     for index, label in enumerate(labels):
         if index % every and index != n - 1:
             continue
+        if index == n - 1 and index % every and index % every < every * 0.7:
+            continue  # too close to the previous label: they would overlap
         x = MARGIN_LEFT + plot_w * (index + 0.5) / n
         parts.append(f'<text class="chart-tick" x="{x:.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" '
                      f'text-anchor="middle">{escape(label)}</text>')

@@ -16,7 +16,7 @@ from app.packages.catalog import PACKAGES
 from app.sync.bulk import batches, dialect_insert
 from app.sync.upserts import parse_timestamp
 
-CURSOR_KIND = "contact_insights"
+CURSOR_KIND = RUN_KIND = "contact_insights"
 FULL_REFRESH_EVERY = timedelta(hours=24)
 PAGE_SIZE = 500
 LIST_LIMIT = 100
@@ -138,3 +138,26 @@ def who_to_call(business: Business) -> list[ContactInsight]:
 def insight_for(business: Business, contact: Contact) -> ContactInsight | None:
     return db.session.scalar(select(ContactInsight).where(ContactInsight.business_id == business.id,
                                                           ContactInsight.contact_id == contact.id))
+
+
+def request_refresh(business: Business):
+    """Queue a refresh the owner can watch; None when one is already waiting."""
+    from app.jobs import enqueue
+    from app.jobs.records import create_run
+
+    run = create_run(RUN_KIND, business.id)
+    if enqueue("app.analytics.jobs.sync_insights_job", str(business.id), str(run.id),
+               job_id=f"insights:{business.id}") is None:
+        db.session.delete(run)
+        db.session.commit()
+        return None
+    return run
+
+
+def unfinished_refresh(business: Business):
+    from app.models import JobRun
+
+    return db.session.scalar(select(JobRun).where(JobRun.business_id == business.id, JobRun.kind == RUN_KIND,
+                                                  JobRun.status.in_(("queued", "running")),
+                                                  JobRun.created_at > utcnow() - timedelta(minutes=15))
+                             .order_by(JobRun.created_at.desc()).limit(1))

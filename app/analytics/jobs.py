@@ -25,13 +25,16 @@ def send_due_reports_job() -> None:
     send_due_reports()
 
 
-def sync_insights_job(business_id: str) -> None:
-    from app.analytics.insights import sync_business_insights
+def sync_insights_job(business_id: str, run_id: str | None = None) -> None:
+    from app.analytics.insights import RUN_KIND, sync_business_insights
+    from app.jobs.records import recorded_run
     from app.models import Business
 
     business = db.session.get(Business, uuid.UUID(business_id))
-    if business is not None:
-        sync_business_insights(business)
+    if business is None:
+        return
+    with recorded_run(RUN_KIND, business.id, run_id) as run:
+        run.counts = {"insights": sync_business_insights(business)}
 
 
 def sync_all_insights_job() -> None:

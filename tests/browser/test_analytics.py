@@ -57,7 +57,7 @@ def analytics_site(tmp_path_factory):
             slug = business.slug
         server = LiveServer(app, port)
         server.start()
-        yield {"server": server, "slug": slug}
+        yield {"server": server, "slug": slug, "app": app, "business_id": business.id}
         server.stop()
 
 
@@ -88,8 +88,6 @@ def test_owner_explores_analytics_and_answers_a_question(analytics_site, page, s
     expect(page.locator("#region-heatmap")).to_contain_text("Busiest hour of the week")
     expect(page.locator("#region-deltas")).to_contain_text("previous period")
     shot("analytics-90-days")
-    page.locator("#region-heatmap svg").scroll_into_view_if_needed()
-    shot("heatmap", page.locator("#region-heatmap"))
 
     page.click(".analytics-tabs a:has-text('Reports')")
     expect(page.locator("#topics li").first).to_be_visible()
@@ -104,7 +102,7 @@ def test_owner_explores_analytics_and_answers_a_question(analytics_site, page, s
     page.go_back()
     row = page.locator("#questions .question-row").first
     question = row.locator("strong").inner_text()
-    row.locator("textarea").fill("Yes: gift cards are sold at the front desk, any amount.")
+    row.locator("textarea").fill("Yes, ask at the front desk: we take it.")
     row.locator("button:has-text('Add to FAQ')").click()
     expect(page.locator("#questions")).to_contain_text("Added to your FAQ")
     shot("added-to-faq")
@@ -112,5 +110,58 @@ def test_owner_explores_analytics_and_answers_a_question(analytics_site, page, s
     page.goto(f"{server.url}/b/{slug}")
     questions = page.locator("section:has(h2:has-text('Questions'))")
     expect(questions).to_contain_text(question)
-    expect(questions).to_contain_text("gift cards are sold at the front desk")
+    expect(questions).to_contain_text("ask at the front desk: we take it")
     shot("public-page-questions")
+
+
+def set_package(site, package):
+    app = site["app"]
+    with app.app_context():
+        integration = db.session.scalar(select(FourCallsIntegration).where(
+            FourCallsIntegration.business_id == site["business_id"]))
+        integration.service_package = package
+        db.session.commit()
+
+
+def test_upsell_enterprise_reports_share_link_and_insights(analytics_site, page, browser, shot):
+    server, slug = analytics_site["server"], analytics_site["slug"]
+    log_in(page, server)
+    set_package(analytics_site, "ai_receptionist")
+    try:
+        page.goto(f"{server.url}/businesses/{slug}/analytics")
+        expect(page.locator(".upsell")).to_contain_text("upgrade to AI Sales Assistant")
+        shot("upsell-for-receptionist")
+        set_package(analytics_site, "ai_enterprise")
+        page.goto(f"{server.url}/businesses/{slug}/analytics/enterprise")
+        expect(page.locator("#per-coordinator")).to_be_visible()
+        expect(page.locator("#per-campaign")).to_be_visible()
+        page.fill("#report-name", "Monday numbers")
+        page.select_option("#report-schedule", "weekly")
+        page.fill("#report-recipients", "ops@example.com\nowner2@example.com")
+        shot("enterprise")
+        page.click("button:has-text('Save report')")
+        expect(page.locator("h1")).to_have_text("Monday numbers")
+        page.select_option("#share-days", "7")
+        page.click("button:has-text('Create share link')")
+        link = page.locator(".share-url").input_value()
+        shot("saved-report-with-share-link")
+
+        stranger = browser.new_context(viewport={"width": 1280, "height": 900})
+        anonymous = stranger.new_page()
+        anonymous.goto(link)
+        expect(anonymous.locator("h1")).to_have_text("Monday numbers")
+        expect(anonymous.locator("body")).to_contain_text("read-only shared report")
+        expect(anonymous.locator("button:has-text('Delete report')")).to_have_count(0)
+        shot("shared-report-anonymous", anonymous)
+        stranger.close()
+
+        page.goto(f"{server.url}/businesses/{slug}/analytics/insights")
+        page.click("button:has-text('Refresh now')")
+        expect(page.locator(".page-head")).to_contain_text("Last full refresh")
+        expect(page.locator("#who-to-call")).to_be_visible()
+        shot("customer-insights")
+        page.goto(f"{server.url}/businesses/{slug}/analytics/weekly-report/preview")
+        expect(page.locator(".email-preview")).to_contain_text("Top topics")
+        shot("weekly-report-preview")
+    finally:
+        set_package(analytics_site, "ai_business_suite")
