@@ -159,3 +159,21 @@ def test_add_to_faq_updates_the_profile_pushes_it_and_clears_the_question(client
     assert integration.desired_version == version + 1  # the organization push was requested
     page = client.get(f"/businesses/{business.slug}/analytics/reports?range=7d").get_data(as_text=True)
     assert "Do you sell gift cards?" not in page and "Is there wheelchair access?" in page
+
+
+def test_a_large_history_is_counted_by_a_job_while_the_page_waits(client, auth, factories, clock, run_jobs,
+                                                                   monkeypatch):
+    from app.analytics import rollups
+
+    clock.set(NOW)
+    business = owner_business(client, auth, factories, "ai_sales")
+    seed_calls(business)
+    monkeypatch.setattr(rollups, "INLINE_REBUILD_LIMIT", 1)
+    waiting = client.get(f"/businesses/{business.slug}/analytics?range=7d").get_data(as_text=True)
+    assert "Counting your calls" in waiting and "counting=1" in waiting
+    poll = client.get(f"/businesses/{business.slug}/analytics?range=7d&counting=1", headers={"HX-Request": "true"})
+    assert "Counting your calls" in poll.get_data(as_text=True)
+    run_jobs()
+    done = client.get(f"/businesses/{business.slug}/analytics?range=7d&counting=1", headers={"HX-Request": "true"})
+    assert done.headers.get("HX-Refresh") == "true"
+    assert client.get(f"/businesses/{business.slug}/analytics?range=7d").get_data(as_text=True).count("<svg") == 5

@@ -62,6 +62,8 @@ def index(slug):
                "enterprise": gating.allowed(business, "enterprise_reporting")}
     if not rollups.ensure_current(business):
         return render_partial_or_page("analytics/index.html", "analytics/_counting.html", counting=True, **context)
+    if request.args.get("counting"):
+        return "", 200, {"HX-Refresh": "true"}  # the count finished: show the whole page
     context.update(overview_context(business, period))
     response = render_partial_or_page("analytics/index.html", "analytics/_regions.html", counting=False, **context)
     if errors:
