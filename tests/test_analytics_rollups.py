@@ -121,10 +121,12 @@ def test_incremental_rollups_equal_a_full_recount(app, factories):
     apply_remote_calls(business, [moved])  # a redelivered webhook changes nothing
     db.session.commit()
 
-    daily, hourly = rollups.stored(business)
+    daily, hourly, topics = rollups.stored(business)
     expected = rollups.recount(business)
     assert daily == {k: v for k, v in expected.daily.items() if any(v)}
     assert hourly == {k: v for k, v in expected.hourly.items() if v}
+    assert topics == {k: v for k, v in expected.topics.items() if v}
+    assert topics[(date(2027, 3, 14), "Bookings")] == 2  # Sun 23:30 PDT and the re-topiced Sun 00:30 PST
     report = services.build_report(business, DateRange("custom", date(2027, 3, 8), date(2027, 3, 14)))
     assert (report.totals.calls, report.totals.missed, report.totals.bookings) == (7, 2, 3)
 

@@ -2,6 +2,8 @@
 questions with "add to FAQ", the weekly email report's settings and preview."""
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
@@ -63,7 +65,9 @@ def question_to_faq(slug):
     if upsell:
         return upsell
     question, answer = request.form.get("question", ""), request.form.get("answer", "")
-    row_id = (request.form.get("row") or "q").strip()[:40]
+    # The row's element id, echoed back as the htmx target: letters and digits only.
+    row_id = re.sub(r"[^A-Za-z0-9_-]", "", request.form.get("row") or "")[:40]
+    row_id = row_id if row_id[:1].isalpha() else "q" + row_id
     try:
         entry = add_to_faq(business, question, answer)
     except FaqError as error:

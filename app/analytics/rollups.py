@@ -22,7 +22,7 @@ from typing import Iterable
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState
+from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
 from app.models.base import utcnow
 from app.sync.bulk import dialect_insert
 from app.timezones import zone_of
@@ -32,22 +32,24 @@ _CALL_COLUMNS = (Call.remote_id, Call.started_at, Call.direction, Call.status, C
                  Call.coordinator_remote_id, Call.campaign_remote_id, Call.topic, Call.duration_seconds,
                  Call.appointment_remote_id)
 DAILY_MEASURES = ("calls", "talk_seconds", "bookings", "leads")
+ROLLUP_MODELS = (CallDailyRollup, CallHourlyRollup, CallTopicRollup)
 
 
-def contribution(zone, row) -> tuple[tuple, tuple, tuple, tuple]:
-    """(daily key, daily measures, hourly key, weekday) of one call row."""
+def contribution(zone, row) -> tuple:
+    """(daily key, daily measures, hourly key, weekday, topic key or None) of one call row."""
     local = row.started_at.astimezone(zone)
     day = local.date()
     answered = row.status == "answered"
     daily_key = (day, row.direction, row.status, row.outcome or "", row.coordinator_remote_id or "",
-                 row.campaign_remote_id or "", (row.topic or "")[:80])
+                 row.campaign_remote_id or "")
     measures = (
         1,
         int(row.duration_seconds or 0) if answered else 0,
         1 if (row.appointment_remote_id or row.outcome == "booked") else 0,
         1 if row.outcome == "lead" else 0,
     )
-    return daily_key, measures, (day, local.hour, row.direction, row.status), local.isoweekday()
+    topic_key = (day, row.topic[:80]) if row.topic else None
+    return daily_key, measures, (day, local.hour, row.direction), local.isoweekday(), topic_key
 
 
 class Tally:
@@ -57,18 +59,21 @@ class Tally:
         self.zone = zone
         self.daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         self.hourly: dict[tuple, int] = defaultdict(int)
+        self.topics: dict[tuple, int] = defaultdict(int)
         self.weekdays: dict[date, int] = {}
 
     def add(self, row, sign: int = 1) -> None:
-        daily_key, measures, hourly_key, weekday = contribution(self.zone, row)
+        daily_key, measures, hourly_key, weekday, topic_key = contribution(self.zone, row)
         sums = self.daily[daily_key]
         for index, value in enumerate(measures):
             sums[index] += sign * value
         self.hourly[hourly_key] += sign
+        if topic_key:
+            self.topics[topic_key] += sign
         self.weekdays[hourly_key[0]] = weekday
 
     def days(self) -> set[date]:
-        return {key[0] for key in self.daily} | {key[0] for key in self.hourly}
+        return {key[0] for key in self.daily} | {key[0] for key in self.hourly} | {key[0] for key in self.topics}
 
 
 def _state(business: Business, *, lock: bool) -> CallRollupState | None:
@@ -114,22 +119,25 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
 def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> None:
     daily = [
         {"business_id": business_id, "local_day": key[0], "direction": key[1], "status": key[2], "outcome": key[3],
-         "coordinator_remote_id": key[4], "campaign_remote_id": key[5], "topic": key[6],
-         **dict(zip(DAILY_MEASURES, sums))}
+         "coordinator_remote_id": key[4], "campaign_remote_id": key[5], **dict(zip(DAILY_MEASURES, sums))}
         for key, sums in tally.daily.items() if any(sums)
     ]
     hourly = [
-        {"business_id": business_id, "local_day": key[0], "hour": key[1], "direction": key[2], "status": key[3],
+        {"business_id": business_id, "local_day": key[0], "hour": key[1], "direction": key[2],
          "weekday": tally.weekdays[key[0]], "calls": count}
         for key, count in tally.hourly.items() if count
     ]
+    topics = [{"business_id": business_id, "local_day": key[0], "topic": key[1], "calls": count}
+              for key, count in tally.topics.items() if count]
     if daily:
         _write(CallDailyRollup, daily, DAILY_MEASURES, incremental)
     if hourly:
         _write(CallHourlyRollup, hourly, ("calls",), incremental)
-    if incremental and (daily or hourly):
+    if topics:
+        _write(CallTopicRollup, topics, ("calls",), incremental)
+    if incremental and (daily or hourly or topics):
         days = sorted(tally.days())
-        for model in (CallDailyRollup, CallHourlyRollup):
+        for model in ROLLUP_MODELS:
             db.session.execute(delete(model).where(model.business_id == business_id, model.local_day.in_(days),
                                                    model.calls <= 0))
 
@@ -165,7 +173,7 @@ def rebuild(business: Business) -> int:
             business_id=business.id, timezone=business.timezone or "UTC").on_conflict_do_nothing(
             index_elements=["business_id"]))
         state = _state(business, lock=True)
-    for model in (CallDailyRollup, CallHourlyRollup):
+    for model in ROLLUP_MODELS:
         db.session.execute(delete(model).where(model.business_id == business.id))
     tally = recount(business)
     apply_tally(business.id, tally, incremental=False)
@@ -180,18 +188,22 @@ def is_current(business: Business) -> bool:
     return state is not None and state.timezone == (business.timezone or "UTC")
 
 
-def stored(business: Business) -> tuple[dict, dict]:
+def stored(business: Business) -> tuple[dict, dict, dict]:
     """The rollup tables of a business as {key: measures}, for comparing with `recount`."""
     daily = {
-        (r.local_day, r.direction, r.status, r.outcome, r.coordinator_remote_id, r.campaign_remote_id, r.topic):
+        (r.local_day, r.direction, r.status, r.outcome, r.coordinator_remote_id, r.campaign_remote_id):
             [r.calls, r.talk_seconds, r.bookings, r.leads]
         for r in db.session.scalars(select(CallDailyRollup).where(CallDailyRollup.business_id == business.id))
     }
     hourly = {
-        (r.local_day, r.hour, r.direction, r.status): r.calls
+        (r.local_day, r.hour, r.direction): r.calls
         for r in db.session.scalars(select(CallHourlyRollup).where(CallHourlyRollup.business_id == business.id))
     }
-    return daily, hourly
+    topics = {
+        (r.local_day, r.topic): r.calls
+        for r in db.session.scalars(select(CallTopicRollup).where(CallTopicRollup.business_id == business.id))
+    }
+    return daily, hourly, topics
 
 
 # A business this small is recounted inside the request that finds its rollups

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.analytics.ranges import DateRange
 from app.extensions import db
-from app.models import Business, CallDailyRollup, CallHourlyRollup, Coordinator
+from app.models import Business, CallDailyRollup, CallHourlyRollup, CallTopicRollup, Coordinator
 
 OUTCOMES = ("booked", "lead", "question", "message")
 OUTCOME_LABELS = {"booked": "Booked", "lead": "Lead", "question": "Question", "message": "Message"}
@@ -241,9 +241,9 @@ def build_report(business: Business, period: DateRange, filters: dict | None = N
 
 
 def topic_counts(business: Business, period: DateRange, limit: int = 12) -> list[tuple[str, int]]:
-    m = CallDailyRollup
+    m = CallTopicRollup
     rows = db.session.execute(
         select(m.topic, func.sum(m.calls)).where(m.business_id == business.id, m.local_day >= period.first,
-                                                 m.local_day <= period.last, m.topic != "")
+                                                 m.local_day <= period.last)
         .group_by(m.topic).order_by(func.sum(m.calls).desc(), m.topic).limit(limit)).all()
     return [(topic, int(calls)) for topic, calls in rows]

@@ -19,7 +19,7 @@ from app.models.base import UTC, JSONType, Timestamps, UUIDPrimaryKey
 
 class CallDailyRollup(db.Model):
     """Calls of one local day per direction × status × outcome × coordinator ×
-    campaign × topic. Empty strings stand for "none" so the key has no NULLs."""
+    campaign. Empty strings stand for "none" so the key has no NULLs."""
 
     __tablename__ = "call_daily_rollups"
 
@@ -30,16 +30,27 @@ class CallDailyRollup(db.Model):
     outcome: Mapped[str] = mapped_column(String(20), primary_key=True)
     coordinator_remote_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     campaign_remote_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(80), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     talk_seconds: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # answered calls only
     bookings: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # calls that made an appointment
     leads: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
+class CallTopicRollup(db.Model):
+    """Calls of one local day per 4calls topic (kept apart from the daily
+    rollup so topics do not multiply its rows)."""
+
+    __tablename__ = "call_topic_rollups"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), primary_key=True)
+    local_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(80), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
 class CallHourlyRollup(db.Model):
-    """Calls per local day and local hour (wall clock in the business's zone),
-    with the ISO weekday stored so the hour-of-week heatmap is one GROUP BY."""
+    """Calls per local day, local hour (wall clock in the business's zone) and
+    direction, with the ISO weekday stored so the hour-of-week heatmap is one GROUP BY."""
 
     __tablename__ = "call_hourly_rollups"
 
@@ -47,7 +58,6 @@ class CallHourlyRollup(db.Model):
     local_day: Mapped[date] = mapped_column(Date, primary_key=True)
     hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     direction: Mapped[str] = mapped_column(String(10), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), primary_key=True)
     weekday: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # 1 = Monday .. 7 = Sunday
     calls: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0016
 Revises: 0009
-Create Date: 2026-11-29 07:47:04.790778
+Create Date: 2026-11-29 08:06:18.680898
 
 """
 from alembic import op
@@ -30,24 +30,22 @@ def upgrade():
     sa.Column('outcome', sa.String(length=20), nullable=False),
     sa.Column('coordinator_remote_id', sa.String(length=64), nullable=False),
     sa.Column('campaign_remote_id', sa.String(length=64), nullable=False),
-    sa.Column('topic', sa.String(length=80), nullable=False),
     sa.Column('calls', sa.Integer(), nullable=False),
     sa.Column('talk_seconds', sa.Integer(), nullable=False),
     sa.Column('bookings', sa.Integer(), nullable=False),
     sa.Column('leads', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_call_daily_rollups_business_id_businesses'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('business_id', 'local_day', 'direction', 'status', 'outcome', 'coordinator_remote_id', 'campaign_remote_id', 'topic', name=op.f('pk_call_daily_rollups'))
+    sa.PrimaryKeyConstraint('business_id', 'local_day', 'direction', 'status', 'outcome', 'coordinator_remote_id', 'campaign_remote_id', name=op.f('pk_call_daily_rollups'))
     )
     op.create_table('call_hourly_rollups',
     sa.Column('business_id', sa.Uuid(), nullable=False),
     sa.Column('local_day', sa.Date(), nullable=False),
     sa.Column('hour', sa.SmallInteger(), nullable=False),
     sa.Column('direction', sa.String(length=10), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('weekday', sa.SmallInteger(), nullable=False),
     sa.Column('calls', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_call_hourly_rollups_business_id_businesses'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('business_id', 'local_day', 'hour', 'direction', 'status', name=op.f('pk_call_hourly_rollups'))
+    sa.PrimaryKeyConstraint('business_id', 'local_day', 'hour', 'direction', name=op.f('pk_call_hourly_rollups'))
     )
     op.create_table('call_rollup_states',
     sa.Column('business_id', sa.Uuid(), nullable=False),
@@ -55,6 +53,14 @@ def upgrade():
     sa.Column('rebuilt_at', app.models.base.UTC(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_call_rollup_states_business_id_businesses'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('business_id', name=op.f('pk_call_rollup_states'))
+    )
+    op.create_table('call_topic_rollups',
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('local_day', sa.Date(), nullable=False),
+    sa.Column('topic', sa.String(length=80), nullable=False),
+    sa.Column('calls', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_call_topic_rollups_business_id_businesses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('business_id', 'local_day', 'topic', name=op.f('pk_call_topic_rollups'))
     )
     op.create_table('report_settings',
     sa.Column('business_id', sa.Uuid(), nullable=False),
@@ -166,6 +172,7 @@ def downgrade():
     op.drop_table('contact_insights')
     op.drop_table('saved_reports')
     op.drop_table('report_settings')
+    op.drop_table('call_topic_rollups')
     op.drop_table('call_rollup_states')
     op.drop_table('call_hourly_rollups')
     op.drop_table('call_daily_rollups')
