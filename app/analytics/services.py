@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.analytics.ranges import DateRange
 from app.extensions import db
@@ -32,17 +32,21 @@ class Totals:
     leads: int = 0
     outcomes: dict = field(default_factory=lambda: defaultdict(int))
 
-    def add(self, direction, status, outcome, calls, talk, bookings, leads) -> None:
-        self.calls += calls
-        if direction in ("inbound", "outbound"):
-            setattr(self, direction, getattr(self, direction) + calls)
-        if status in ("answered", "missed", "voicemail"):
-            setattr(self, status, getattr(self, status) + calls)
-        self.talk_seconds += talk
-        self.bookings += bookings
-        self.leads += leads
-        if outcome:
+    def merge(self, other: "Totals") -> None:
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for outcome, calls in other.outcomes.items():
             self.outcomes[outcome] += calls
+
+    @classmethod
+    def from_sums(cls, row) -> "Totals":
+        """A row of `_sums()` columns (SQL did the adding)."""
+        values = [int(v or 0) for v in row]
+        totals = cls(**dict(zip(_SUMMED, values)))
+        for outcome, calls in zip(OUTCOMES, values[len(_SUMMED):]):
+            if calls:
+                totals.outcomes[outcome] = calls
+        return totals
 
     @property
     def answer_rate(self) -> float | None:
@@ -185,20 +189,33 @@ def _filtered(query, model, business: Business, filters: dict | None):
     return query
 
 
-def _grouped(business: Business, first: date, last: date, filters: dict | None, *columns):
-    """Summed measures per the given rollup columns plus direction, status and outcome."""
+_SUMMED = ("calls", "inbound", "outbound", "answered", "missed", "voicemail", "talk_seconds", "bookings", "leads")
+
+
+def _sums():
+    """Every measure as one SUM column, so SQL returns one row per group
+    (per day: 90 rows for 90 days, not one per dimension combination)."""
     m = CallDailyRollup
-    keys = (*columns, m.direction, m.status, m.outcome)
-    query = (select(*keys, func.sum(m.calls), func.sum(m.talk_seconds), func.sum(m.bookings), func.sum(m.leads))
-             .where(m.local_day >= first, m.local_day <= last).group_by(*keys))
+
+    def where(condition):
+        return func.sum(case((condition, m.calls), else_=0))
+
+    return [func.sum(m.calls), where(m.direction == "inbound"), where(m.direction == "outbound"),
+            where(m.status == "answered"), where(m.status == "missed"), where(m.status == "voicemail"),
+            func.sum(m.talk_seconds), func.sum(m.bookings), func.sum(m.leads),
+            *[where(m.outcome == outcome) for outcome in OUTCOMES]]
+
+
+def _grouped(business: Business, first: date, last: date, filters: dict | None, *columns):
+    m = CallDailyRollup
+    query = select(*columns, *_sums()).where(m.local_day >= first, m.local_day <= last)
+    if columns:
+        query = query.group_by(*columns)
     return db.session.execute(_filtered(query, m, business, filters)).all()
 
 
 def previous_totals(business: Business, period: DateRange, filters: dict | None = None) -> Totals:
-    totals = Totals()
-    for direction, status, outcome, *measures in _grouped(business, period.first, period.last, filters):
-        totals.add(direction, status, outcome, *(int(v) for v in measures))
-    return totals
+    return Totals.from_sums(_grouped(business, period.first, period.last, filters)[0])
 
 
 def heatmap(business: Business, period: DateRange, filters: dict | None = None) -> list[list[int]]:
@@ -223,17 +240,16 @@ def build_report(business: Business, period: DateRange, filters: dict | None = N
     """Every figure of the overview in five statements, whatever the range or volume."""
     m = CallDailyRollup
     totals, per_day = Totals(), {day: Totals() for day in period.each_day()}
-    for day, *values in _grouped(business, period.first, period.last, filters, m.local_day):
-        values = (values[0], values[1], values[2], *(int(v) for v in values[3:]))
-        totals.add(*values)
-        per_day.setdefault(day, Totals()).add(*values)
+    for day, *sums in _grouped(business, period.first, period.last, filters, m.local_day):
+        per_day[day] = Totals.from_sums(sums)
+        totals.merge(per_day[day])
     coordinators, campaigns = defaultdict(Totals), defaultdict(Totals)
-    for coordinator, campaign, *values in _grouped(business, period.first, period.last, filters,
-                                                   m.coordinator_remote_id, m.campaign_remote_id):
-        values = (values[0], values[1], values[2], *(int(v) for v in values[3:]))
-        coordinators[coordinator].add(*values)
+    for coordinator, campaign, *sums in _grouped(business, period.first, period.last, filters,
+                                                 m.coordinator_remote_id, m.campaign_remote_id):
+        group = Totals.from_sums(sums)
+        coordinators[coordinator].merge(group)
         if campaign:
-            campaigns[campaign].add(*values)
+            campaigns[campaign].merge(group)
     return Report(range=period, totals=totals, previous=previous_totals(business, period.previous(), filters),
                   days=period.each_day(), per_day=per_day, coordinators=dict(coordinators),
                   campaigns=dict(campaigns), heatmap=heatmap(business, period, filters),
