@@ -95,8 +95,11 @@ def bar_chart(title: str, labels: list[str], series: list[Series], *, summary: s
     body = _axes(maximum, labels, False, plot_w, plot_h)
     slot = plot_w / n
     bar_w = max(1.0, slot * 0.8 / (1 if stacked else max(len(series), 1)))
+    # Escaped once, not per bar: a 90-day chart has hundreds of bars.
+    names = [str(escape(s.name.lower())) for s in series]
     for i, label in enumerate(labels):
         base = MARGIN_TOP + plot_h
+        safe_label = str(escape(label))
         for position, s in enumerate(series):
             value = s.values[i]
             if not value:
@@ -105,8 +108,7 @@ def bar_chart(title: str, labels: list[str], series: list[Series], *, summary: s
             x = MARGIN_LEFT + slot * i + slot * 0.1 + (0 if stacked else bar_w * position)
             y = base - h if stacked else MARGIN_TOP + plot_h - h
             body.append(f'<rect class="chart-s-{s.css_class}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                        f'height="{h:.1f}"><title>{escape(label)}: {escape(_fmt(value, False))} '
-                        f'{escape(s.name.lower())}</title></rect>')
+                        f'height="{h:.1f}"><title>{safe_label}: {_fmt(value, False)} {names[position]}</title></rect>')
             if stacked:
                 base -= h
     return Chart(title, summary, _frame(title, summary, body), ["", *[s.name for s in series]],
@@ -155,14 +157,16 @@ def heatmap_chart(title: str, row_labels: list[str], column_labels: list[str], g
         if c % 3 == 0:
             body.append(f'<text class="chart-tick" x="{left + cell_w * c + cell_w / 2:.0f}" y="{top - 6}" '
                         f'text-anchor="middle">{escape(label)}</text>')
+    safe_columns = [str(escape(label)) for label in column_labels]
     for r, row_label in enumerate(row_labels):
         y = top + cell_h * r
+        safe_row = str(escape(row_label))
         body.append(f'<text class="chart-tick" x="{left - 6}" y="{y + cell_h / 2 + 4:.0f}" text-anchor="end">'
                     f'{escape(row_label)}</text>')
         for c, value in enumerate(grid[r]):
             level = 0 if not value or not peak else min(4, 1 + int(4 * value / (peak + 1)))
             body.append(f'<rect class="heat-{level}" x="{left + cell_w * c}" y="{y}" width="{cell_w - 2}" '
-                        f'height="{cell_h - 2}" rx="3"><title>{escape(row_label)} {escape(column_labels[c])}: '
-                        f'{escape(_fmt(value, False))}</title></rect>')
+                        f'height="{cell_h - 2}" rx="3"><title>{safe_row} {safe_columns[c]}: '
+                        f'{_fmt(value, False)}</title></rect>')
     rows = [[row_label, *[_fmt(v, False) for v in grid[r]]] for r, row_label in enumerate(row_labels)]
     return Chart(title, summary, _frame(title, summary, body, width, height), ["", *column_labels], rows)
