@@ -39,9 +39,14 @@ def _businesses_with(feature: str) -> list[Business]:
 
 
 def send_weekly_report(business: Business, week: DateRange) -> int:
-    """Queue the week's report to every recipient; returns the emails queued."""
+    """Queue the week's report to every recipient; returns the emails queued.
+    While a large history is still being counted nothing is sent: the next
+    run (ten minutes later, still in the morning) sends the real figures."""
+    from app.analytics import rollups
     from app.mail import send_email
 
+    if not rollups.ensure_current(business):
+        return 0
     queued = 0
     for address in reports.recipients(business):
         context = reports.weekly_context(business, week, address)
