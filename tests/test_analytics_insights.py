@@ -12,7 +12,7 @@ from app.analytics.insights import sync_business_insights
 from app.extensions import db
 from app.fourcalls import platform_client
 from app.fourcalls.health import clear_cache
-from app.models import Call, CallQuestion, Contact, ContactInsight
+from app.models import Call, CallQuestion, Contact, ContactInsight, SyncCursor
 from app.sync import services as sync
 from sandbox.fourcalls.call_insights import UNANSWERED_REPLY, annotate, unanswered_questions
 from sandbox.fourcalls.insights import build_insight
@@ -122,6 +122,14 @@ def test_topics_questions_and_insights_arrive_by_sync(app, client, auth, fourcal
     # Incremental: only the rows at the newest updated_at come again (the API's bound is inclusive).
     newest = max(r["updated_at"] for r in remote)
     assert sync_business_insights(business) == sum(r["updated_at"] == newest for r in remote) < len(remote)
+
+    # A profile 4calls no longer lists (its contact was deleted) goes on the next full pass.
+    db.session.add(ContactInsight(business_id=business.id, contact_remote_id="con_gone", next_best_action="x"))
+    cursor = db.session.scalar(select(SyncCursor).where(SyncCursor.kind == "contact_insights"))
+    cursor.last_synced_at = cursor.last_synced_at - timedelta(days=2)
+    db.session.commit()
+    assert sync_business_insights(business) == len(remote)
+    assert db.session.scalar(select(ContactInsight).where(ContactInsight.contact_remote_id == "con_gone")) is None
 
     auth.login(owner.email)
     page = client.get(f"/businesses/{business.slug}/analytics/insights").get_data(as_text=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Business, Contact, ContactInsight, FourCallsIntegration, SyncCursor
@@ -91,11 +91,12 @@ def sync_business_insights(business: Business, client=None) -> int:
     full = cursor.last_synced_at is None or cursor.last_synced_at < utcnow() - FULL_REFRESH_EVERY
     since = None if full else cursor.updated_since
     pager = client.list_contact_insights(client.organization_id, updated_since=since, page_size=PAGE_SIZE)
-    written, page_cursor = 0, None
+    written, page_cursor, seen = 0, None, set()
     try:
         while True:
             page = pager.page(page_cursor)
             written += apply_insights(business, page.data)
+            seen.update(r.get("contact_id") for r in page.data if isinstance(r, dict))
             stamps = [parse_timestamp(r.get("updated_at")) for r in page.data if isinstance(r, dict)]
             newest = max(filter(None, stamps), default=None)
             if newest and (cursor.updated_since is None or newest > cursor.updated_since):
@@ -111,6 +112,9 @@ def sync_business_insights(business: Business, client=None) -> int:
         db.session.commit()
         raise
     if full:
+        # A full pass lists every profile 4calls has: the others belong to deleted contacts.
+        db.session.execute(delete(ContactInsight).where(ContactInsight.business_id == business.id,
+                                                        ContactInsight.contact_remote_id.not_in(seen or {""})))
         cursor.last_synced_at = utcnow()
     cursor.last_error = None
     db.session.commit()
