@@ -18,6 +18,7 @@ from sandbox.fourcalls.call_insights import UNANSWERED_REPLY, annotate, unanswer
 from sandbox.fourcalls.insights import build_insight
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.fourcalls_helpers import provision
+from tests.sync_helpers import queued_job_ids
 
 UTC = timezone.utc
 
@@ -102,6 +103,7 @@ def test_topics_questions_and_insights_arrive_by_sync(app, client, auth, fourcal
     run = sync.claim_slot(business.id, None)
     sync.sync_kinds(business, ("contacts", "calls", "appointments"), run)
 
+    assert f"insights:{business.id}" in queued_job_ids(app)  # new calls queue a profile refresh
     calls = db.session.scalars(select(Call).where(Call.business_id == business.id)).all()
     assert len(calls) == 306 and all(call.topic for call in calls)
     asked = {(q.call_remote_id, q.question) for q in db.session.scalars(select(CallQuestion))}

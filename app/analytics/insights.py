@@ -165,3 +165,18 @@ def unfinished_refresh(business: Business):
                                                   JobRun.status.in_(("queued", "running")),
                                                   JobRun.created_at > utcnow() - timedelta(minutes=15))
                              .order_by(JobRun.created_at.desc()).limit(1))
+
+
+def refresh_after_new_calls(business: Business, new_call_ids: list[str]) -> None:
+    """New calls change their contacts' profiles: queue a refresh (one per
+    business while it waits). Only for a business with insights and real
+    4calls credentials; called from the call upserts."""
+    from app.analytics.gating import allowed
+    from app.jobs import enqueue
+    from app.sync.services import can_sync
+
+    integration = business.integration
+    if not new_call_ids or integration is None or not integration.api_key:
+        return
+    if can_sync(business) and allowed(business, "customer_insights"):
+        enqueue("app.analytics.jobs.sync_insights_job", str(business.id), job_id=f"insights:{business.id}")

@@ -232,12 +232,14 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
         })
     # -- analytics (issue 18): rollups and unanswered questions follow every written call
     from app.analytics import rollups
+    from app.analytics.insights import refresh_after_new_calls
     from app.analytics.questions import replace_call_questions
 
     rollups_before = rollups.before_call_upsert(business, [v["remote_id"] for v in values])
     result = upsert(Call, values, _CALL_UPDATED, protect_pending=False)
     rollups.after_call_upsert(business, rollups_before, result.written_ids)
     replace_call_questions(business, batch, result.written_ids)
+    refresh_after_new_calls(business, result.inserted_ids)
     if result.inserted_ids:
         _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
     return result
