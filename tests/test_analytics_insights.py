@@ -143,3 +143,26 @@ def test_topics_questions_and_insights_arrive_by_sync(app, client, auth, fourcal
     db.session.add(stranger)
     db.session.commit()
     assert client.get(f"/businesses/{business.slug}/analytics/insights/contacts/{stranger.id}").status_code == 404
+
+
+@pytest.mark.integration
+def test_a_chat_question_the_assistant_could_not_answer_is_listed(app, client, auth, fourcalls, factories,
+                                                                  monkeypatch):
+    from tests.chat_helpers import provision_chat, sse_events, widget_token
+
+    monkeypatch.setitem(app.config, "FOURCALLS_MAX_ATTEMPTS", 1)
+    owner = factories.user()
+    business = factories.business(owner=owner, name="Chatty Analytics Salon", faq=[])
+    provision_chat(business, package="ai_business_suite")
+    page = client.get(f"/b/{business.slug}").get_data(as_text=True)
+    key = page.split("/widget/")[1].split("/")[0]
+    token = widget_token(client.get(f"/widget/{key}").get_data(as_text=True))
+    for text in ("Do you sell gift cards?", "Hello there"):  # a question, and a greeting that is none
+        events = sse_events(client.post(f"/widget/{key}/messages", json={"text": text},
+                                        headers={"X-Widget-Token": token}).get_data(as_text=True))
+        assert events[-1][0] == "done"
+    rows = db.session.scalars(select(CallQuestion).where(CallQuestion.business_id == business.id)).all()
+    assert [(q.source, q.question) for q in rows] == [("chat", "Do you sell gift cards?")]
+    auth.login(owner.email)
+    reports = client.get(f"/businesses/{business.slug}/analytics/reports").get_data(as_text=True)
+    assert "Do you sell gift cards?" in reports

@@ -49,6 +49,17 @@ def replace_call_questions(business: Business, rows: list[dict], written_ids: li
         db.session.execute(CallQuestion.__table__.insert(), values)
 
 
+def record_chat_question(business: Business, session_id: str, text: str) -> None:
+    """A chat question 4calls could not answer (its stream's `done` event says so)."""
+    from app.models.base import utcnow
+
+    text = text.strip()[:MAX_QUESTION_LENGTH]
+    if question_key(text):
+        db.session.add(CallQuestion(business_id=business.id, call_id=None, call_remote_id=str(session_id)[:64],
+                                    source="chat", asked_at=utcnow(), question=text,
+                                    question_key=question_key(text)))
+
+
 @dataclass
 class OpenQuestion:
     key: str

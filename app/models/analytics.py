@@ -74,8 +74,9 @@ class CallRollupState(db.Model):
 
 
 class CallQuestion(UUIDPrimaryKey, db.Model):
-    """A question a caller asked that the assistant could not answer (4calls
-    reports them per call as `unanswered_questions`)."""
+    """A question a caller (or chat visitor) asked that the assistant could not
+    answer: 4calls reports them per call as `unanswered_questions` and at the end
+    of a chat reply. `call_remote_id` holds the chat session id for chats."""
 
     __tablename__ = "call_questions"
 
