@@ -58,18 +58,23 @@ def _owned_report(business, report_id):
     return report
 
 
+def render_saved_report(business, report, *, shared: bool, new_link=None, share_errors=None):
+    """The saved report page: the owner's (with delivery and sharing) or a share link's read-only view."""
+    context = enterprise.report_context(business, report, enterprise.report_period(business, report))
+    return render_template("analytics/saved_report.html", business=business, shared=shared, new_link=new_link,
+                           share_errors=share_errors or {}, share_days=() if shared else enterprise.SHARE_DAYS,
+                           schedules=enterprise.SCHEDULES, metrics=services.METRICS,
+                           format_metric=services.format_metric,
+                           coordinator_names=services.coordinator_names(business), **context)
+
+
 @bp.get("/enterprise/reports/<report_id>")
 @login_required
 def saved_report(slug, report_id):
     business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
     if upsell:
         return upsell
-    report = _owned_report(business, report_id)
-    context = enterprise.report_context(business, report, enterprise.report_period(business, report))
-    return render_template("analytics/saved_report.html", business=business, shared=False,
-                           new_link=None, share_days=enterprise.SHARE_DAYS, schedules=enterprise.SCHEDULES,
-                           metrics=services.METRICS, format_metric=services.format_metric,
-                           coordinator_names=services.coordinator_names(business), **context)
+    return render_saved_report(business, _owned_report(business, report_id), shared=False)
 
 
 @bp.post("/enterprise/reports/<report_id>/delete")
@@ -96,19 +101,14 @@ def share_report(slug, report_id):
         days = int(request.form.get("days", ""))
     except ValueError:
         days = 0
-    context = enterprise.report_context(business, report, enterprise.report_period(business, report))
-    common = dict(business=business, shared=False, share_days=enterprise.SHARE_DAYS, schedules=enterprise.SCHEDULES,
-                  metrics=services.METRICS, format_metric=services.format_metric,
-                  coordinator_names=services.coordinator_names(business), **context)
     try:
         link, token = enterprise.create_share_link(report, days)
     except enterprise.ReportError as error:
-        return render_template("analytics/saved_report.html", new_link=None, share_errors=error.errors, **common), 422
+        return render_saved_report(business, report, shared=False, share_errors=error.errors), 422
     from app.analytics.reports import public_url
 
-    return render_template("analytics/saved_report.html", share_errors={},
-                           new_link={"url": public_url("analytics_public.shared_report", token=token), "link": link},
-                           **common)
+    new_link = {"url": public_url("analytics_public.shared_report", token=token), "link": link}
+    return render_saved_report(business, report, shared=False, new_link=new_link)
 
 
 @bp.post("/enterprise/reports/<report_id>/share/<link_id>/revoke")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.analytics.charts import Series, bar_chart, heatmap_chart, line_chart
-from app.analytics.services import OUTCOME_LABELS, OUTCOMES, WEEKDAY_NAMES, Report, Totals, format_metric
+from app.analytics.services import OUTCOME_LABELS, OUTCOMES, WEEKDAY_NAMES, Report, format_metric
 
 
 def _day_labels(report: Report) -> list[str]:

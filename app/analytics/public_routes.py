@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from app.analytics import enterprise, reports, services
+from app.analytics import enterprise, reports
 from app.extensions import db
 from app.models import Business
 from app.web import parse_uuid
@@ -44,9 +44,7 @@ def shared_report(token):
 
     if not allowed(business, "enterprise_reporting"):
         abort(404)  # the package that made the link is gone; the link closes with it
-    context = enterprise.report_context(business, report, enterprise.report_period(business, report))
-    response = render_template("analytics/saved_report.html", business=business, shared=True, new_link=None,
-                               share_days=(), schedules=enterprise.SCHEDULES, metrics=services.METRICS,
-                               format_metric=services.format_metric,
-                               coordinator_names=services.coordinator_names(business), **context)
+    from app.analytics.enterprise_routes import render_saved_report
+
+    response = render_saved_report(business, report, shared=True)
     return response, 200, {"X-Robots-Tag": "noindex", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

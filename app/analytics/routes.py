@@ -5,7 +5,7 @@ would get and the upgrade (`gating.upsell_response`).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, request
 from flask_login import login_required
 
 from app.analytics import exports, gating, presenters, rollups, services
