@@ -127,6 +127,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(leads_bp)
     app.register_blueprint(messaging_bp)
     register_messaging_event_handlers()  # message.updated / message.received
+    # -- analytics (issue 18)
+    from app.analytics.public_routes import bp as analytics_public_bp
+    from app.analytics.routes import bp as analytics_bp
+
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(analytics_public_bp)
 
 
 def _normalise_database_url(url: str) -> str:

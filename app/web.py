@@ -50,6 +50,7 @@ BUSINESS_NAV = (
     ("dashboard.index", "Dashboard"),
     ("businesses.overview", "Overview"),
     ("calls.index", "Calls"),
+    ("analytics.index", "Analytics"),  # -- analytics (issue 18)
     ("contacts.index", "Contacts"),
     # -- leads and messaging (issue 15)
     ("leads.index", "Leads"),

@@ -82,6 +82,19 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/messages/templates"),
     ("GET", "/businesses/{slug}/messages/text-back"),
     ("POST", "/businesses/{slug}/messages/text-back"),
+    # -- analytics (issue 18; URLs with a report, link or contact id: tests/test_analytics_enterprise.py)
+    ("GET", "/businesses/{slug}/analytics"),
+    ("GET", "/businesses/{slug}/analytics/export/daily.csv"),
+    ("GET", "/businesses/{slug}/analytics/reports"),
+    ("GET", "/businesses/{slug}/analytics/topics"),
+    ("POST", "/businesses/{slug}/analytics/questions/faq"),
+    ("GET", "/businesses/{slug}/analytics/weekly-report/preview"),
+    ("POST", "/businesses/{slug}/analytics/weekly-report/settings"),
+    ("GET", "/businesses/{slug}/analytics/insights"),
+    ("POST", "/businesses/{slug}/analytics/insights/sync"),
+    ("GET", "/businesses/{slug}/analytics/insights/status"),
+    ("GET", "/businesses/{slug}/analytics/enterprise"),
+    ("POST", "/businesses/{slug}/analytics/enterprise/reports"),
 ]
 
 

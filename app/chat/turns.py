@@ -146,7 +146,7 @@ def stream_reply(turn: ChatTurn) -> Iterator[str]:
         return
     reply: list[str] = []
     actions: list[dict] = []
-    session_id = None
+    session_id = unanswered = None
     try:
         for event in _chat_events(business, coordinator_id, turn):
             if event.event == "token":
@@ -161,6 +161,7 @@ def stream_reply(turn: ChatTurn) -> Iterator[str]:
                 yield sse("card", {"html": render_card(action, turn.conversation, business)})
             elif event.event == "done":
                 session_id = (event.data or {}).get("session_id")
+                unanswered = (event.data or {}).get("unanswered_question")  # -- analytics (issue 18)
             elif event.event == "error":
                 data = event.data if isinstance(event.data, dict) else {}
                 raise FourCallsError(str(data.get("message") or "the coordinator failed"),
@@ -185,6 +186,11 @@ def stream_reply(turn: ChatTurn) -> Iterator[str]:
         yield from _fail(turn, "The answer was cut off. Please try again.", retry=True)
         return
     _finish(business, turn, "".join(reply).strip(), actions, session_id)
+    if unanswered:  # -- analytics (issue 18): questions the assistant could not answer, from chats too
+        from app.analytics.questions import record_chat_question
+
+        record_chat_question(business, session_id, str(unanswered))
+        db.session.commit()
     yield sse("done", {})
 
 

@@ -289,6 +289,16 @@ class FourCallsClient(Transport):
         Stores nothing on 4calls' side, so a plain retry is safe."""
         body = {k: v for k, v in {"transcript": transcript, "text": text}.items() if v}
         return self.post(f"/organizations/{_segment(organization_id)}/lead-analysis", body)
+    # -- AI customer insights (issue 18) ----------------------------------------
+
+    def list_contact_insights(self, organization_id: str, *, updated_since: datetime | None = None,
+                              page_size: int | None = None) -> CursorPager:
+        """Each contact's AI profile; re-read in full daily (time alone can change one)."""
+        return self.pager(f"/organizations/{_segment(organization_id)}/insights/contacts", page_size,
+                          updated_since=updated_since)
+
+    def get_contact_insight(self, organization_id: str, contact_id: str) -> dict:
+        return self.get(f"/organizations/{_segment(organization_id)}/contacts/{_segment(contact_id)}/insights")
 
 
 def _with_org(payload: dict, organization_id: str | None) -> dict:

@@ -5,6 +5,7 @@ Used by `rq cron cron.py` in production and by the in-process runner of
 """
 from __future__ import annotations
 
+from app.analytics.jobs import send_due_reports_job, sync_all_insights_job
 from app.appointments.jobs import sweep_reminders_job
 from app.billing.jobs import apply_due_billing_changes
 from app.contacts.jobs import sweep_pending_contacts_job
@@ -44,4 +45,8 @@ RECURRING_JOBS: list[tuple] = [
     (sweep_messages_job, 60),
     (sweep_leads_job, 5 * 60),
     (sync_messages_job, 5 * 60),
+    # -- analytics (issue 18): weekly reports on each business's local Monday morning, saved-report delivery
+    (send_due_reports_job, 10 * 60),
+    # AI customer insights from 4calls (incremental; in full once a day)
+    (sync_all_insights_job, 5 * 60),
 ]

@@ -40,7 +40,30 @@ from app.models.messaging import (
     TextBack,
 )
 
+# -- analytics (issue 18)
+from app.models.analytics import (
+    CallDailyRollup,
+    CallHourlyRollup,
+    CallQuestion,
+    CallRollupState,
+    CallTopicRollup,
+    ContactInsight,
+    ReportSettings,
+    ReportShareLink,
+    SavedReport,
+)
+
 __all__ = [
+    # -- analytics (issue 18)
+    "CallDailyRollup",
+    "CallHourlyRollup",
+    "CallQuestion",
+    "CallRollupState",
+    "CallTopicRollup",
+    "ContactInsight",
+    "ReportSettings",
+    "ReportShareLink",
+    "SavedReport",
     "DeferredJob",
     "EmailStatus",
     "OutboundEmail",

@@ -91,6 +91,8 @@ class Call(UUIDPrimaryKey, Timestamps, db.Model):
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     appointment_remote_id: Mapped[str | None] = mapped_column(String(64))
     campaign_remote_id: Mapped[str | None] = mapped_column(String(64))
+    # 4calls' topic for the call ("Opening hours", "Bookings"...): analytics groups by it (issue 18).
+    topic: Mapped[str | None] = mapped_column(String(80))
     remote_updated_at: Mapped[datetime | None] = mapped_column(UTC)
     # -- forwarding and test calls (issue 13)
     forwarded_to: Mapped[str | None] = mapped_column(String(32))
@@ -102,6 +104,7 @@ class Call(UUIDPrimaryKey, Timestamps, db.Model):
 
     __table_args__ = (
         UniqueConstraint("business_id", "remote_id", name="uq_calls_business_remote"),
+        Index("ix_calls_business_topic_started", "business_id", "topic", "started_at"),
         Index("ix_calls_business_started", "business_id", "started_at"),
         Index("ix_calls_business_status_started", "business_id", "status", "started_at"),
         Index("ix_calls_business_direction_started", "business_id", "direction", "started_at"),

@@ -25,6 +25,8 @@ FEATURES: tuple[Feature, ...] = (
     Feature("appointment_scheduling", "Appointment scheduling"),
     Feature("advanced_scheduling", "Advanced appointment scheduling"),
     Feature("call_analytics", "Call analytics"),
+    # -- analytics (issue 18): plan section 3's Suite row "Full call analytics and reporting"
+    Feature("call_reporting", "Full call analytics and reporting"),
     Feature("lead_management", "Lead management & AI lead qualification"),
     Feature("campaigns", "Outbound campaigns"),
     Feature("advanced_campaigns", "Advanced campaigns"),
@@ -83,7 +85,8 @@ class PackageDefinition:
 _BASIC = {"call_logging", "ai_call_summaries", "appointment_scheduling"}
 _SALES = _BASIC | {"advanced_scheduling", "call_analytics", "lead_management", "campaigns"}
 _SUITE = _SALES | {"advanced_campaigns", "advanced_crm", "multi_channel", "customer_insights",
-                   "assistant_roles"}  # -- assistant roles (issue 13)
+                   "assistant_roles",  # -- assistant roles (issue 13)
+                   "call_reporting"}  # -- analytics (issue 18)
 _ENTERPRISE = _SUITE | {
     "enterprise_reporting",
     "custom_integrations",

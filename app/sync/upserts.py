@@ -201,7 +201,7 @@ def search_text_for(transcript: list, summary: str | None) -> str:
 _CALL_UPDATED = ("direction", "caller_name", "caller_number", "contact_id", "contact_remote_id",
                  "coordinator_remote_id", "started_at", "duration_seconds", "status", "outcome", "transcript",
                  "summary", "sentiment", "search_text", "appointment_remote_id", "campaign_remote_id",
-                 "remote_updated_at", "updated_at",
+                 "topic", "remote_updated_at", "updated_at",
                  "forwarded_to", "forward_reason", "forward_answered", "is_test")  # issue 13
 
 
@@ -231,12 +231,22 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
             "search_text": search_text_for(transcript, row.get("summary")),
             "appointment_remote_id": row.get("appointment_id"),
             "campaign_remote_id": row.get("campaign_id"),
+            "topic": (row.get("topic") or None) and str(row["topic"])[:80],
             "remote_updated_at": parse_timestamp(row.get("updated_at")),
             "created_at": now,
             "updated_at": now,
             **_forwarding_values(row),
         })
+    # -- analytics (issue 18): rollups and unanswered questions follow every written call
+    from app.analytics import rollups
+    from app.analytics.insights import refresh_after_new_calls
+    from app.analytics.questions import replace_call_questions
+
+    rollups_before = rollups.before_call_upsert(business, [v["remote_id"] for v in values])
     result = upsert(Call, values, _CALL_UPDATED, protect_pending=False)
+    rollups.after_call_upsert(business, rollups_before, result.written_ids)
+    replace_call_questions(business, batch, result.written_ids)
+    refresh_after_new_calls(business, result.inserted_ids)
     if result.inserted_ids:
         _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
     # -- messages taken and urgent-call notifications (issue 13)

@@ -24,6 +24,8 @@ API_PREFIX = "/api/coordinator"
 API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, messages, leads, realtime,
                   chat, campaigns, lead_analysis,  # lead qualification (issue 15)
                   voices, call_handling, test_calls)  # receptionist setup (issue 13)
+from . import insights  # noqa: E402  (AI customer insights, issue 18)
+API_BLUEPRINTS += (insights,)
 
 log = logging.getLogger("fourcalls.sandbox")
 

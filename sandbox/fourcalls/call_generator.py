@@ -16,6 +16,7 @@ from .scheduling import book_appointment, resolve_duration, upcoming_slots
 from .timeutil import format_ts, now_utc, parse_ts
 from .transcripts import CallStory, compose
 from .webhooks import emit
+from .call_insights import annotate as annotate_call, with_follow_up_question
 
 REPEAT_CALLER_SHARE = 0.3
 STATUS_WEIGHTS = {
@@ -157,6 +158,10 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
                           campaign_script=(campaign or {}).get("script"), caller_says=caller_says,
                           forwarding=decision.forwarding, open_now=decision.open_now, message_text=message_text)
         transcript, summary, duration = compose(story)
+        spoken = {"direction": direction, "status": status, "outcome": outcome, "caller_number": caller_number,
+                  "transcript": transcript, "duration_seconds": duration}
+        with_follow_up_question(org, spoken)
+        transcript, duration = spoken["transcript"], spoken["duration_seconds"]
         ended = now_utc()
         call = new_record("call", org["id"])
         message_taken = None
@@ -192,6 +197,7 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
             "sentiment": _weighted(rng, SENTIMENT_WEIGHTS[outcome]),
             "forwarding": decision.forwarding, "message_taken": message_taken, "test": bool(overrides.get("test")),
         })
+        call.update(annotate_call(call))
         call["updated_at"] = store.stamp()
         store.insert("calls", call)
         emit("call.completed", org, call)

@@ -91,7 +91,10 @@ def chat(coordinator_id):
             time.sleep(delay * rng.uniform(0.5, 1.5))
         for action in reply.actions:
             yield _sse("action", action)
-        yield _sse("done", {"message_id": answer["id"], "session_id": session["session_id"]})
+        done = {"message_id": answer["id"], "session_id": session["session_id"]}
+        if reply.unanswered_question:
+            done["unanswered_question"] = reply.unanswered_question
+        yield _sse("done", done)
 
     return Response(stream(), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -50,6 +50,8 @@ class ChatActionFailed(Exception):
 class Reply:
     lines: list[str] = field(default_factory=list)
     actions: list[dict] = field(default_factory=list)
+    # A visitor question nothing in the profile answered (reported in the stream's `done` event).
+    unanswered_question: str | None = None
 
     @property
     def text(self) -> str:
@@ -214,6 +216,8 @@ class Conversation:
                                     "Would you like to book a time?")
         elif not self.reply.lines:
             self._fallback()
+            if message.strip().endswith("?"):
+                self.reply.unanswered_question = message.strip()[:500]
         else:
             self.reply.lines.append("How can I help you today?")
         return self.reply

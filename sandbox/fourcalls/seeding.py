@@ -17,6 +17,7 @@ from .runtime import new_id, runtime
 from .scheduling import free_slots, org_zone, resolve_duration
 from .timeutil import format_ts, now_utc
 from .transcripts import CallStory, compose
+from .call_insights import annotate as annotate_call, with_follow_up_question
 
 MAX_ROWS = {"calls": 1_000_000, "contacts": 200_000, "appointments": 20_000}
 TAGS = ("vip", "returning", "newsletter", "referral", "new")
@@ -68,9 +69,11 @@ def _conversation_pool(org: dict, rng: random.Random, contacts: list[dict]) -> l
                           caller_name=name, caller_number=phone, script=script, rng=rng,
                           slot_label="Tuesday at 10:00 AM", appointment_type=type_name)
         transcript, summary, duration = compose(story)
-        pool.append({"status": status, "outcome": outcome, "transcript": transcript, "summary": summary,
-                     "duration_seconds": duration, "caller_name": name, "caller_number": phone,
-                     "contact_id": (contact or {}).get("id")})
+        entry = {"status": status, "outcome": outcome, "transcript": transcript, "summary": summary,
+                 "duration_seconds": duration, "caller_name": name, "caller_number": phone,
+                 "contact_id": (contact or {}).get("id"), "direction": "inbound"}
+        with_follow_up_question(org, entry)
+        pool.append({**entry, **annotate_call(entry)})
     return pool
 
 
@@ -92,6 +95,7 @@ def seed_calls(org: dict, count: int, days: int, rng: random.Random, contacts: l
             "started_at": format_ts(started), "ended_at": format_ts(started + timedelta(seconds=duration)),
             "duration_seconds": duration, "status": template["status"], "outcome": template["outcome"],
             "transcript": template["transcript"], "summary": template["summary"],
+            "topic": template["topic"], "unanswered_questions": template["unanswered_questions"],
             "sentiment": _cumulative_choice(rng, SENTIMENT_WEIGHTS[template["outcome"]], 1)[0],
             "created_at": format_ts(started + timedelta(seconds=duration)), "updated_at": stamp,
         })

@@ -112,6 +112,9 @@ def test_every_operation_answers_as_documented(sandbox):
     assert client.post(f"/campaigns/{campaign['id']}/start").json()["status"] == "running"
     assert client.post(f"/campaigns/{campaign['id']}/pause").json()["status"] == "paused"
     assert client.get(f"/campaigns/{campaign['id']}/results").status_code == 200
+    # -- AI customer insights (issue 18)
+    assert client.get(f"/organizations/{org_id}/insights/contacts").json()["data"]
+    assert client.get(f"/organizations/{org_id}/contacts/{contact['id']}/insights").status_code == 200
 
     # -- receptionist setup (issue 13)
     voices = client.get("/voices").json()["data"]

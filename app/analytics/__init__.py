@@ -1,0 +1,1 @@
+"""Call analytics, reporting, enterprise reports and AI customer insights (issue 18)."""

@@ -1,0 +1,228 @@
+"""Per-business call rollups on the business's local days and hours.
+
+Why: 90 days of a 200k-call business is ~50k rows to aggregate per page
+view; the rollups hold a few thousand. They are kept current by the call
+upserts (`app.sync.upserts`, which both the sync and the webhooks use): the
+batch's stored rows are read before the upsert and again after it, and the
+difference is added to the rollups with INSERT ... ON CONFLICT DO UPDATE
+(calls = calls + delta). `rebuild` recounts a business from its calls table,
+idempotently; it runs when the business's zone changed and as a command
+(`flask analytics rebuild-rollups`).
+
+The dashboard can read `CallDailyRollup` too: every figure it shows is a sum
+over its dimensions.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Iterable
+
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
+from app.models.base import utcnow
+from app.sync.bulk import dialect_insert
+from app.timezones import zone_of
+
+# The call columns a rollup depends on; a change in any of them moves the call.
+_CALL_COLUMNS = (Call.remote_id, Call.started_at, Call.direction, Call.status, Call.outcome,
+                 Call.coordinator_remote_id, Call.campaign_remote_id, Call.topic, Call.duration_seconds,
+                 Call.appointment_remote_id)
+DAILY_MEASURES = ("calls", "talk_seconds", "bookings", "leads")
+ROLLUP_MODELS = (CallDailyRollup, CallHourlyRollup, CallTopicRollup)
+
+
+def contribution(zone, row) -> tuple:
+    """(daily key, daily measures, hourly key, weekday, topic key or None) of one call row."""
+    local = row.started_at.astimezone(zone)
+    day = local.date()
+    answered = row.status == "answered"
+    daily_key = (day, row.direction, row.status, row.outcome or "", row.coordinator_remote_id or "",
+                 row.campaign_remote_id or "")
+    measures = (
+        1,
+        int(row.duration_seconds or 0) if answered else 0,
+        1 if (row.appointment_remote_id or row.outcome == "booked") else 0,
+        1 if row.outcome == "lead" else 0,
+    )
+    topic_key = (day, row.topic[:80]) if row.topic else None
+    return daily_key, measures, (day, local.hour, row.direction), local.isoweekday(), topic_key
+
+
+class Tally:
+    """Signed sums per rollup key: +1 for a call's new version, -1 for its old one."""
+
+    def __init__(self, zone):
+        self.zone = zone
+        self.daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self.hourly: dict[tuple, int] = defaultdict(int)
+        self.topics: dict[tuple, int] = defaultdict(int)
+        self.weekdays: dict[date, int] = {}
+
+    def add(self, row, sign: int = 1) -> None:
+        daily_key, measures, hourly_key, weekday, topic_key = contribution(self.zone, row)
+        sums = self.daily[daily_key]
+        for index, value in enumerate(measures):
+            sums[index] += sign * value
+        self.hourly[hourly_key] += sign
+        if topic_key:
+            self.topics[topic_key] += sign
+        self.weekdays[hourly_key[0]] = weekday
+
+    def days(self) -> set[date]:
+        return {key[0] for key in self.daily} | {key[0] for key in self.hourly} | {key[0] for key in self.topics}
+
+
+def _state(business: Business, *, lock: bool) -> CallRollupState | None:
+    query = select(CallRollupState).where(CallRollupState.business_id == business.id)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def _stored_rows(business: Business, remote_ids: Iterable[str]) -> list:
+    ids = list(remote_ids)
+    if not ids:
+        return []
+    return db.session.execute(
+        select(*_CALL_COLUMNS).where(Call.business_id == business.id, Call.remote_id.in_(ids))
+    ).all()
+
+
+def before_call_upsert(business: Business, remote_ids: list[str]) -> dict | None:
+    """Snapshot what the rollups currently count for these calls. The state row
+    is locked first, so a concurrent rebuild or batch waits (PostgreSQL)."""
+    state = _state(business, lock=True)
+    if state is None:
+        return None  # never built: the first analytics visit (or the command) builds from scratch
+    return {row.remote_id: row for row in _stored_rows(business, remote_ids)}
+
+
+def after_call_upsert(business: Business, before: dict | None, written_ids: list[str]) -> None:
+    """Add the difference between the written calls' new and old versions."""
+    if before is None or not written_ids:
+        return
+    state = _state(business, lock=False)
+    tally = Tally(zone_of(state.timezone))
+    for remote_id in written_ids:
+        old = before.get(remote_id)
+        if old is not None:
+            tally.add(old, -1)
+    for row in _stored_rows(business, written_ids):
+        tally.add(row, +1)
+    apply_tally(business.id, tally, incremental=True)
+
+
+def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> None:
+    daily = [
+        {"business_id": business_id, "local_day": key[0], "direction": key[1], "status": key[2], "outcome": key[3],
+         "coordinator_remote_id": key[4], "campaign_remote_id": key[5], **dict(zip(DAILY_MEASURES, sums))}
+        for key, sums in tally.daily.items() if any(sums)
+    ]
+    hourly = [
+        {"business_id": business_id, "local_day": key[0], "hour": key[1], "direction": key[2],
+         "weekday": tally.weekdays[key[0]], "calls": count}
+        for key, count in tally.hourly.items() if count
+    ]
+    topics = [{"business_id": business_id, "local_day": key[0], "topic": key[1], "calls": count}
+              for key, count in tally.topics.items() if count]
+    if daily:
+        _write(CallDailyRollup, daily, DAILY_MEASURES, incremental)
+    if hourly:
+        _write(CallHourlyRollup, hourly, ("calls",), incremental)
+    if topics:
+        _write(CallTopicRollup, topics, ("calls",), incremental)
+    if incremental and (daily or hourly or topics):
+        days = sorted(tally.days())
+        for model in ROLLUP_MODELS:
+            db.session.execute(delete(model).where(model.business_id == business_id, model.local_day.in_(days),
+                                                   model.calls <= 0))
+
+
+def _write(model, rows: list[dict], measures: tuple[str, ...], incremental: bool) -> None:
+    table = model.__table__
+    keys = [column.name for column in table.primary_key.columns]
+    statement = dialect_insert(model)
+    if incremental:
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in measures})
+    for start in range(0, len(rows), 500):
+        db.session.execute(statement, rows[start:start + 500])
+
+
+def recount(business: Business) -> Tally:
+    """The rollups as a full recount of the calls table would have them."""
+    tally = Tally(zone_of(business))
+    rows = db.session.execute(
+        select(*_CALL_COLUMNS).where(Call.business_id == business.id).execution_options(yield_per=5000)
+    )
+    for row in rows:
+        tally.add(row)
+    return tally
+
+
+def rebuild(business: Business) -> int:
+    """Recount every rollup row of the business in the business's current zone.
+    Idempotent; runs in the caller's transaction. Returns the calls counted."""
+    state = _state(business, lock=True)
+    if state is None:
+        db.session.execute(dialect_insert(CallRollupState).values(
+            business_id=business.id, timezone=business.timezone or "UTC").on_conflict_do_nothing(
+            index_elements=["business_id"]))
+        state = _state(business, lock=True)
+    for model in ROLLUP_MODELS:
+        db.session.execute(delete(model).where(model.business_id == business.id))
+    tally = recount(business)
+    apply_tally(business.id, tally, incremental=False)
+    state.timezone = business.timezone or "UTC"
+    state.rebuilt_at = utcnow()
+    return sum(sums[0] for sums in tally.daily.values())
+
+
+def is_current(business: Business) -> bool:
+    """Whether the rollups exist and were counted in the business's zone."""
+    state = _state(business, lock=False)
+    return state is not None and state.timezone == (business.timezone or "UTC")
+
+
+def stored(business: Business) -> tuple[dict, dict, dict]:
+    """The rollup tables of a business as {key: measures}, for comparing with `recount`."""
+    daily = {
+        (r.local_day, r.direction, r.status, r.outcome, r.coordinator_remote_id, r.campaign_remote_id):
+            [r.calls, r.talk_seconds, r.bookings, r.leads]
+        for r in db.session.scalars(select(CallDailyRollup).where(CallDailyRollup.business_id == business.id))
+    }
+    hourly = {
+        (r.local_day, r.hour, r.direction): r.calls
+        for r in db.session.scalars(select(CallHourlyRollup).where(CallHourlyRollup.business_id == business.id))
+    }
+    topics = {
+        (r.local_day, r.topic): r.calls
+        for r in db.session.scalars(select(CallTopicRollup).where(CallTopicRollup.business_id == business.id))
+    }
+    return daily, hourly, topics
+
+
+# A business this small is recounted inside the request that finds its rollups
+# missing (well under a second); a larger one gets a job and a progress note.
+INLINE_REBUILD_LIMIT = 20_000
+
+
+def ensure_current(business: Business) -> bool:
+    """True when the rollups can be read now; otherwise a rebuild is queued."""
+    if is_current(business):
+        return True
+    from sqlalchemy import func
+
+    calls = db.session.scalar(select(func.count()).select_from(Call).where(Call.business_id == business.id))
+    if calls <= INLINE_REBUILD_LIMIT:
+        rebuild(business)
+        db.session.commit()
+        return True
+    from app.jobs import enqueue
+
+    enqueue("app.analytics.jobs.rebuild_rollups_job", str(business.id), job_id=f"rollups:{business.id}")
+    return False
