@@ -55,6 +55,15 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/dashboard/sync"),
     ("GET", "/businesses/{slug}/calls"),
     ("GET", "/businesses/{slug}/calls/export.csv"),
+    # -- integrations and help (issue 19; URLs with an endpoint, token or request id:
+    # tests/test_integrations_access.py)
+    ("GET", "/businesses/{slug}/integrations"),
+    ("GET", "/businesses/{slug}/integrations/webhooks/new"),
+    ("POST", "/businesses/{slug}/integrations/webhooks/new"),
+    ("POST", "/businesses/{slug}/integrations/tokens"),
+    ("GET", "/businesses/{slug}/help"),
+    ("GET", "/businesses/{slug}/help/requests/new"),
+    ("POST", "/businesses/{slug}/help/requests/new"),
 ]
 
 

@@ -11,6 +11,7 @@ from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.mail.jobs import sweep_queued_emails_job
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
+from app.integrations.jobs import sweep_webhook_deliveries_job
 
 RECURRING_JOBS: list[tuple] = [
     # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
@@ -26,4 +27,6 @@ RECURRING_JOBS: list[tuple] = [
     (prune_sync_runs, 24 * 60 * 60),
     # Emails whose delivery job was never enqueued (Redis down when they were written).
     (sweep_queued_emails_job, 2 * 60),
+    # Webhook deliveries whose next attempt is due (issue 19): retries and lost enqueues.
+    (sweep_webhook_deliveries_job, 60),
 ]

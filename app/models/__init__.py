@@ -21,6 +21,16 @@ from app.models.audit import AuditEntry, AuditScope
 from app.models.mail import EmailStatus, OutboundEmail
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- custom integrations and support (issue 19)
+from app.models.outgoing_webhooks import DeliveryStatus, OutgoingEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.models.api_tokens import ApiToken, TokenScope
+from app.models.support import (
+    AccountManagerAssignment,
+    SupportMessage,
+    SupportRequest,
+    SupportResponseTarget,
+    SupportStatus,
+)
 
 __all__ = [
     "EmailStatus",

@@ -21,6 +21,7 @@ from typing import Iterable
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.integrations.wiring import emit_applied
 from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
 from app.models.base import utcnow
 from app.sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, upsert  # noqa: F401  (re-exported)
@@ -48,6 +49,7 @@ def apply_remote_contacts(business: Business, rows: Iterable[dict]) -> ApplyResu
         from app.usage.services import refresh_contact_usage
 
         refresh_contact_usage(business)
+    emit_applied(business, "contacts", result)  # outgoing webhooks (issue 19)
     return result
 
 
@@ -58,6 +60,7 @@ def apply_remote_calls(business: Business, rows: Iterable[dict]) -> ApplyResult:
     result = ApplyResult()
     for batch in batches(rows):
         result.add(_apply_call_batch(business, batch))
+    emit_applied(business, "calls", result)  # outgoing webhooks (issue 19)
     return result
 
 
@@ -66,6 +69,7 @@ def apply_remote_appointments(business: Business, rows: Iterable[dict]) -> Apply
     result = ApplyResult()
     for batch in batches(rows):
         result.add(_apply_appointment_batch(business, batch))
+    emit_applied(business, "appointments", result)  # outgoing webhooks (issue 19)
     return result
 
 
