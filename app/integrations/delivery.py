@@ -122,12 +122,15 @@ def _after_failure(delivery: WebhookDelivery, endpoint: WebhookEndpoint, attempt
         db.session.commit()
         return "endpoint_disabled"
     first = delivery.attempts[0].attempted_at if delivery.attempts else attempt.attempted_at
-    next_at = now + backoff_after(delivery.attempt_count)
-    if next_at - first > RETRY_WINDOW:
+    deadline = first + RETRY_WINDOW
+    if now >= deadline:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
         db.session.commit()
         return "gave_up"
+    # The last attempt falls on the deadline itself, so an endpoint with a
+    # single failing delivery still reaches its three days and is disabled.
+    next_at = min(now + backoff_after(delivery.attempt_count), deadline)
     delivery.next_attempt_at = next_at
     db.session.commit()
     _enqueue_attempt(delivery.id, next_at - now)
