@@ -188,7 +188,7 @@ def create_token(slug):
             for name, message in exc.errors.items():
                 getattr(form, name).errors.append(message)
         else:
-            return _index_page(business, new_token=(token, raw), status=201)
+            return _index_page(business, token_form=TokenForm(formdata=None), new_token=(token, raw), status=201)
     return _index_page(business, token_form=form, status=422)
 
 
