@@ -149,7 +149,7 @@ def test_openapi_document_is_valid_and_covers_every_route(app, client):
     validate(document)
     documented = {(m.upper(), "/api/v1" + p) for p, methods in document["paths"].items() for m in methods}
     routes = {(m, re.sub(r"<(\w+)>", "{id}", rule.rule)) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi_document"
+              if rule.rule.startswith("/api/v1/") and rule.endpoint not in ("api.openapi_document", "api.unknown_route")
               for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == documented
     docs = client.get("/api/docs")
@@ -165,7 +165,7 @@ def test_cross_business_walk_over_every_api_route(app, client, factories, logged
     raw = make_token(client, business, "read_write")
     checked = 0
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/") or "<" not in rule.rule:
+        if not rule.rule.startswith("/api/v1/") or "<" not in rule.rule or rule.endpoint == "api.unknown_route":
             continue
         collection = rule.rule.split("/")[3]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -183,3 +183,12 @@ def test_cross_business_walk_over_every_api_route(app, client, factories, logged
     assert checked == 5
     db.session.expire_all()
     assert db.session.get(Contact, theirs["contacts"].id).name == "xAda"
+
+
+def test_unknown_paths_and_methods_answer_in_the_api_error_format(client, business):
+    raw = make_token(client, business, "read_write")
+    response = client.get("/api/v1/nothing-here", headers=bearer(raw))
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+    response = client.delete("/api/v1/contacts", headers=bearer(raw))
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
+    assert client.get("/api/v1/nothing-here").get_json()["error"]["code"] == "unauthorized"

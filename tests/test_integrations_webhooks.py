@@ -291,3 +291,16 @@ def test_attempts_record_connection_errors(client, business, run_jobs):
     run_jobs()
     attempt = db.session.scalar(select(WebhookAttempt))
     assert attempt.status_code is None and "Connect" in attempt.error
+
+
+def test_a_widget_lead_is_sent_as_lead_created(client, business, receiver, run_jobs):
+    from app.chat.leads import capture_widget_lead
+    from app.chat.widgets import widget_for
+
+    add_endpoint(client, business, receiver.url, events=("lead.created",))
+    lead = capture_widget_lead(widget_for(business), "visitor-1", name="Vera Visitor", phone="+15552017777",
+                               message="Please call me about a wedding booking")
+    run_jobs()
+    document = json.loads(receiver.received[0][1])
+    assert document["type"] == "lead.created" and document["data"]["id"] == str(lead.id)
+    assert document["data"]["message"] == "Please call me about a wedding booking"

@@ -101,6 +101,22 @@ def _listing(rows, cursor, serialize):
     return jsonify(data=[serialize(r) for r in rows], next_cursor=cursor, has_more=cursor is not None)
 
 
+@bp.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown_route(unknown):
+    """Anything else under /api/v1 answers in the API's error format, not the site's."""
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    adapter = current_app.url_map.bind("")
+    for method in ("GET", "POST", "PATCH"):
+        try:
+            endpoint, _ = adapter.match(request.path, method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        if endpoint != "api.unknown_route":
+            raise ApiError("method_not_allowed", f"{request.method} is not allowed on {request.path}.")
+    raise ApiError("not_found", f"There is no API endpoint at {request.path}.")
+
+
 @bp.get("/openapi.json")
 def openapi_document():
     import yaml
