@@ -50,6 +50,22 @@ def clean_events(raw: list[str] | None) -> list[str]:
     return chosen
 
 
+def _clean_endpoint(url, events, errors: dict | None = None) -> tuple[str, list[str]]:
+    """Both fields checked, every problem reported at once (`errors` adds the caller's own)."""
+    errors = dict(errors or {})
+    try:
+        url = clean_url(url)
+    except EndpointError as exc:
+        errors.setdefault("url", exc.errors["url"])
+    try:
+        events = clean_events(events)
+    except EndpointError as exc:
+        errors["events"] = exc.errors["events"]
+    if errors:
+        raise EndpointError(errors)
+    return url, events
+
+
 def endpoints_of(business: Business) -> list[WebhookEndpoint]:
     return db.session.scalars(select(WebhookEndpoint).where(
         WebhookEndpoint.business_id == business.id, WebhookEndpoint.deleted_at.is_(None))
@@ -66,19 +82,10 @@ def get_endpoint(business: Business, endpoint_id) -> WebhookEndpoint | None:
 
 def create_endpoint(business: Business, actor, url: str, events: list[str], description: str = "") -> tuple[WebhookEndpoint, str]:
     """The new endpoint and its signing secret (shown to the owner once, kept only encrypted)."""
-    errors = {}
-    try:
-        url = clean_url(url)
-    except EndpointError as exc:
-        errors.update(exc.errors)
-    try:
-        events = clean_events(events)
-    except EndpointError as exc:
-        errors.update(exc.errors)
+    extra = {}
     if len(endpoints_of(business)) >= MAX_ENDPOINTS:
-        errors["url"] = f"A business can have up to {MAX_ENDPOINTS} endpoints; remove one first."
-    if errors:
-        raise EndpointError(errors)
+        extra["url"] = f"A business can have up to {MAX_ENDPOINTS} endpoints; remove one first."
+    url, events = _clean_endpoint(url, events, extra)
     secret = new_secret()
     endpoint = WebhookEndpoint(id=uuid.uuid4(), business_id=business.id, url=url, events=events,
                                description=(description or "").strip()[:200] or None,
@@ -91,17 +98,7 @@ def create_endpoint(business: Business, actor, url: str, events: list[str], desc
 
 def update_endpoint(business: Business, endpoint: WebhookEndpoint, actor, url: str, events: list[str],
                     description: str = "") -> WebhookEndpoint:
-    errors = {}
-    try:
-        url = clean_url(url)
-    except EndpointError as exc:
-        errors.update(exc.errors)
-    try:
-        events = clean_events(events)
-    except EndpointError as exc:
-        errors.update(exc.errors)
-    if errors:
-        raise EndpointError(errors)
+    url, events = _clean_endpoint(url, events)
     endpoint.url, endpoint.events = url, events
     endpoint.description = (description or "").strip()[:200] or None
     record("webhook_endpoint.updated", business=business, actor=actor, target_type="webhook_endpoint", target_id=endpoint.id, target_label=endpoint.url)

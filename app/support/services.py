@@ -163,16 +163,22 @@ def open_request(business: Business, owner: User, subject, category, body, uploa
     return request
 
 
-def owner_reply(business: Business, request: SupportRequest, owner: User, body, upload=None) -> SupportMessage:
-    errors = {}
+def _reply(body, upload, extra_errors: dict | None = None) -> tuple[str, tuple | None]:
+    """A reply's text and screenshot, every problem reported at once."""
+    errors = dict(extra_errors or {})
     try:
-        values = _clean(None, None, body, needs_subject=False)
+        text = _clean(None, None, body, needs_subject=False)["body"]
     except SupportError as exc:
         errors.update(exc.errors)
     attachment = _attachment(upload, errors)
     if errors:
         raise SupportError(errors)
-    message = _message(request, owner, values["body"], attachment, from_staff=False)
+    return text, attachment
+
+
+def owner_reply(business: Business, request: SupportRequest, owner: User, body, upload=None) -> SupportMessage:
+    text, attachment = _reply(body, upload)
+    message = _message(request, owner, text, attachment, from_staff=False)
     request.status = SupportStatus.OPEN  # back in the queue, resolved or not
     _notify_staff(request, message, new=False)
     db.session.commit()
@@ -207,17 +213,9 @@ def get_any_request(request_id) -> SupportRequest | None:
 
 
 def staff_reply(request: SupportRequest, staff: User, body, status: str | None = None, upload=None) -> SupportMessage:
-    errors = {}
-    try:
-        values = _clean(None, None, body, needs_subject=False)
-    except SupportError as exc:
-        errors.update(exc.errors)
-    attachment = _attachment(upload, errors)
-    if status and status not in SupportStatus.ALL:
-        errors["status"] = "Choose a status."
-    if errors:
-        raise SupportError(errors)
-    message = _message(request, staff, values["body"], attachment, from_staff=True)
+    bad_status = {"status": "Choose a status."} if status and status not in SupportStatus.ALL else None
+    text, attachment = _reply(body, upload, bad_status)
+    message = _message(request, staff, text, attachment, from_staff=True)
     if request.first_responded_at is None:
         request.first_responded_at = message.created_at
     request.status = status or SupportStatus.WAITING
