@@ -140,8 +140,37 @@ def test_support_request_reaches_the_console_queue(site, page, shot, tmp_path):
     page.click("button:has-text('Send reply')")
     expect(page.locator(".support-thread")).to_contain_text("Allowed sites", timeout=SLOW)
     shot("console-reply")
+    page.goto(f"{site.url}/admin/support/targets")
+    expect(page.locator("input[name=hours-ai_enterprise]")).to_have_value("2")
+    shot("console-targets")
+    page.goto(f"{site.url}/admin/support/account-managers")
+    row = page.locator("tr", has_text="Bella Napoli Trattoria")
+    row.locator("select").select_option(label=f"AlphaSite Admin ({DEMO_ADMIN_EMAIL})")
+    row.locator("button:has-text('Save')").click()
+    expect(page.locator(".flash.success")).to_contain_text("now manages")
+    shot("console-account-manager")
     page.goto(f"{site.url}/help?q=embed")
     expect(page.locator("#help-results")).to_contain_text("The chat widget and embedding it")
     page.click("#help-results a >> nth=0")
     shot("help-article")
     assert re.search(r"/help/widget-and-embedding$", page.url)
+
+
+def test_lower_package_sees_the_upgrade_offer(site, page, shot):
+    with site.app.app_context():
+        business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+        business.integration.service_package = "ai_sales"
+        db.session.commit()
+    try:
+        log_in(page, site, OWNER_EMAIL, OWNER_PASSWORD)
+        page.goto(f"{site.url}/businesses/{CLAIMED_DEMO_SLUG}/integrations")
+        expect(page.locator("[data-upsell=custom_integrations]")).to_contain_text("AI Enterprise")
+        shot("integrations-upsell")
+        page.goto(f"{site.url}/businesses/{CLAIMED_DEMO_SLUG}/help")
+        expect(page.locator("[data-upsell=priority_support]")).to_contain_text("AI Enterprise")
+        shot("help-upsell")
+    finally:
+        with site.app.app_context():
+            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+            business.integration.service_package = "ai_enterprise"
+            db.session.commit()
