@@ -2,6 +2,8 @@
 delivery log, and API tokens. Lower packages see what they would get."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -21,12 +23,17 @@ def _upsell(business, status=200):
                            offer=smallest_package_with(FEATURE), event_types=EVENT_TYPES), status
 
 
-def _gated(slug):
-    """(business, None) when the package includes the feature; (business, upsell response) otherwise."""
-    business = owned_business_or_404(slug)
-    if not enabled_for(business):
-        return business, _upsell(business, 200 if request.method == "GET" else 403)
-    return business, None
+def gated(view):
+    """The owner's business as the view's first argument when its package includes the
+    feature; the upgrade offer otherwise (403 for anything that would change something)."""
+    @wraps(view)
+    def wrapper(slug, **kwargs):
+        business = owned_business_or_404(slug)
+        if not enabled_for(business):
+            return _upsell(business, 200 if request.method == "GET" else 403)
+        return view(business, **kwargs)
+
+    return wrapper
 
 
 def _endpoint_or_404(business, endpoint_id):
@@ -44,17 +51,15 @@ def _index_page(business, token_form=None, new_token=None, status=200):
 
 @bp.get("")
 @login_required
-def index(slug):
-    business, gate = _gated(slug)
-    return gate or _index_page(business)
+@gated
+def index(business):
+    return _index_page(business)
 
 
 @bp.route("/webhooks/new", methods=["GET", "POST"])
 @login_required
-def new_endpoint(slug):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def new_endpoint(business):
     form = EndpointForm()
     if form.validate_on_submit():
         try:
@@ -73,10 +78,8 @@ def new_endpoint(slug):
 
 @bp.get("/webhooks/<endpoint_id>")
 @login_required
-def endpoint_detail(slug, endpoint_id):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def endpoint_detail(business, endpoint_id):
     endpoint = _endpoint_or_404(business, endpoint_id)
     status = request.args.get("status") if request.args.get("status") in (
         DeliveryStatus.PENDING, DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED) else None
@@ -89,10 +92,8 @@ def endpoint_detail(slug, endpoint_id):
 
 @bp.route("/webhooks/<endpoint_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_endpoint(slug, endpoint_id):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def edit_endpoint(business, endpoint_id):
     endpoint = _endpoint_or_404(business, endpoint_id)
     form = EndpointForm(obj=endpoint)
     if form.validate_on_submit():
@@ -104,15 +105,12 @@ def edit_endpoint(slug, endpoint_id):
                 getattr(form, name).errors.append(message)
         else:
             flash("Endpoint saved.", "success")
-            return redirect(url_for("integrations.endpoint_detail", slug=slug, endpoint_id=endpoint.id))
+            return redirect(url_for("integrations.endpoint_detail", slug=business.slug, endpoint_id=endpoint.id))
     return render_template("integrations/endpoint_form.html", business=business, form=form,
                            endpoint=endpoint), 422 if form.is_submitted() else 200
 
 
-def _endpoint_action(slug, endpoint_id, action, done: str):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+def _endpoint_action(business, endpoint_id, action, done: str):
     endpoint = _endpoint_or_404(business, endpoint_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -122,64 +120,61 @@ def _endpoint_action(slug, endpoint_id, action, done: str):
         flash(str(exc), "error")
     else:
         flash(done, "success")
-    return redirect(url_for("integrations.endpoint_detail", slug=slug, endpoint_id=endpoint.id))
+    return redirect(url_for("integrations.endpoint_detail", slug=business.slug, endpoint_id=endpoint.id))
 
 
 @bp.post("/webhooks/<endpoint_id>/enable")
 @login_required
-def enable_endpoint(slug, endpoint_id):
-    return _endpoint_action(slug, endpoint_id, lambda b, e: service.set_enabled(b, e, current_user, True),
+@gated
+def enable_endpoint(business, endpoint_id):
+    return _endpoint_action(business, endpoint_id, lambda b, e: service.set_enabled(b, e, current_user, True),
                             "Endpoint enabled.")
 
 
 @bp.post("/webhooks/<endpoint_id>/disable")
 @login_required
-def disable_endpoint(slug, endpoint_id):
-    return _endpoint_action(slug, endpoint_id, lambda b, e: service.set_enabled(b, e, current_user, False),
+@gated
+def disable_endpoint(business, endpoint_id):
+    return _endpoint_action(business, endpoint_id, lambda b, e: service.set_enabled(b, e, current_user, False),
                             "Endpoint disabled; nothing more is sent to it.")
 
 
 @bp.post("/webhooks/<endpoint_id>/test")
 @login_required
-def send_test(slug, endpoint_id):
-    return _endpoint_action(slug, endpoint_id, service.send_test_event,
+@gated
+def send_test(business, endpoint_id):
+    return _endpoint_action(business, endpoint_id, service.send_test_event,
                             "Test event queued; it appears in the log below within seconds.")
 
 
 @bp.post("/webhooks/<endpoint_id>/delete")
 @login_required
-def delete_endpoint(slug, endpoint_id):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def delete_endpoint(business, endpoint_id):
     endpoint = _endpoint_or_404(business, endpoint_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     service.remove_endpoint(business, endpoint, current_user)
     flash("Endpoint removed.", "success")
-    return redirect(url_for("integrations.index", slug=slug))
+    return redirect(url_for("integrations.index", slug=business.slug))
 
 
 @bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/redeliver")
 @login_required
-def redeliver(slug, endpoint_id, delivery_id):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def redeliver(business, endpoint_id, delivery_id):
     endpoint = _endpoint_or_404(business, endpoint_id)
     delivery = service.get_delivery(endpoint, delivery_id)
     if delivery is None:
         abort(404)
-    return _endpoint_action(slug, endpoint_id, lambda b, e: service.redeliver(b, e, delivery),
+    return _endpoint_action(business, endpoint_id, lambda b, e: service.redeliver(b, e, delivery),
                             "Redelivery queued.")
 
 
 @bp.post("/tokens")
 @login_required
-def create_token(slug):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def create_token(business):
     form = TokenForm()
     if form.validate_on_submit():
         try:
@@ -194,10 +189,8 @@ def create_token(slug):
 
 @bp.post("/tokens/<token_id>/revoke")
 @login_required
-def revoke_token(slug, token_id):
-    business, gate = _gated(slug)
-    if gate:
-        return gate
+@gated
+def revoke_token(business, token_id):
     token = api_tokens.get_token(business, token_id)
     if token is None:
         abort(404)
@@ -205,4 +198,4 @@ def revoke_token(slug, token_id):
         abort(400)
     api_tokens.revoke_token(business, token, current_user)
     flash(f"Token “{token.name}” revoked; requests with it now get 401.", "success")
-    return redirect(url_for("integrations.index", slug=slug))
+    return redirect(url_for("integrations.index", slug=business.slug))
