@@ -133,6 +133,19 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(analytics_bp)
     app.register_blueprint(analytics_public_bp)
+    # -- custom integrations, help centre and support (issue 19)
+    from app.admin.support_routes import bp as admin_support_bp
+    from app.api.docs_routes import bp as api_docs_bp
+    from app.api.routes import bp as api_bp
+    from app.help.routes import bp as help_bp, register_helpers as register_help_helpers
+    from app.integrations.events import init_app as init_outgoing_webhooks
+    from app.integrations.routes import bp as integrations_bp
+    from app.support.routes import bp as support_bp
+
+    for blueprint in (api_bp, api_docs_bp, integrations_bp, help_bp, support_bp, admin_support_bp):
+        app.register_blueprint(blueprint)
+    register_help_helpers(app)
+    init_outgoing_webhooks(app)
 
 
 def _normalise_database_url(url: str) -> str:

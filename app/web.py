@@ -66,6 +66,9 @@ BUSINESS_NAV = (
     ("billing.index", "Billing"),
     ("packages.picker", "Packages"),
     ("businesses.edit", "Profile"),
+    # -- integrations and help (issue 19)
+    ("integrations.index", "Integrations"),
+    ("support.index", "Help"),
 )
 
 

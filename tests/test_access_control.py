@@ -95,6 +95,15 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/analytics/insights/status"),
     ("GET", "/businesses/{slug}/analytics/enterprise"),
     ("POST", "/businesses/{slug}/analytics/enterprise/reports"),
+    # -- integrations and help (issue 19; URLs with an endpoint, token or request id:
+    # tests/test_integrations_access.py)
+    ("GET", "/businesses/{slug}/integrations"),
+    ("GET", "/businesses/{slug}/integrations/webhooks/new"),
+    ("POST", "/businesses/{slug}/integrations/webhooks/new"),
+    ("POST", "/businesses/{slug}/integrations/tokens"),
+    ("GET", "/businesses/{slug}/help"),
+    ("GET", "/businesses/{slug}/help/requests/new"),
+    ("POST", "/businesses/{slug}/help/requests/new"),
 ]
 
 

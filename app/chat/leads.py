@@ -14,6 +14,7 @@ from app.chat.records import contact_for_lead, local_contact_for
 from app.chat.turns import ChatInputError, chat_coordinator_id
 from app.contacts.services import ContactError, clean_contact_fields
 from app.extensions import db
+from app.integrations.wiring import emit_lead_created
 from app.fourcalls import Conflict, FourCallsError, RetryPolicy, organization_client
 from app.models import Business
 from app.models.chat import ChatWidget, MessageRole
@@ -64,6 +65,7 @@ def capture_widget_lead(widget: ChatWidget, visitor_id: str, *, name=None, phone
     summary = {"type": "lead_form", "name": details["name"], "phone": details["phone"], "email": details["email"]}
     convos.append_message(conversation, MessageRole.VISITOR, details["message"] or "Left contact details.",
                           actions=[summary])
+    emit_lead_created(lead)  # outgoing webhooks (issue 19)
     db.session.commit()
     if live:
         push_lead(lead)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, or_, select
 from app.contacts.fields import field_definitions, parse_custom_value
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.extensions import db
+from app.integrations.wiring import emit_contact_change
 from app.models import Business, Contact, ContactTag, SyncState
 from app.models.base import utcnow
 from app.web import parse_uuid
@@ -195,6 +196,7 @@ def create_contact(business: Business, data: dict, tags: list[str] | None = None
     for tag in clean_tags(tags or []):
         contact.tags.append(ContactTag(tag=tag, business_id=business.id))
     count_contacts(business, 1)
+    emit_contact_change(contact, created=True)  # outgoing webhooks (issue 19)
     db.session.commit()
     _queue_push(contact)
     return contact
@@ -212,6 +214,7 @@ def update_contact(business: Business, contact: Contact, data: dict) -> Contact:
     if custom is not None:
         contact.custom_fields = {k: v for k, v in custom.items() if v is not None}
     _mark_pending(contact)
+    emit_contact_change(contact)  # outgoing webhooks (issue 19)
     db.session.commit()
     _queue_push(contact)
     return contact
@@ -262,6 +265,7 @@ def set_tags(contact: Contact, tags: list[str]) -> None:
         if tag not in have:
             contact.tags.append(ContactTag(tag=tag, business_id=contact.business_id))
     _mark_pending(contact)
+    emit_contact_change(contact)  # outgoing webhooks (issue 19)
     db.session.commit()
     _queue_push(contact)
 

@@ -18,6 +18,7 @@ from app.sync.jobs import prune_sync_runs, sync_all_businesses
 from app.admin.jobs import rebuild_metric_snapshots  # -- operator console (issue 16)
 from app.leads.jobs import sweep_leads_job  # -- issue 15
 from app.messaging.jobs import sweep_messages_job, sync_messages_job  # -- issue 15
+from app.integrations.jobs import sweep_webhook_deliveries_job
 
 RECURRING_JOBS: list[tuple] = [
     # Scheduled downgrades and ended grace periods, in case no Stripe webhook prompts them.
@@ -49,4 +50,6 @@ RECURRING_JOBS: list[tuple] = [
     (send_due_reports_job, 10 * 60),
     # AI customer insights from 4calls (incremental; in full once a day)
     (sync_all_insights_job, 5 * 60),
+    # Webhook deliveries whose next attempt is due (issue 19): retries and lost enqueues.
+    (sweep_webhook_deliveries_job, 60),
 ]

@@ -52,8 +52,22 @@ from app.models.analytics import (
     ReportShareLink,
     SavedReport,
 )
+# -- custom integrations and support (issue 19)
+from app.models.outgoing_webhooks import OutgoingEvent, WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
+from app.models.api_tokens import ApiToken, TokenScope
+from app.models.support import (
+    AccountManagerAssignment,
+    SupportMessage,
+    SupportRequest,
+    SupportResponseTarget,
+    SupportStatus,
+)
 
 __all__ = [
+    # -- custom integrations and support (issue 19)
+    "AccountManagerAssignment", "ApiToken", "OutgoingEvent", "SupportMessage", "SupportRequest",
+    "SupportResponseTarget", "SupportStatus", "TokenScope", "WebhookAttempt", "WebhookDelivery",
+    "WebhookDeliveryStatus", "WebhookEndpoint",
     # -- analytics (issue 18)
     "CallDailyRollup",
     "CallHourlyRollup",

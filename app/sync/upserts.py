@@ -21,6 +21,7 @@ from typing import Iterable
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.integrations.wiring import emit_applied
 from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
 from app.models.base import utcnow
 from app.sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, upsert  # noqa: F401  (re-exported)
@@ -48,6 +49,7 @@ def apply_remote_contacts(business: Business, rows: Iterable[dict]) -> ApplyResu
         from app.usage.services import refresh_contact_usage
 
         refresh_contact_usage(business)
+    emit_applied(business, "contacts", result)  # outgoing webhooks (issue 19)
     return result
 
 
@@ -63,6 +65,7 @@ def apply_remote_calls(business: Business, rows: Iterable[dict]) -> ApplyResult:
         from app.leads.intake import on_new_calls
 
         on_new_calls(business, result.inserted_ids)
+    emit_applied(business, "calls", result)  # outgoing webhooks (issue 19)
     return result
 
 
@@ -71,6 +74,7 @@ def apply_remote_appointments(business: Business, rows: Iterable[dict]) -> Apply
     result = ApplyResult()
     for batch in batches(rows):
         result.add(_apply_appointment_batch(business, batch))
+    emit_applied(business, "appointments", result)  # outgoing webhooks (issue 19)
     return result
 
 
