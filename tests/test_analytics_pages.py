@@ -84,7 +84,7 @@ def test_overview_charts_deltas_and_htmx_regions(client, auth, factories, clock)
     business = owner_business(client, auth, factories, "ai_sales")
     seed_calls(business)
     page = client.get(f"/businesses/{business.slug}/analytics?range=7d").get_data(as_text=True)
-    assert page.count("<svg") == 5 and "<desc" in page and "Show the numbers" in page
+    assert page.count("<svg class=\"chart-svg\"") == 5 and "<desc" in page and "Show the numbers" in page
     assert "Against the previous period" in page and "▲" in page
     assert "Mar 11, 2027 – Mar 17, 2027" in page  # local days, today in Los Angeles is Mar 17
     assert "America/Los_Angeles" in page
@@ -176,4 +176,4 @@ def test_a_large_history_is_counted_by_a_job_while_the_page_waits(client, auth, 
     run_jobs()
     done = client.get(f"/businesses/{business.slug}/analytics?range=7d&counting=1", headers={"HX-Request": "true"})
     assert done.headers.get("HX-Refresh") == "true"
-    assert client.get(f"/businesses/{business.slug}/analytics?range=7d").get_data(as_text=True).count("<svg") == 5
+    assert client.get(f"/businesses/{business.slug}/analytics?range=7d").get_data(as_text=True).count("<svg class=\"chart-svg\"") == 5
