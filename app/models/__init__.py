@@ -20,6 +20,9 @@ from app.models.user import User
 from app.models.audit import AuditEntry, AuditScope
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- campaigns (issue 14)
+from app.models.campaigns import (Campaign, CampaignDial, CampaignStatus, CampaignTarget, ContactConsent,
+                                  ContactSegment, DialState, SkipReason, TargetStatus)
 
 __all__ = [
     "AuditEntry",
@@ -60,4 +63,7 @@ __all__ = [
     "UsageNotice",
     "User",
     "WEEKDAYS",
+    # -- campaigns (issue 14)
+    "Campaign", "CampaignDial", "CampaignStatus", "CampaignTarget", "ContactConsent", "ContactSegment",
+    "DialState", "SkipReason", "TargetStatus",
 ]
