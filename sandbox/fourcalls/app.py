@@ -11,7 +11,7 @@ import time
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import (admin, appointments, calls, campaigns, chat, contacts, coordinators, idempotency, leads,
+from . import (admin, appointments, calls, campaigns, chat, contacts, coordinators, dials, idempotency, leads,
                messages, organizations, realtime)
 from .auth import authenticate
 from .errors import ApiError
@@ -22,7 +22,7 @@ from .storage import Store
 
 API_PREFIX = "/api/coordinator"
 API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, messages, leads, realtime,
-                  chat, campaigns)
+                  chat, campaigns, dials)
 
 log = logging.getLogger("fourcalls.sandbox")
 
@@ -37,6 +37,7 @@ def create_sandbox_app(data_path: str, options: SandboxOptions | None = None) ->
     for module in API_BLUEPRINTS:
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(dials.admin_bp)
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.teardown_request(_teardown_request)
