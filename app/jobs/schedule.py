@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.appointments.jobs import sweep_reminders_job
 from app.billing.jobs import apply_due_billing_changes
+from app.campaigns.jobs import sweep_campaigns  # issue 14
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.sync.jobs import prune_sync_runs, sync_all_businesses
@@ -23,4 +24,6 @@ RECURRING_JOBS: list[tuple] = [
     # Incremental sync of contacts, calls and appointments; webhooks bring changes sooner.
     (sync_all_businesses, 5 * 60),
     (prune_sync_runs, 24 * 60 * 60),
+    # -- campaigns (issue 14): due retries and windows, lost dial results, resume after renewal.
+    (sweep_campaigns, 60),
 ]

@@ -99,6 +99,7 @@ class Campaign(UUIDPrimaryKey, Timestamps, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTC)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    business = relationship("Business", lazy="select")
     coordinator = relationship("Coordinator", lazy="joined")
     segment = relationship("ContactSegment", lazy="select")
 

@@ -168,3 +168,16 @@ def package_rank(slug: str) -> int:
     """Position in the ladder, for telling an upgrade from a downgrade."""
     package = PACKAGES_BY_SLUG[slug]
     return package.display_order
+
+
+# -- campaigns (issue 14)
+# Simultaneous call lines per package. Campaigns use all but one, so an
+# inbound caller always finds a free line. A package missing here has no lines.
+CONCURRENT_CALLS = {"ai_receptionist": 1, "ai_sales": 2, "ai_business_suite": 5, "ai_enterprise": 10}
+
+
+def outbound_lines(package: PackageDefinition | None) -> int:
+    """How many campaign calls may run at once: the package's lines minus one kept for inbound."""
+    if package is None or not package.has("campaigns"):
+        return 0
+    return max(CONCURRENT_CALLS.get(package.slug, 1) - 1, 1)

@@ -232,6 +232,10 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     result = upsert(Call, values, _CALL_UPDATED, protect_pending=False)
     if result.inserted_ids:
         _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
+        # -- do-not-call opt-outs (issue 14): a new call saying "stop calling" lists the number
+        from app.do_not_contact.opt_outs import note_opt_outs
+
+        note_opt_outs(business, [row for row in batch if row["id"] in set(result.inserted_ids)])
     return result
 
 

@@ -10,6 +10,7 @@ completion emits `campaign.target.completed` with the Dial (and its Call).
 """
 from __future__ import annotations
 
+import json
 import time
 
 from flask import Blueprint, jsonify, request
@@ -190,3 +191,15 @@ def dial_ledger(org_id):
     return jsonify({"data": [{"dial_key": d["dial_key"], "phone": d["phone"], "status": d["status"],
                               "result": d["result"], "call_id": d["call_id"],
                               "calls_for_call_id": calls.get(d["call_id"], 0)} for d in rows]})
+
+
+@admin_bp.get("/organizations/<org_id>/events")
+def organization_events(org_id):
+    """Recorded events with their bodies (as they would be delivered), for replaying webhooks in tests."""
+    clauses, params = ["organization_id = ?"], [org_id]
+    if request.args.get("type"):
+        clauses.append("type = ?")
+        params.append(request.args["type"])
+    rows = runtime().store.rows(f"SELECT body FROM events WHERE {' AND '.join(clauses)} ORDER BY rowid",
+                                tuple(params))
+    return jsonify({"data": [json.loads(r["body"]) for r in rows]})
