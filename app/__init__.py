@@ -100,6 +100,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(do_not_contact_bp)
+    from app.contacts.consent_routes import bp as contact_consent_bp
+
+    app.register_blueprint(contact_consent_bp)
     FOURCALLS_EVENT_HANDLERS["campaign.target.completed"] = apply_dial_event
 
 

@@ -55,6 +55,14 @@ BUSINESS_SCOPED_URLS = [
     ("POST", "/businesses/{slug}/dashboard/sync"),
     ("GET", "/businesses/{slug}/calls"),
     ("GET", "/businesses/{slug}/calls/export.csv"),
+    # -- campaigns and the do-not-contact list (issue 14; URLs with a campaign or entry id: tests/test_campaigns_pages.py)
+    ("GET", "/businesses/{slug}/campaigns"),
+    ("GET", "/businesses/{slug}/campaigns/new"),
+    ("POST", "/businesses/{slug}/campaigns/new"),
+    ("POST", "/businesses/{slug}/campaigns/preview"),
+    ("GET", "/businesses/{slug}/do-not-contact"),
+    ("POST", "/businesses/{slug}/do-not-contact"),
+    ("POST", "/businesses/{slug}/do-not-contact/import"),
 ]
 
 
