@@ -75,8 +75,10 @@ def deliver_events(client, events, times=1) -> None:
                         headers={"Content-Type": "application/json", "X-FourCalls-Signature": signed(body)})
 
 
-def sandbox_events(fourcalls, org_id, event_type="campaign.target.completed") -> list[dict]:
-    return fourcalls._admin_call("GET", f"/organizations/{org_id}/events", params={"type": event_type})["data"]
+def sandbox_events(fourcalls, org_id, event_type="campaign.target.completed", after: int = 0) -> tuple[list[dict], int]:
+    """Events recorded after position `after`, and the position to ask from next time."""
+    page = fourcalls._admin_call("GET", f"/organizations/{org_id}/events", params={"type": event_type, "after": after})
+    return page["data"], page["last"]
 
 
 def complete_dials(fourcalls) -> int:

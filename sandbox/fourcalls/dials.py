@@ -196,10 +196,11 @@ def dial_ledger(org_id):
 @admin_bp.get("/organizations/<org_id>/events")
 def organization_events(org_id):
     """Recorded events with their bodies (as they would be delivered), for replaying webhooks in tests."""
-    clauses, params = ["organization_id = ?"], [org_id]
+    clauses, params = ["organization_id = ?", "rowid > ?"], [org_id, request.args.get("after", 0, type=int)]
     if request.args.get("type"):
         clauses.append("type = ?")
         params.append(request.args["type"])
-    rows = runtime().store.rows(f"SELECT body FROM events WHERE {' AND '.join(clauses)} ORDER BY rowid",
+    rows = runtime().store.rows(f"SELECT rowid, body FROM events WHERE {' AND '.join(clauses)} ORDER BY rowid",
                                 tuple(params))
-    return jsonify({"data": [json.loads(r["body"]) for r in rows]})
+    return jsonify({"data": [json.loads(r["body"]) for r in rows],
+                    "last": rows[-1]["rowid"] if rows else request.args.get("after", 0, type=int)})
