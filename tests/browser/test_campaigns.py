@@ -107,7 +107,10 @@ def test_tag_create_launch_watch_pause_resume_export_and_opt_out(campaign_site, 
     page.fill("#window_end", "21:00")
     page.fill("#max_attempts", "1")
     page.fill("#concurrency", "1")
-    page.locator("#tags").dispatch_event("change")
+    page.locator("#concurrency").blur()
+    # The preview follows the form; let its last refresh land before clicking (it moves the button).
+    page.wait_for_timeout(400)
+    page.wait_for_function("!document.querySelector('.htmx-request')")
     expect(page.locator("#audience-preview")).to_contain_text("to call, of 3 matching")
     shot("new-campaign-form")
     page.click("button:has-text('Save draft')")
