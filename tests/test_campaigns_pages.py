@@ -210,3 +210,25 @@ def test_consent_is_captured_on_the_contact_page(client, shop):
     assert (consent.method, consent.consent_type, consent.note) == ("web_form", "marketing", "Newsletter signup")
     assert consent.captured_at == datetime(2026, 1, 5, 16, 0, tzinfo=timezone.utc)  # 10:00 in Chicago
     assert "Web form" in client.get(url).get_data(as_text=True)
+
+
+def test_import_column_records_marketing_consent(client, shop, run_jobs):
+    business, _ = shop
+    csv_text = ("Name,Phone,Marketing consent\n"
+                "Yes Person,512 555 0201,yes\n"
+                "Dated Person,512 555 0202,2026-01-05\n"
+                "No Person,512 555 0203,no\n"
+                "Bad Person,512 555 0204,maybe\n")
+    response = client.post(f"/businesses/{business.slug}/contacts/import",
+                           data={"file": (io.BytesIO(csv_text.encode()), "c.csv")}, content_type="multipart/form-data")
+    review_url = response.headers["Location"]
+    assert 'value="Marketing consent" selected' in client.get(review_url).get_data(as_text=True)
+    client.post(review_url, data={"map_name": "Name", "map_phone": "Phone", "map_marketing_consent": "Marketing consent",
+                                  "action": "start"})
+    run_jobs()
+    consents = {c.contact_id: c for c in db.session.scalars(select(ContactConsent))}
+    by_name = {c.name: c.id for c in db.session.scalars(select(Contact))}
+    assert set(consents) == {by_name["Yes Person"], by_name["Dated Person"]}
+    assert consents[by_name["Dated Person"]].captured_at == datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+    assert consents[by_name["Yes Person"]].method == "import"
+    assert "Bad Person" not in by_name  # the row with an unreadable consent is reported and skipped

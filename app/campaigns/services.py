@@ -19,6 +19,7 @@ from app.models import (Call, Campaign, CampaignStatus, CampaignTarget, ContactS
 from app.models.base import utcnow
 from app.packages.catalog import outbound_lines
 from app.timezones import zone_of
+from app.web import parse_uuid
 from app.usage.services import (OUTBOUND_MINUTES, current_period, has_feature, limit_for, package_of,
                                 usage_summary)
 
@@ -106,12 +107,8 @@ def clean_campaign(business, data: dict) -> tuple[dict, dict]:
     values["purpose"] = purpose
     values["opening"] = (data.get("opening") or "").strip()[:5000] or purpose_of(purpose).opening
     values["goal"] = (data.get("goal") or "").strip()[:5000] or purpose_of(purpose).goal
-    coordinator = None
-    try:
-        import uuid as _uuid
-        coordinator = db.session.get(Coordinator, _uuid.UUID(str(data.get("coordinator_id"))))
-    except ValueError:
-        coordinator = None
+    coordinator_id = parse_uuid(data.get("coordinator_id"))
+    coordinator = db.session.get(Coordinator, coordinator_id) if coordinator_id else None
     if coordinator is None or coordinator.business_id != business.id or not coordinator.is_live:
         errors["coordinator_id"] = "Choose one of this business's AI assistants."
     else:
@@ -119,12 +116,7 @@ def clean_campaign(business, data: dict) -> tuple[dict, dict]:
     rules = {}
     segment_id = (data.get("segment_id") or "").strip()
     if segment_id:
-        segment = None
-        try:
-            import uuid as _uuid
-            segment = db.session.get(ContactSegment, _uuid.UUID(segment_id))
-        except ValueError:
-            pass
+        segment = db.session.get(ContactSegment, parse_uuid(segment_id)) if parse_uuid(segment_id) else None
         if segment is None or segment.business_id != business.id:
             errors["segment_id"] = "Choose one of your saved segments."
         else:

@@ -77,3 +77,43 @@ def revoke_consent(business, contact, consent_type: str = ConsentType.MARKETING,
     audit("contact.consent_revoked", business=business, actor=actor, target_type="contact",
           target_label=contact.name or contact.phone or "", after={"type": consent_type})
     return True
+
+
+# -- the importer's "Marketing consent" column ----------------------------------
+
+CONSENT_YES = ("yes", "y", "true", "1", "x", "opted in", "opt-in", "opt in")
+CONSENT_NO = ("", "no", "n", "false", "0")
+
+
+def parse_consent_cell(text: str, business) -> datetime | None:
+    """"yes" (consent captured at import), a date or date-time (captured then,
+    in the business's zone), or "no"/empty. Raises ValueError otherwise."""
+    value = (text or "").strip().lower()
+    if value in CONSENT_NO:
+        return None
+    if value in CONSENT_YES:
+        return utcnow()
+    from app.timezones import zone_of
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("use yes, no, or the date it was given (2027-01-31)") from None
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=zone_of(business))).astimezone(zone_of("UTC"))
+    if moment > utcnow():
+        raise ValueError("the consent date is in the future")
+    return moment
+
+
+def record_imported_consents(business, captured: dict) -> int:
+    """Consent rows for imported contacts ({contact id: captured at}); contacts
+    that already hold an active consent keep theirs. The caller commits."""
+    wanted = {cid: at for cid, at in captured.items() if at is not None}
+    if not wanted:
+        return 0
+    have = consented_contact_ids(business.id, wanted)
+    rows = [ContactConsent(business_id=business.id, contact_id=cid, consent_type=ConsentType.MARKETING,
+                           method="import", captured_at=at, note="Imported from a CSV file")
+            for cid, at in wanted.items() if cid not in have]
+    db.session.add_all(rows)
+    return len(rows)
