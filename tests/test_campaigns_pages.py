@@ -232,3 +232,29 @@ def test_import_column_records_marketing_consent(client, shop, run_jobs):
     assert consents[by_name["Dated Person"]].captured_at == datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
     assert consents[by_name["Yes Person"]].method == "import"
     assert "Bad Person" not in by_name  # the row with an unreadable consent is reported and skipped
+
+
+def test_call_the_unreached_again_is_an_advanced_follow_up(client, factories, logged_in_owner):
+    from app.models import CampaignTarget
+
+    business = factories.business(owner=logged_in_owner, name="Suite Salon")
+    coordinator = wire(business, package="ai_business_suite")
+    add_contacts(business, ["+15125550301", "+15125550302", "+15125550303"], tag="winback")
+    client.post(f"/businesses/{business.slug}/campaigns/new", data=campaign_form(coordinator, tag="winback", concurrency="2"))
+    campaign = db.session.scalar(select(Campaign))
+    client.post(f"/businesses/{business.slug}/campaigns/{campaign.id}/launch")
+    targets = db.session.scalars(select(CampaignTarget).order_by(CampaignTarget.position)).all()
+    targets[0].status, targets[1].status = "answered", "no_answer"
+    targets[2].status, targets[2].opted_out = "answered", True
+    db.session.commit()
+    assert client.post(f"/businesses/{business.slug}/campaigns/{campaign.id}/follow-up").status_code == 409  # not finished
+    client.post(f"/businesses/{business.slug}/campaigns/{campaign.id}/cancel")
+    response = client.post(f"/businesses/{business.slug}/campaigns/{campaign.id}/follow-up")
+    assert response.status_code == 302
+    follow = db.session.scalar(select(Campaign).where(Campaign.follow_up_of_id == campaign.id))
+    assert follow.status == "draft" and follow.audience_source == "follow_up"
+    assert [t.phone for t in db.session.scalars(select(CampaignTarget).where(CampaignTarget.campaign_id == follow.id))] \
+        == ["+15125550302"]
+    assert client.post(f"/businesses/{business.slug}/campaigns/{follow.id}/launch").status_code == 302
+    db.session.refresh(follow)
+    assert follow.status == CampaignStatus.RUNNING
