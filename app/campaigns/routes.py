@@ -39,6 +39,24 @@ def _gate(business):
     return None if services.can_run_campaigns(business) else _upgrade_page(business)
 
 
+class _Refused(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def _owned_campaign(slug, campaign_id):
+    """(business, campaign) of the current owner; 404 for others, the upgrade offer without the feature."""
+    business = owned_business_or_404(slug)
+    if (refused := _gate(business)) is not None:
+        raise _Refused(refused)
+    return business, _campaign_or_404(business, campaign_id)
+
+
+@bp.errorhandler(_Refused)
+def _refused(error):
+    return error.response
+
+
 @bp.get("")
 @login_required
 def index(slug):
@@ -124,10 +142,7 @@ def preview(slug):
 @bp.route("/<campaign_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(slug, campaign_id):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
-    campaign = _campaign_or_404(business, campaign_id)
+    business, campaign = _owned_campaign(slug, campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         flash(f"A {campaign.status} campaign's audience and settings cannot be edited: "
               "pause or cancel it, or call the unreached again in a follow-up.", "error")
@@ -171,10 +186,7 @@ def _live_context(business, campaign):
 @bp.get("/<campaign_id>")
 @login_required
 def detail(slug, campaign_id):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
-    campaign = _campaign_or_404(business, campaign_id)
+    business, campaign = _owned_campaign(slug, campaign_id)
     return render_partial_or_page("campaigns/detail.html", "campaigns/_live.html", **_live_context(business, campaign))
 
 
@@ -182,10 +194,7 @@ def detail(slug, campaign_id):
 @login_required
 def live(slug, campaign_id):
     """The self-refreshing part of the campaign page (polled while the campaign runs)."""
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
-    campaign = _campaign_or_404(business, campaign_id)
+    business, campaign = _owned_campaign(slug, campaign_id)
     response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign)))
     response.headers["Vary"] = "HX-Request"
     return response
@@ -204,10 +213,7 @@ _DONE = {"launch": "Campaign launched.", "pause": "Paused: no new calls start; c
 @bp.post("/<campaign_id>/<any(launch, pause, resume, cancel):action>")
 @login_required
 def act(slug, campaign_id, action):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
-    campaign = _campaign_or_404(business, campaign_id)
+    business, campaign = _owned_campaign(slug, campaign_id)
     try:
         _ACTIONS[action](business, campaign)
     except services.CampaignError as exc:
@@ -221,10 +227,7 @@ def act(slug, campaign_id, action):
 @bp.post("/<campaign_id>/follow-up")
 @login_required
 def follow_up(slug, campaign_id):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
-    campaign = _campaign_or_404(business, campaign_id)
+    business, campaign = _owned_campaign(slug, campaign_id)
     try:
         follow = services.follow_up(business, campaign, actor=current_user)
     except services.CampaignError as exc:
@@ -238,9 +241,6 @@ def follow_up(slug, campaign_id):
 @bp.get("/<campaign_id>/export.csv")
 @login_required
 def export(slug, campaign_id):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
-    campaign = _campaign_or_404(business, campaign_id)
+    business, campaign = _owned_campaign(slug, campaign_id)
     return Response(reporting.export_csv(campaign, business), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}.csv"'})
