@@ -258,3 +258,17 @@ def test_call_the_unreached_again_is_an_advanced_follow_up(client, factories, lo
     assert client.post(f"/businesses/{business.slug}/campaigns/{follow.id}/launch").status_code == 302
     db.session.refresh(follow)
     assert follow.status == CampaignStatus.RUNNING
+
+
+def test_an_audience_saved_as_a_segment_is_offered_again(client, shop):
+    from app.models import ContactSegment
+
+    business, coordinator = shop
+    client.post(f"/businesses/{business.slug}/campaigns/new",
+                data=campaign_form(coordinator, tag="spring", concurrency="1", segment_name="Spring regulars"))
+    segment = db.session.scalar(select(ContactSegment).where(ContactSegment.name == "Spring regulars"))
+    assert segment.rules["tags"] == ["spring"]
+    assert "Spring regulars" in client.get(f"/businesses/{business.slug}/campaigns/new").get_data(as_text=True)
+    preview = client.post(f"/businesses/{business.slug}/campaigns/preview", data=campaign_form(
+        coordinator, tag="", concurrency="1", segment_id=str(segment.id))).get_data(as_text=True)
+    assert "of 3 matching" in preview

@@ -12,7 +12,7 @@ from app.audit.services import record as audit
 from app.campaigns import audience
 from app.campaigns.purposes import PURPOSES_BY_KEY, purpose_of
 from app.campaigns.windows import EARLIEST, LATEST, parse_clock
-from app.contacts.segments import SegmentError, clean_rules
+from app.contacts.segments import SegmentError, clean_rules, save_segment
 from app.extensions import db
 from app.models import (Call, Campaign, CampaignStatus, CampaignTarget, ContactSegment, Coordinator, SkipReason,
                         TargetStatus)
@@ -175,11 +175,9 @@ def clean_campaign(business, data: dict) -> tuple[dict, dict]:
 def create_draft(business, data: dict, actor=None) -> Campaign:
     values, rules = clean_campaign(business, data)
     if not values.get("segment_id"):
-        segment = ContactSegment(business_id=business.id, name=f"{values['name']} audience · {utcnow():%Y%m%d%H%M%S}",
-                                 rules=rules)
-        db.session.add(segment)
-        db.session.flush()
-        values["segment_id"] = segment.id
+        # Saved under the owner's name for reuse, else under the campaign's.
+        name = (data.get("segment_name") or "").strip() or f"{values['name']} audience · {utcnow():%Y-%m-%d %H:%M:%S}"
+        values["segment_id"] = save_segment(business, name, rules).id
     campaign = Campaign(business_id=business.id, status=CampaignStatus.DRAFT,
                         created_by_user_id=getattr(actor, "id", None), **values)
     db.session.add(campaign)
