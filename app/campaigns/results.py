@@ -18,6 +18,7 @@ from app.models.base import utcnow
 from app.sync.upserts import apply_remote_calls
 
 log = logging.getLogger(__name__)
+LOOKUP_BATCH = 200  # dial keys asked about per request
 RESULT_STATUS = {"answered": TargetStatus.ANSWERED, "voicemail": TargetStatus.VOICEMAIL,
                  "no_answer": TargetStatus.NO_ANSWER, "busy": TargetStatus.BUSY, "failed": TargetStatus.FAILED}
 
@@ -98,29 +99,30 @@ def apply_dial(business, remote: dict) -> str:
 def reconcile(campaign: Campaign, client) -> int:
     """Ask 4calls about every open dial of the campaign: apply finished ones,
     re-send (under the same key) those it never received. Returns dials settled."""
-    from app.campaigns.dispatch import send_dial
+    from app.campaigns.dispatch import send_dials
 
     settled = 0
     open_dials = db.session.scalars(select(CampaignDial).where(
         CampaignDial.campaign_id == campaign.id, CampaignDial.state.in_(DialState.OPEN)
     ).order_by(CampaignDial.requested_at)).all()
-    for dial in open_dials:
+    if not open_dials or not campaign.remote_id:
+        return 0
+    found: dict[str, dict] = {}
+    for start in range(0, len(open_dials), LOOKUP_BATCH):
+        keys = [d.dial_key for d in open_dials[start:start + LOOKUP_BATCH]]
         try:
-            if dial.remote_id:
-                remote = client.get_dial(dial.remote_id)
-            elif campaign.remote_id:
-                remote = client.find_dial(campaign.remote_id, dial.dial_key)
-            else:
-                remote = None
+            found.update(client.find_dials(campaign.remote_id, keys))
         except FourCallsError as exc:
-            log.info("reconcile %s: 4calls did not answer (%s)", dial.dial_key, exc)
-            continue
+            log.info("reconcile %s: 4calls did not answer (%s)", campaign.id, exc)
+            return settled  # nothing is re-sent on a guess: the next round asks again
+    never_received = []
+    for dial in open_dials:
+        remote = found.get(dial.dial_key)
         if remote is None:
-            if campaign.remote_id:
-                send_dial(client, campaign, dial)  # never received: the same key cannot dial twice
-            continue
-        if apply_dial(campaign.business, remote) == "applied":
+            never_received.append(dial)
+        elif apply_dial(campaign.business, remote) == "applied":
             settled += 1
+    send_dials(client, campaign, never_received)  # the same keys: 4calls cannot place them twice
     return settled
 
 

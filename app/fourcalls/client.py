@@ -276,6 +276,13 @@ class FourCallsClient(Transport):
                 return dial
         return None
 
+    def find_dials(self, campaign_id: str, dial_keys: list[str]) -> dict[str, dict]:
+        """The dials placed under any of `dial_keys` (up to 500), by key; absent keys were never received."""
+        found = {}
+        for dial in self.pager(f"/campaigns/{_segment(campaign_id)}/dials", 500, dial_key=list(dial_keys)):
+            found[dial["dial_key"]] = dial
+        return found
+
     def get_dial(self, dial_id: str) -> dict:
         return self.get(f"/dials/{_segment(dial_id)}")
 

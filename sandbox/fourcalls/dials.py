@@ -81,10 +81,13 @@ def list_dials(campaign_id):
     campaign = visible("campaigns", campaign_id, "campaign")
     limit, cursor, since = page_args()
     where, params = ["campaign_id = ?"], [campaign["id"]]
-    for name in ("dial_key", "status"):
-        if request.args.get(name):
-            where.append(f"{name} = ?")
-            params.append(request.args[name])
+    keys = request.args.getlist("dial_key")[:500]
+    if keys:  # several keys look up many dials in one request (reconciliation)
+        where.append(f"dial_key IN ({','.join('?' * len(keys))})")
+        params += keys
+    if request.args.get("status"):
+        where.append("status = ?")
+        params.append(request.args["status"])
     return list_response("dials", where, params, limit, cursor, since)
 
 
