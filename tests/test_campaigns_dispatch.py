@@ -170,3 +170,20 @@ def test_minutes_exhausted_pauses_then_renewal_resumes(wired, fourcalls, clock, 
     db.session.expire_all()
     assert campaign.status == CampaignStatus.RUNNING and campaign.paused_reason is None
     assert sum(t.attempts for t in targets_of(campaign)) > dialled
+
+
+def test_cancel_lets_calls_in_progress_finish_and_skips_the_rest(wired, fourcalls):
+    from app.campaigns.services import cancel
+
+    business, organization, coordinator = wired
+    phones = [f"+1512555{n:04d}" for n in range(800, 805)]
+    add_contacts(business, phones)
+    campaign = new_campaign(business, coordinator, concurrency="2", max_attempts="1")
+    launch(business, campaign)
+    dispatch(campaign.id)
+    cancel(db.session.get(Campaign, campaign.id))
+    complete_dials(fourcalls)  # the two calls in progress end; their webhooks are lost
+    dispatch(campaign.id)  # reconciliation still collects them
+    statuses = Counter(t.status for t in targets_of(campaign))
+    assert statuses["skipped"] == 3 and statuses["dialling"] == 0 and sum(statuses.values()) == 5
+    assert len(dial_ledger(fourcalls, organization["id"])) == 2

@@ -242,6 +242,8 @@ def dispatch(campaign_id, client=None) -> DispatchReport:
         report.state = "missing"
         return report
     start_if_due(campaign)
+    if campaign.status == CampaignStatus.CANCELLED and dialling_count(campaign):
+        reconcile(campaign, client or organization_client(campaign.business))  # calls in progress still finish
     if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.PAUSED):
         report.state = campaign.status
         return report

@@ -38,8 +38,13 @@ def sweep_campaigns() -> int:
     from app.campaigns.services import rules_of
 
     resume_where_minutes_returned()
+    from app.models import CampaignDial, DialState
+
+    open_dials = select(CampaignDial.id).where(CampaignDial.campaign_id == Campaign.id,
+                                               CampaignDial.state.in_(DialState.OPEN)).exists()
     campaigns = db.session.scalars(select(Campaign).where(
-        Campaign.status.in_((CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)))).all()
+        Campaign.status.in_((CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED))
+        | ((Campaign.status == CampaignStatus.CANCELLED) & open_dials))).all()
     for campaign in campaigns:
         if campaign.auto_enrol and campaign.status == CampaignStatus.RUNNING and campaign.audience_source == "segment":
             enrol(campaign, rules_of(campaign))
