@@ -187,3 +187,11 @@ def test_cancel_lets_calls_in_progress_finish_and_skips_the_rest(wired, fourcall
     statuses = Counter(t.status for t in targets_of(campaign))
     assert statuses["skipped"] == 3 and statuses["dialling"] == 0 and sum(statuses.values()) == 5
     assert len(dial_ledger(fourcalls, organization["id"])) == 2
+    from math import ceil
+
+    from app.campaigns import reporting
+
+    dials = db.session.scalars(select(CampaignDial).where(CampaignDial.campaign_id == campaign.id)).all()
+    assert reporting.minutes_used(campaign.id) == sum(ceil(d.duration_seconds / 60) for d in dials)
+    by_day = reporting.dials_by_day(db.session.get(Campaign, campaign.id), business)
+    assert sum(day["dials"] for day in by_day) == 2 and by_day[0]["day"].isoformat() == "2027-03-03"
