@@ -146,6 +146,18 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     register_help_helpers(app)
     init_outgoing_webhooks(app)
+    # -- campaigns (issue 14)
+    from app.campaigns.results import apply_dial_event
+    from app.campaigns.routes import bp as campaigns_bp
+    from app.do_not_contact.routes import bp as do_not_contact_bp
+    from app.webhooks.services import FOURCALLS_EVENT_HANDLERS
+
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(do_not_contact_bp)
+    from app.contacts.consent_routes import bp as contact_consent_bp
+
+    app.register_blueprint(contact_consent_bp)
+    FOURCALLS_EVENT_HANDLERS["campaign.target.completed"] = apply_dial_event
 
 
 def _normalise_database_url(url: str) -> str:

@@ -104,6 +104,14 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/help"),
     ("GET", "/businesses/{slug}/help/requests/new"),
     ("POST", "/businesses/{slug}/help/requests/new"),
+    # -- campaigns and the do-not-contact list (issue 14; URLs with a campaign or entry id: tests/test_campaigns_pages.py)
+    ("GET", "/businesses/{slug}/campaigns"),
+    ("GET", "/businesses/{slug}/campaigns/new"),
+    ("POST", "/businesses/{slug}/campaigns/new"),
+    ("POST", "/businesses/{slug}/campaigns/preview"),
+    ("GET", "/businesses/{slug}/do-not-contact"),
+    ("POST", "/businesses/{slug}/do-not-contact"),
+    ("POST", "/businesses/{slug}/do-not-contact/import"),
 ]
 
 

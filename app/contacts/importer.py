@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
+from app.contacts.consent import parse_consent_cell, record_imported_consents
 from app.contacts.csvfile import CsvProblem, decode_upload, parse_rows
 from app.contacts.fields import field_definitions, parse_custom_value
 from app.contacts.phone import InvalidPhone, normalise_phone
@@ -25,7 +27,8 @@ from app.models.base import utcnow
 
 PREVIEW_ROWS = 10
 BASE_TARGETS = [("name", "Name"), ("first_name", "First name"), ("last_name", "Last name"), ("phone", "Phone"),
-                ("email", "Email"), ("tags", "Tags"), ("notes", "Notes")]
+                ("email", "Email"), ("tags", "Tags"), ("notes", "Notes"),
+                ("marketing_consent", "Marketing consent (yes/no or date)")]  # consent column (issue 14)
 _GUESSES = {
     "name": ("name", "full name", "fullname", "contact", "contact name", "customer", "customer name"),
     "first_name": ("first name", "firstname", "first", "given name"),
@@ -34,6 +37,7 @@ _GUESSES = {
     "email": ("email", "e-mail", "email address", "mail"),
     "tags": ("tags", "tag", "labels", "groups"),
     "notes": ("notes", "note", "comments", "comment"),
+    "marketing_consent": ("marketing consent", "consent", "opt in", "opt-in", "marketing opt-in"),
 }
 
 
@@ -94,9 +98,11 @@ class RowResult:
     tags: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     absorbed: int = 0  # later rows of the same person folded into this one
+    consent_at: datetime | None = None  # marketing consent given (issue 14)
 
 
-def read_row(number: int, cells: list[str], headers: list[str], mapping: dict, definitions: dict) -> RowResult:
+def read_row(number: int, cells: list[str], headers: list[str], mapping: dict, definitions: dict,
+             business: Business | None = None) -> RowResult:
     index = {h: i for i, h in enumerate(headers)}
 
     def cell(target):
@@ -118,6 +124,11 @@ def read_row(number: int, cells: list[str], headers: list[str], mapping: dict, d
         result.errors.append(f"email: {exc}")
     result.values["notes"] = cell("notes") or None
     result.tags = clean_tags(cell("tags").replace(";", ",").split(","))
+    if "marketing_consent" in mapping:
+        try:
+            result.consent_at = parse_consent_cell(cell("marketing_consent"), business)
+        except ValueError as exc:
+            result.errors.append(f"marketing consent: {exc}")
     for target in mapping:
         if target.startswith("cf_") and target[3:] in definitions:
             definition = definitions[target[3:]]
@@ -136,7 +147,7 @@ def read_row(number: int, cells: list[str], headers: list[str], mapping: dict, d
 def preview(business: Business, contact_import: ContactImport) -> list[RowResult]:
     _, rows = parse_rows(contact_import.content)
     definitions = {d.key: d for d in field_definitions(business)}
-    return [read_row(n, cells, contact_import.headers, contact_import.mapping, definitions)
+    return [read_row(n, cells, contact_import.headers, contact_import.mapping, definitions, business)
             for n, cells in rows[:PREVIEW_ROWS]]
 
 
@@ -197,7 +208,7 @@ def _import_rows(business: Business, contact_import: ContactImport, run) -> None
     row_errors = []
     step = max(1, len(rows) // 20)
     for position, (number, cells) in enumerate(rows, start=1):
-        result = read_row(number, cells, contact_import.headers, contact_import.mapping, definitions)
+        result = read_row(number, cells, contact_import.headers, contact_import.mapping, definitions, business)
         if result.errors:
             row_errors.append({"row": number, "errors": result.errors})
         else:
@@ -236,6 +247,7 @@ def _absorb(into: RowResult, extra: RowResult) -> None:
     into.custom = {**extra.custom, **into.custom}
     into.tags = clean_tags(into.tags + extra.tags)
     into.absorbed += 1
+    into.consent_at = into.consent_at or extra.consent_at
 
 
 def _write(business: Business, new_rows: dict, merges: dict) -> None:
@@ -269,3 +281,6 @@ def _write(business: Business, new_rows: dict, merges: dict) -> None:
                  for cid, r in new_rows.items() for tag in r.tags]
     if tag_rows:
         db.session.execute(insert(ContactTag), tag_rows)
+    consents = {cid: r.consent_at for cid, r in new_rows.items()}
+    consents.update({cid: next((r.consent_at for r in results if r.consent_at), None) for cid, results in merges.items()})
+    record_imported_consents(business, consents)

@@ -300,6 +300,31 @@ class FourCallsClient(Transport):
     def get_contact_insight(self, organization_id: str, contact_id: str) -> dict:
         return self.get(f"/organizations/{_segment(organization_id)}/contacts/{_segment(contact_id)}/insights")
 
+    # -- per-target campaign dials (issue 14) ------------------------------------
+
+    def create_dial(self, campaign_id: str, fields: dict) -> dict:
+        """Dial one target of a per_target campaign: {"dial_key", "phone", "name"?, "contact_id"?,
+        "coordinator_id"?, "opening"?, "goal"?, "voicemail"?}. The dial_key doubles as the
+        Idempotency-Key, and 4calls keeps it forever: re-sending it never places a second call."""
+        return self.post(f"/campaigns/{_segment(campaign_id)}/dials", fields, idempotency_key=fields["dial_key"])
+
+    def find_dial(self, campaign_id: str, dial_key: str) -> dict | None:
+        """The dial placed under `dial_key`, or None when 4calls never received it."""
+        for dial in self.pager(f"/campaigns/{_segment(campaign_id)}/dials", 5, dial_key=dial_key):
+            if dial.get("dial_key") == dial_key:
+                return dial
+        return None
+
+    def find_dials(self, campaign_id: str, dial_keys: list[str]) -> dict[str, dict]:
+        """The dials placed under any of `dial_keys` (up to 500), by key; absent keys were never received."""
+        found = {}
+        for dial in self.pager(f"/campaigns/{_segment(campaign_id)}/dials", 500, dial_key=list(dial_keys)):
+            found[dial["dial_key"]] = dial
+        return found
+
+    def get_dial(self, dial_id: str) -> dict:
+        return self.get(f"/dials/{_segment(dial_id)}")
+
 
 def _with_org(payload: dict, organization_id: str | None) -> dict:
     body = dict(payload or {})

@@ -8,6 +8,7 @@ from __future__ import annotations
 from app.analytics.jobs import send_due_reports_job, sync_all_insights_job
 from app.appointments.jobs import sweep_reminders_job
 from app.billing.jobs import apply_due_billing_changes
+from app.campaigns.jobs import sweep_campaigns  # issue 14
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
 from app.jobs.queue import flush_deferred_jobs
@@ -52,4 +53,6 @@ RECURRING_JOBS: list[tuple] = [
     (sync_all_insights_job, 5 * 60),
     # Webhook deliveries whose next attempt is due (issue 19): retries and lost enqueues.
     (sweep_webhook_deliveries_job, 60),
+    # -- campaigns (issue 14): due retries and windows, lost dial results, resume after renewal.
+    (sweep_campaigns, 60),
 ]

@@ -62,6 +62,9 @@ from app.models.support import (
     SupportResponseTarget,
     SupportStatus,
 )
+# -- campaigns (issue 14)
+from app.models.campaigns import (Campaign, CampaignDial, CampaignStatus, CampaignTarget, ContactConsent,
+                                  ContactSegment, DialState, SkipReason, TargetStatus)
 
 __all__ = [
     # -- custom integrations and support (issue 19)
@@ -135,4 +138,7 @@ __all__ = [
     "NotificationDelivery",
     "NotificationSettings",
     "TakenMessage",
+    # -- campaigns (issue 14)
+    "Campaign", "CampaignDial", "CampaignStatus", "CampaignTarget", "ContactConsent", "ContactSegment",
+    "DialState", "SkipReason", "TargetStatus",
 ]

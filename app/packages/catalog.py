@@ -183,3 +183,16 @@ MESSAGE_ALLOWANCES = {"ai_receptionist": 0, "ai_sales": 300, "ai_business_suite"
 
 def message_allowance(package: PackageDefinition | None) -> int:
     return MESSAGE_ALLOWANCES.get(package.slug, 0) if package is not None else 0
+
+
+# -- campaigns (issue 14)
+# Simultaneous call lines per package. Campaigns use all but one, so an
+# inbound caller always finds a free line. A package missing here has no lines.
+CONCURRENT_CALLS = {"ai_receptionist": 1, "ai_sales": 2, "ai_business_suite": 5, "ai_enterprise": 10}
+
+
+def outbound_lines(package: PackageDefinition | None) -> int:
+    """How many campaign calls may run at once: the package's lines minus one kept for inbound."""
+    if package is None or not package.has("campaigns"):
+        return 0
+    return max(CONCURRENT_CALLS.get(package.slug, 1) - 1, 1)

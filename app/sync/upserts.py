@@ -253,6 +253,10 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     refresh_after_new_calls(business, result.inserted_ids)
     if result.inserted_ids:
         _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
+        # -- do-not-call opt-outs (issue 14): a new call saying "stop calling" lists the number
+        from app.do_not_contact.opt_outs import note_opt_outs
+
+        note_opt_outs(business, [row for row in batch if row["id"] in set(result.inserted_ids)])
     # -- messages taken and urgent-call notifications (issue 13)
     from app.taken_messages.capture import after_calls_applied
 

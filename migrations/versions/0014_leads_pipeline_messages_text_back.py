@@ -1,7 +1,7 @@
 """leads pipeline, contact messages, templates, text-back
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-29 07:41:50.286724
 
 """
@@ -15,7 +15,7 @@ import app.models.base
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

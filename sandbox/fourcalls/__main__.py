@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--data", default=DEFAULT_DATA_PATH, help="SQLite file (parent directories are created)")
     add("--call-interval", type=float, default=defaults.call_interval,
         help="mean seconds between generated inbound calls per active organization; 0 disables")
+    add("--dial-seconds", type=float, default=defaults.dial_seconds,
+        help="seconds a per-target campaign dial rings before its result")
     add("--campaign-interval", type=float, default=defaults.campaign_interval,
         help="seconds between dials of a running campaign")
     add("--chat-token-delay-ms", type=float, default=defaults.chat_token_delay_ms)
@@ -52,7 +54,7 @@ def options_from(args: argparse.Namespace) -> SandboxOptions:
     options = SandboxOptions(
         webhook_url=args.webhook_url, webhook_max_attempts=args.webhook_max_attempts,
         webhook_retry_base=args.webhook_retry_base, call_interval=args.call_interval,
-        campaign_interval=args.campaign_interval, chat_token_delay_ms=args.chat_token_delay_ms,
+        campaign_interval=args.campaign_interval, dial_seconds=args.dial_seconds, chat_token_delay_ms=args.chat_token_delay_ms,
         seed=args.seed, error_rate=args.error_rate, latency_ms=args.latency_ms,
         rate_limit_every=args.rate_limit_every, rate_limit_length=args.rate_limit_length,
         rate_limit_retry_after=args.rate_limit_retry_after, drop_rate=args.drop_rate,

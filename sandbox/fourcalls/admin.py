@@ -15,7 +15,7 @@ from .webhooks import delivery_log
 
 bp = Blueprint("sandbox_admin", __name__, url_prefix="/_sandbox")
 
-SETTINGS = {"call_interval": float, "campaign_interval": float, "chat_token_delay_ms": float}
+SETTINGS = {"call_interval": float, "campaign_interval": float, "chat_token_delay_ms": float, "dial_seconds": float}
 
 
 def _org(org_id: str) -> dict:

@@ -11,7 +11,7 @@ import time
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import (admin, appointments, call_handling, calls, campaigns, chat, contacts, coordinators, idempotency,
+from . import (admin, appointments, call_handling, calls, campaigns, chat, contacts, coordinators, dials, idempotency,
                lead_analysis, leads, messages, organizations, realtime, replies, test_calls, voices)
 from .auth import authenticate
 from .errors import ApiError
@@ -22,7 +22,8 @@ from .storage import Store
 
 API_PREFIX = "/api/coordinator"
 API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, messages, leads, realtime,
-                  chat, campaigns, lead_analysis,  # lead qualification (issue 15)
+                  chat, campaigns, dials,  # per-target campaign dials (issue 14)
+                  lead_analysis,  # lead qualification (issue 15)
                   voices, call_handling, test_calls)  # receptionist setup (issue 13)
 from . import insights  # noqa: E402  (AI customer insights, issue 18)
 API_BLUEPRINTS += (insights,)
@@ -41,6 +42,7 @@ def create_sandbox_app(data_path: str, options: SandboxOptions | None = None) ->
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(admin.bp)
     app.register_blueprint(replies.bp)
+    app.register_blueprint(dials.admin_bp)
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.teardown_request(_teardown_request)

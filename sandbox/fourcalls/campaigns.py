@@ -38,25 +38,33 @@ def create_campaign(org_id):
         coordinator = store.get("coordinators", body["coordinator_id"])
         if not coordinator or coordinator["organization_id"] != org["id"] or coordinator["status"] != "active":
             raise invalid({"coordinator_id": "must be an active coordinator of this organization"})
-        placeholders = ",".join("?" * len(body["contact_ids"]))
+        dispatch = body.get("dispatch", "batch")
+        contact_ids = body.get("contact_ids") or []
+        if dispatch == "batch" and not contact_ids:
+            raise invalid({"contact_ids": "a batch campaign needs at least one contact"})
+        if dispatch == "per_target" and contact_ids:
+            raise invalid({"contact_ids": "a per_target campaign takes its contacts one dial at a time"})
+        placeholders = ",".join("?" * len(contact_ids))
         found = {c["id"]: c for c in store.find(
             "contacts", f"organization_id = ? AND deleted = 0 AND id IN ({placeholders})",
-            (org["id"], *body["contact_ids"]))}
-        missing = [cid for cid in body["contact_ids"] if cid not in found]
+            (org["id"], *contact_ids))} if contact_ids else {}
+        missing = [cid for cid in contact_ids if cid not in found]
         if missing:
             raise invalid({"contact_ids": f"unknown contacts in this organization: {', '.join(missing[:10])}"},
                           missing=missing)
         campaign = new_record("camp", org["id"])
         campaign.update({"coordinator_id": coordinator["id"], "name": body["name"],
-                         "script": body.get("script"), "status": "draft", "counts": {},
-                         "started_at": None, "paused_at": None, "completed_at": None})
+                         "script": body.get("script"), "dispatch": dispatch,
+                         # A per_target campaign is open for dials at once; the caller schedules them.
+                         "status": "running" if dispatch == "per_target" else "draft", "counts": {},
+                         "started_at": store.stamp() if dispatch == "per_target" else None, "paused_at": None, "completed_at": None})
         store.insert("campaigns", campaign)
         with store.transaction() as conn:
             conn.executemany(
                 "INSERT INTO campaign_targets (campaign_id, position, contact_id, contact_name, phone, status)"
                 " VALUES (?, ?, ?, ?, ?, 'pending')",
                 [(campaign["id"], n, cid, found[cid].get("name"), found[cid].get("phone"))
-                 for n, cid in enumerate(body["contact_ids"])])
+                 for n, cid in enumerate(contact_ids)])
         campaign["counts"] = _counts(campaign["id"])
         store.save("campaigns", campaign, touch=False)
     return jsonify(campaign), 201
@@ -162,6 +170,8 @@ class CampaignDialer:
     def tick(self, now: float) -> None:
         rt = runtime()
         for campaign in rt.store.find("campaigns", "status = 'running'"):
+            if campaign.get("dispatch") == "per_target":
+                continue  # the caller places those dials one by one (dials.py)
             if now - self._last_step.get(campaign["id"], 0.0) < rt.options.campaign_interval:
                 continue
             self._last_step[campaign["id"]] = now

@@ -21,6 +21,7 @@ class SandboxOptions:
     webhook_timeout: float = 5.0
     call_interval: float = 45.0  # mean seconds between generated calls per organization
     campaign_interval: float = 3.0  # seconds between dials of a running campaign
+    dial_seconds: float = 2.0  # how long a per-target dial rings before its result is known
     chat_token_delay_ms: float = 35.0
     seed: int | None = None
     error_rate: float = 0.0

@@ -28,12 +28,14 @@ RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "messages": ("appointment_id", "status"),
     "leads": ("contact_id",),
     "campaigns": ("status",),
+    "dials": ("campaign_id", "dial_key", "status"),  # per-target campaign dials (issue 14)
     "chat_sessions": ("coordinator_id",),
     "chat_messages": ("session_id", "role"),
     "call_handling": (),  # one document per organization (call_handling.py)
 }
 
 _EXTRA_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS dials_key ON dials (organization_id, dial_key)",  # issue 14
     "CREATE INDEX IF NOT EXISTS organizations_sync ON organizations (updated_at, id)",
     "CREATE INDEX IF NOT EXISTS organizations_external ON organizations (external_id)",
     "CREATE INDEX IF NOT EXISTS contacts_phone ON contacts (organization_id, phone)",

@@ -7,6 +7,7 @@ import time
 
 from .call_generator import CallScheduler
 from .campaigns import CampaignDialer
+from .dials import DialWorker
 from .idempotency import purge_expired
 from .messages import advance_pending_messages
 from .runtime import runtime
@@ -28,7 +29,7 @@ class ActivityLoop(threading.Thread):
         with self._app.app_context():
             rt = runtime()
             calls, campaigns = CallScheduler(), CampaignDialer()
-            steps = (("calls", calls.tick), ("campaigns", campaigns.tick),
+            steps = (("calls", calls.tick), ("campaigns", campaigns.tick), ("dials", DialWorker().tick),
                      ("messages", lambda now: advance_pending_messages()))
             while not rt.stopping.wait(TICK_SECONDS):
                 now = time.monotonic()

@@ -126,6 +126,18 @@ def test_every_operation_answers_as_documented(sandbox):
                        "end": "00:00"}}).status_code == 200
     assert client.post(f"/organizations/{org_id}/test-calls", json={"caller_says": "A flood!"}).json()["status"] == "forwarded"
 
+    per_target = client.post(f"/organizations/{org_id}/campaigns", json={
+        "name": "Reminders", "coordinator_id": coordinator["id"], "dispatch": "per_target"}).json()
+    assert per_target["status"] == "running"
+    dial_body = {"dial_key": "target-1:1", "phone": "+15125550177", "name": "Rita Moreno",
+                 "contact_id": contact["id"], "voicemail": {"action": "leave_message", "message": "Call us back"}}
+    first = client.post(f"/campaigns/{per_target['id']}/dials", json=dial_body)
+    again = client.post(f"/campaigns/{per_target['id']}/dials", json=dial_body)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    assert client.get(f"/campaigns/{per_target['id']}/dials", params={"dial_key": "target-1:1"}).json()["data"]
+    sandbox._admin_call("POST", "/dials/complete")
+    assert client.get(f"/dials/{first.json()['id']}").json()["status"] == "completed"
+
     missing = [f"{method} {path}" for method, path in checker.operations()
                if not any(200 <= status < 300 for status in checker.seen.get((method, path), ()))]
     assert not missing, f"operations never answered successfully: {missing}"

@@ -1,0 +1,246 @@
+"""Campaign pages: list, new/edit draft with a live audience preview, the
+live campaign page, lifecycle actions, targets and CSV export."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.campaigns import audience, forms, reporting, services
+from app.campaigns.purposes import PURPOSES
+from app.contacts.segments import SegmentError, clean_rules, describe, segments_of
+from app.extensions import db
+from app.packages.catalog import PACKAGES
+from app.models import Campaign, CampaignStatus, Coordinator, SkipReason, TargetStatus
+from app.usage.services import OUTBOUND_MINUTES, upgrade_offer
+from app.web import owned_business_or_404, parse_uuid, render_partial_or_page
+
+bp = Blueprint("campaigns", __name__, url_prefix="/businesses/<slug>/campaigns")
+
+
+def _campaign_or_404(business, campaign_id) -> Campaign:
+    campaign = db.session.get(Campaign, parse_uuid(campaign_id)) if parse_uuid(campaign_id) else None
+    if campaign is None or campaign.business_id != business.id:
+        abort(404)
+    return campaign
+
+
+def _coordinators(business):
+    return [c for c in db.session.scalars(select(Coordinator).where(Coordinator.business_id == business.id)
+                                          .order_by(Coordinator.position)) if c.is_live]
+
+
+def _upgrade_page(business):
+    offer = next((p for p in sorted(PACKAGES, key=lambda p: p.display_order) if p.has("campaigns")), None)
+    return render_template("campaigns/upgrade.html", business=business, offer=offer), 403
+
+
+def _gate(business):
+    return None if services.can_run_campaigns(business) else _upgrade_page(business)
+
+
+class _Refused(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def _owned_campaign(slug, campaign_id):
+    """(business, campaign) of the current owner; 404 for others, the upgrade offer without the feature."""
+    business = owned_business_or_404(slug)
+    if (refused := _gate(business)) is not None:
+        raise _Refused(refused)
+    return business, _campaign_or_404(business, campaign_id)
+
+
+@bp.errorhandler(_Refused)
+def _refused(error):
+    return error.response
+
+
+@bp.get("")
+@login_required
+def index(slug):
+    business = owned_business_or_404(slug)
+    if (refused := _gate(business)) is not None:
+        return refused
+    campaigns = list(db.session.scalars(select(Campaign).where(Campaign.business_id == business.id)
+                                        .order_by(Campaign.created_at.desc())))
+    return render_template("campaigns/index.html", business=business, campaigns=campaigns,
+                           counts=reporting.counts_for([c.id for c in campaigns]),
+                           advanced=services.is_advanced(business), launches_left=services.launches_left(business))
+
+
+def _form_page(business, values, errors=None, campaign=None, status=200):
+    rules = _rules_from(values, business)
+    preview = audience.preview(business, rules, values.get("purpose") or "lead_follow_up",
+                               campaign.id if campaign else None) if rules is not None else None
+    return render_template(
+        "campaigns/form.html", business=business, values=values, errors=errors or {}, campaign=campaign,
+        purposes=PURPOSES, coordinators=_coordinators(business), segments=segments_of(business),
+        preview=preview, exclusion_labels=audience.EXCLUSION_LABELS,
+        estimate=services.estimate(business, preview.eligible if preview else 0, _Shape(values)),
+        max_concurrency=services.max_concurrency(business), advanced=services.is_advanced(business),
+    ), status
+
+
+class _Shape:
+    """The retry settings of unsaved form values, for the estimate."""
+
+    def __init__(self, values):
+        try:
+            self.max_attempts = max(1, min(int(values.get("max_attempts") or 1), 10))
+        except ValueError:
+            self.max_attempts = 1
+        self.retry_results = [r for r in services.RETRYABLE if values.get(f"retry_{r}")]
+
+
+def _rules_from(values, business):
+    segment_id = parse_uuid(values.get("segment_id"))
+    if segment_id:
+        segment = next((s for s in segments_of(business) if s.id == segment_id), None)
+        return segment.rules if segment else None
+    try:
+        return clean_rules(values)
+    except SegmentError:
+        return None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new(slug):
+    business = owned_business_or_404(slug)
+    if (refused := _gate(business)) is not None:
+        return refused
+    if request.method == "GET":
+        return _form_page(business, forms.defaults(_coordinators(business)))
+    values = forms.form_data(request.form)
+    try:
+        campaign = services.create_draft(business, values, actor=current_user)
+    except services.CampaignError as exc:
+        db.session.rollback()
+        return _form_page(business, values, exc.errors, status=422)
+    flash("Draft saved. Check the audience and launch when ready.", "success")
+    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+
+
+@bp.post("/preview")
+@login_required
+def preview(slug):
+    """The audience count, exclusions and estimate for the form as typed (htmx)."""
+    business = owned_business_or_404(slug)
+    if (refused := _gate(business)) is not None:
+        return refused
+    values = forms.form_data(request.form)
+    rules = _rules_from(values, business)
+    result = audience.preview(business, rules, values.get("purpose") or "lead_follow_up") if rules is not None else None
+    return render_template("campaigns/_preview.html", business=business, preview=result,
+                           exclusion_labels=audience.EXCLUSION_LABELS,
+                           rules_text=describe(rules) if rules is not None else None,
+                           estimate=services.estimate(business, result.eligible if result else 0, _Shape(values)))
+
+
+@bp.route("/<campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug, campaign_id):
+    business, campaign = _owned_campaign(slug, campaign_id)
+    if campaign.status != CampaignStatus.DRAFT:
+        flash(f"A {campaign.status} campaign's audience and settings cannot be edited: "
+              "pause or cancel it, or call the unreached again in a follow-up.", "error")
+        back = redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+        return (back, 409) if request.method == "POST" else back
+    if request.method == "GET":
+        return _form_page(business, forms.from_campaign(campaign, business), campaign=campaign)
+    values = forms.form_data(request.form)
+    try:
+        services.update_draft(business, campaign, values, actor=current_user)
+    except services.CampaignError as exc:
+        db.session.rollback()
+        return _form_page(business, values, exc.errors, campaign=campaign, status=422)
+    flash("Draft updated.", "success")
+    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+
+
+def _live_context(business, campaign):
+    status_filter = request.args.get("status") or ""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    targets, filtered_total = reporting.targets_page(campaign.id, status_filter, page)
+    counts = reporting.counts(campaign.id)
+    draft_preview = None
+    if campaign.status == CampaignStatus.DRAFT and campaign.audience_source != "follow_up":
+        draft_preview = audience.preview(business, services.rules_of(campaign), campaign.purpose, campaign.id)
+    planned = counts.total or (draft_preview.eligible if draft_preview else 0)
+    return dict(business=business, campaign=campaign, counts=counts,
+                funnel=reporting.funnel(campaign.id), minutes=reporting.minutes_used(campaign.id),
+                by_day=reporting.dials_by_day(campaign, business), targets=targets, filtered_total=filtered_total,
+                status_filter=status_filter, page=page, page_size=reporting.PAGE_SIZE,
+                status_labels=reporting.STATUS_LABELS, skip_labels=SkipReason.LABELS,
+                advanced=services.is_advanced(business),
+                minutes_offer=upgrade_offer(business, OUTBOUND_MINUTES) if campaign.paused_reason == "minutes" else None,
+                estimate=services.estimate(business, planned, campaign) if campaign.status == CampaignStatus.DRAFT else None,
+                preview=draft_preview,
+                exclusion_labels=audience.EXCLUSION_LABELS, rules_text=describe(services.rules_of(campaign)),
+                live=campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING)
+                or (campaign.status == CampaignStatus.PAUSED and bool(counts.by_status[TargetStatus.DIALLING])))
+
+
+@bp.get("/<campaign_id>")
+@login_required
+def detail(slug, campaign_id):
+    business, campaign = _owned_campaign(slug, campaign_id)
+    return render_partial_or_page("campaigns/detail.html", "campaigns/_live.html", **_live_context(business, campaign))
+
+
+@bp.get("/<campaign_id>/live")
+@login_required
+def live(slug, campaign_id):
+    """The self-refreshing part of the campaign page (polled while the campaign runs)."""
+    business, campaign = _owned_campaign(slug, campaign_id)
+    response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign)))
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+_ACTIONS = {
+    "launch": lambda business, campaign: services.launch(business, campaign, actor=current_user),
+    "pause": lambda business, campaign: services.pause(campaign, actor=current_user),
+    "resume": lambda business, campaign: services.resume(campaign, actor=current_user),
+    "cancel": lambda business, campaign: services.cancel(campaign, actor=current_user),
+}
+_DONE = {"launch": "Campaign launched.", "pause": "Paused: no new calls start; calls in progress finish.",
+         "resume": "Campaign resumed.", "cancel": "Campaign cancelled."}
+
+
+@bp.post("/<campaign_id>/<any(launch, pause, resume, cancel):action>")
+@login_required
+def act(slug, campaign_id, action):
+    business, campaign = _owned_campaign(slug, campaign_id)
+    try:
+        _ACTIONS[action](business, campaign)
+    except services.CampaignError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+        return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id)), 409
+    flash(_DONE[action], "success")
+    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+
+
+@bp.post("/<campaign_id>/follow-up")
+@login_required
+def follow_up(slug, campaign_id):
+    business, campaign = _owned_campaign(slug, campaign_id)
+    try:
+        follow = services.follow_up(business, campaign, actor=current_user)
+    except services.CampaignError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+        return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id)), 409
+    flash("Follow-up drafted with everyone not reached. Review and launch it.", "success")
+    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=follow.id))
+
+
+@bp.get("/<campaign_id>/export.csv")
+@login_required
+def export(slug, campaign_id):
+    business, campaign = _owned_campaign(slug, campaign_id)
+    return Response(reporting.export_csv(campaign, business), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="campaign-{campaign.id}.csv"'})
