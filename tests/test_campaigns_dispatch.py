@@ -191,7 +191,8 @@ def test_cancel_lets_calls_in_progress_finish_and_skips_the_rest(wired, fourcall
 
     from app.campaigns import reporting
 
-    dials = db.session.scalars(select(CampaignDial).where(CampaignDial.campaign_id == campaign.id)).all()
+    dials = db.session.scalars(select(CampaignDial).where(CampaignDial.campaign_id == campaign.id)
+                               .execution_options(populate_existing=True)).all()  # the jobs' writes, not stale copies
     assert reporting.minutes_used(campaign.id) == sum(ceil(d.duration_seconds / 60) for d in dials)
     by_day = reporting.dials_by_day(db.session.get(Campaign, campaign.id), business)
     assert sum(day["dials"] for day in by_day) == 2 and by_day[0]["day"].isoformat() == "2027-03-03"

@@ -33,7 +33,10 @@ class Coordinator(UUIDPrimaryKey, Timestamps, db.Model):
     fourcalls_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # The package's seat this coordinator fills (catalog coordinator_roles); plans
     # match on it, so an owner choosing another `role` keeps the same coordinator.
-    slot: Mapped[str] = mapped_column(String(30), nullable=False)
+    # Defaults to the role at creation: a coordinator first fills the seat of its role.
+    slot: Mapped[str] = mapped_column(
+        String(30), nullable=False, default=lambda context: context.get_current_parameters()["role"]
+    )
     role: Mapped[str] = mapped_column(String(30), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
