@@ -90,11 +90,15 @@ def app(_schema_app):
         from app.packages.services import sync_catalog
 
         sync_catalog()
+    # Tests and fixtures may change the shared app's config; each test starts from the same config.
+    saved_config = dict(app.config)
     ctx = app.test_request_context()
     ctx.push()
     yield app
     db.session.remove()
     ctx.pop()
+    app.config.clear()
+    app.config.update(saved_config)
 
 
 @pytest.fixture
