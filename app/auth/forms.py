@@ -26,3 +26,35 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me logged in")
+
+
+# -- accounts (issue 12)
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=128, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
+        ],
+    )
+    confirm = PasswordField(
+        "Repeat new password", validators=[DataRequired(), EqualTo("password", message="Passwords don't match.")]
+    )
+
+
+class TwoFactorLoginForm(FlaskForm):
+    code = StringField("Authentication code", validators=[DataRequired(), Length(max=40)])
+    remember_device = BooleanField("Trust this device for 30 days")
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=20)])
+
+
+class TwoFactorDisableForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=128)])
+    code = StringField("A code from your authenticator app (or a recovery code)", validators=[DataRequired(), Length(max=40)])

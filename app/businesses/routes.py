@@ -16,6 +16,7 @@ from app.businesses.services import (
 )
 from app.extensions import db
 from app.models import Business
+from app.teams.access import businesses_for
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("businesses", __name__)
@@ -65,7 +66,7 @@ def claim(slug: str):
 @bp.get("/businesses")
 @login_required
 def mine():
-    return render_template("businesses/mine.html", businesses=current_user.businesses)
+    return render_template("businesses/mine.html", businesses=businesses_for(current_user))
 
 
 @bp.route("/businesses/new", methods=["GET", "POST"])
@@ -89,8 +90,13 @@ def new():
 @bp.get("/businesses/switch")
 @login_required
 def switch():
-    business = owned_business_or_404(request.args.get("slug", ""))
-    return redirect(url_for("businesses.overview", slug=business.slug))
+    from app.teams.access import role_for
+    from app.web import business_home_url
+
+    business = db.session.scalar(select(Business).where(Business.slug == request.args.get("slug", "")))
+    if business is None or role_for(current_user, business) is None:
+        abort(404)
+    return redirect(business_home_url(business))
 
 
 @bp.get("/businesses/<slug>")

@@ -8,6 +8,7 @@ from app.chat import conversations as convos
 from app.chat.forms import WidgetSettingsForm
 from app.chat.turns import chat_coordinator_id
 from app.chat.widgets import readable_text_colour, update_branding, widget_for
+from app.chat.embed_refusals import open_refusals
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("chat", __name__)
@@ -54,6 +55,7 @@ def widget_settings(slug: str):
         embed_url=f"{base}{url_for('widget.embed_script', public_key=widget.public_key)}",
         widget_url=f"{base}{url_for('widget.show', public_key=widget.public_key)}",
         preview=_preview_values(form, widget),
+        refusals=open_refusals(business),
     ), (422 if form.errors else 200)
 
 

@@ -21,8 +21,18 @@ from app.models.audit import AuditEntry, AuditScope
 from app.models.mail import EmailStatus, OutboundEmail
 from app.models.do_not_contact import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
 from app.models.webhooks import WebhookEvent
+# -- accounts and teams (issue 12)
+from app.models.accounts import RecoveryCode, UserSession
+from app.models.embed_refusals import EmbedRefusal
+from app.models.teams import Invitation, Membership, Role
 
 __all__ = [
+    "RecoveryCode",
+    "UserSession",
+    "EmbedRefusal",
+    "Invitation",
+    "Membership",
+    "Role",
     "EmailStatus",
     "OutboundEmail",
     "AuditEntry",

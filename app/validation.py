@@ -1,0 +1,75 @@
+"""Text input hygiene shared by every form.
+
+NUL and other control characters are refused with a field error: PostgreSQL
+rejects NUL in text (a 500), and the rest only ever arrive from scripts.
+Single-line fields also refuse line breaks (they would reach mail headers and
+CSV rows). `install_text_guard` applies this to every FlaskForm, so a new form
+is covered without opting in; `NoControlCharacters` is there for non-form input.
+"""
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+# C0 controls except tab, LF and CR; DEL; the C1 block.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]")
+MESSAGE = "Remove the invisible control characters from this field."
+LINE_MESSAGE = "This field must be a single line."
+
+
+def control_character_error(value, *, multiline: bool = True) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if _CONTROL.search(value):
+        return MESSAGE
+    if not multiline and _LINE_BREAK.search(value):
+        return LINE_MESSAGE
+    return None
+
+
+class NoControlCharacters:
+    def __init__(self, multiline: bool = False):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        error = control_character_error(field.data, multiline=self.multiline)
+        if error:
+            raise ValidationError(error)
+
+
+def _text_fields(fields):
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _text_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _text_fields(field.entries)
+        elif isinstance(field, StringField):
+            yield field
+
+
+def _guarded_validate(original):
+    def validate(self, extra_validators=None):
+        valid = original(self, extra_validators=extra_validators)
+        for field in _text_fields(self):
+            error = control_character_error(field.data, multiline=isinstance(field, TextAreaField))
+            if error and error not in field.errors:
+                if not isinstance(field.errors, list):
+                    field.errors = list(field.errors)
+                field.errors.append(error)
+                valid = False
+        return valid
+
+    validate._text_guard = True
+    return validate
+
+
+def install_text_guard() -> None:
+    if not getattr(FlaskForm.validate, "_text_guard", False):
+        FlaskForm.validate = _guarded_validate(FlaskForm.validate)
+
+
+__all__ = ["Field", "NoControlCharacters", "control_character_error", "install_text_guard"]
