@@ -63,7 +63,10 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app import security_headers
     from app.validation import install_text_guard
 
+    from app.auth import sessions as login_sessions
+
     security_headers.init_app(app)
+    login_sessions.init_app(app)
     install_text_guard()
     register_cli(app)
     _enable_sqlite_foreign_keys(app)

@@ -21,6 +21,18 @@ from app.web import parse_uuid
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
+def init_app(app) -> None:
+    @app.before_request
+    def _load_the_user_afresh():
+        # Each request reads its own cookie. In production every request has a
+        # fresh `g` already; the test client shares one app context between
+        # requests, and would otherwise carry one client's login into another's.
+        from flask import g
+
+        g.pop("_login_user", None)
+        g.pop("_roles", None)
+
+
 def start(user: User, *, remember: bool) -> UserSession:
     now = utcnow()
     lifetime = current_app.config["REMEMBER_COOKIE_DURATION"] if remember else timedelta(
