@@ -150,6 +150,10 @@ def start_import(business: Business, contact_import: ContactImport) -> None:
     contact_import.job_run_id = run.id
     contact_import.status = ImportStatus.QUEUED
     contact_import.error = None
+    from app.audit.services import current_actor, record
+
+    record("contacts.import_started", business=business, actor=current_actor(), target_type="contact_import",
+           target_id=contact_import.id, target_label=contact_import.filename)
     db.session.commit()
     enqueue(run_import_job, str(contact_import.id), job_id=f"contact-import:{contact_import.id}")
 
@@ -225,6 +229,12 @@ def _import_rows(business: Business, contact_import: ContactImport, run) -> None
     contact_import.status = ImportStatus.DONE
     run.counts = {**(run.counts or {}), "created": contact_import.created_count,
                   "merged": contact_import.merged_count, "errors": len(row_errors)}
+    from app.audit.services import record
+
+    record("contacts.imported", business=business, target_type="contact_import", target_id=contact_import.id,
+           target_label=contact_import.filename,
+           after={"created": contact_import.created_count, "merged": contact_import.merged_count,
+                  "rows_with_errors": len(row_errors)})
     db.session.commit()
 
 

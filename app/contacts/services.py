@@ -236,6 +236,11 @@ def clean_custom_fields(business: Business, raw: dict) -> dict:
 
 def delete_contact(business: Business, contact: Contact) -> None:
     """A tombstone until 4calls has deleted it too; then the sync leaves it hidden."""
+    from app.audit.services import current_actor, record
+
+    record("contacts.deleted", business=business, actor=current_actor(), target_type="contact",
+           target_id=contact.id, target_label=contact.name or contact.phone or contact.email,
+           before={"name": contact.name, "phone": contact.phone, "email": contact.email})
     contact.deleted_at = utcnow()
     _mark_pending(contact)
     count_contacts(business, -1)
