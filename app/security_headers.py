@@ -25,10 +25,13 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+def _server_name(_handler) -> str:
+    return "AlphaSite"
+
+
 def init_app(app: Flask) -> None:
     # The development/test server would otherwise announce "Werkzeug/x Python/y".
-    WSGIRequestHandler.server_version = "AlphaSite"
-    WSGIRequestHandler.sys_version = ""
+    WSGIRequestHandler.version_string = _server_name
 
     @app.after_request
     def add_security_headers(response):

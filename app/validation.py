@@ -5,13 +5,17 @@ rejects NUL in text (a 500), and the rest only ever arrive from scripts.
 Single-line fields also refuse line breaks (they would reach mail headers and
 CSV rows). `install_text_guard` applies this to every FlaskForm, so a new form
 is covered without opting in; `NoControlCharacters` is there for non-form input.
+It also makes a JSON body posted to a form arrive as plain strings.
 """
 from __future__ import annotations
 
 import re
 
+from flask import request
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField, StringField, TextAreaField
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import MultiDict
+from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 # C0 controls except tab, LF and CR; DEL; the C1 block.
@@ -67,9 +71,32 @@ def _guarded_validate(original):
     return validate
 
 
+def _json_as_form(payload) -> MultiDict:
+    """A JSON body posted to a form, as the strings a browser would send:
+    only an object's scalar values (and lists of them) survive. Flask-WTF would
+    otherwise hand ints, objects or a bare list to fields that expect text."""
+    pairs = []
+    if isinstance(payload, dict):
+        for key, value in payload.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, bool):
+                    pairs.append((str(key), "y" if item else ""))
+                elif isinstance(item, (str, int, float)):
+                    pairs.append((str(key), str(item)))
+    return MultiDict(pairs)
+
+
+def _guarded_wrap_formdata(original):
+    def wrap_formdata(self, form, formdata):
+        if (formdata is _Auto and request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json
+                and not request.form and not request.files):
+            return _json_as_form(request.get_json(silent=True))
+        return original(self, form, formdata)
+
+    return wrap_formdata
+
+
 def install_text_guard() -> None:
     if not getattr(FlaskForm.validate, "_text_guard", False):
         FlaskForm.validate = _guarded_validate(FlaskForm.validate)
-
-
-__all__ = ["Field", "NoControlCharacters", "control_character_error", "install_text_guard"]
+        FlaskForm.Meta.wrap_formdata = _guarded_wrap_formdata(FlaskForm.Meta.wrap_formdata)

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.admin.forms import ActivatePackageForm, StatusChangeForm
+from app.inputs import page_number
 from app.extensions import db
 from app.fourcalls import provisioning
 from app.models import Business
@@ -40,7 +41,7 @@ def _business_or_404(business_id: uuid.UUID) -> Business:
 @bp.get("/")
 def index():
     query = request.args.get("q", "").strip()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=page_number)
     stmt = select(Business).options(selectinload(Business.integration), selectinload(Business.owner))
     if query:
         like = f"%{query.lower()}%"

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from app.appointments.settings import business_zone
+from app.inputs import iso_day
 from app.extensions import db
 from app.models import Appointment, Business
 from app.models.base import utcnow
@@ -58,7 +59,7 @@ class CalendarView:
 
 def parse_anchor(raw: str | None, today: date) -> date:
     try:
-        return date.fromisoformat(raw) if raw else today
+        return iso_day(raw) if raw else today
     except ValueError:
         return today
 

@@ -14,6 +14,7 @@ from app.businesses.services import (
     search_directory,
     update_profile,
 )
+from app.inputs import page_number
 from app.extensions import db
 from app.models import Business
 from app.teams.access import businesses_for
@@ -26,7 +27,7 @@ bp = Blueprint("businesses", __name__)
 def directory():
     query = request.args.get("q", "")
     category = request.args.get("category", "")
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_number)
     results, total = search_directory(query, category, page)
     return render_partial_or_page(
         "businesses/directory.html",

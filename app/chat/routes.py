@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from app.inputs import page_number
 from app.chat import conversations as convos
 from app.chat.forms import WidgetSettingsForm
 from app.chat.turns import chat_coordinator_id
@@ -86,7 +87,7 @@ def _preview_values(form: WidgetSettingsForm, widget) -> dict:
 @login_required
 def conversations(slug: str):
     business = owned_business_or_404(slug)
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_number)
     rows, total = convos.list_conversations(business, page)
     return render_partial_or_page(
         "chat/conversations.html", "chat/_conversation_list.html",
