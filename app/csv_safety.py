@@ -18,6 +18,11 @@ def safe_cell(value) -> str:
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
+def unneutralise(text: str) -> str:
+    """Undo `safe_cell` when our own export is imported again ('+1555... -> +1555...)."""
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
+
+
 class _SafeWriter:
     def __init__(self, writer):
         self._writer = writer

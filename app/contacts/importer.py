@@ -17,6 +17,7 @@ from app.contacts.csvfile import CsvProblem, decode_upload, parse_rows
 from app.contacts.fields import field_definitions, parse_custom_value
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import ContactLimitReached, clean_email, clean_tags, count_contacts, ensure_room_for
+from app.csv_safety import unneutralise
 from app.extensions import db
 from app.jobs.records import create_run, recorded_run, update_progress
 from app.models import Business, Contact, ContactImport, ContactTag, ImportStatus, SyncState
@@ -103,7 +104,7 @@ def read_row(number: int, cells: list[str], headers: list[str], mapping: dict, d
         header = mapping.get(target)
         if header is None or index[header] >= len(cells):
             return ""
-        return cells[index[header]].strip()
+        return unneutralise(cells[index[header]].strip())
 
     result = RowResult(number)
     name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
