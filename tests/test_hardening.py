@@ -177,3 +177,21 @@ def test_hostile_request_keys_never_reach_an_http_header():
         assert safe.isascii() and safe.isprintable() and safe == header_safe(f"booking:1:{key}")
         assert _request_key(key) != key and len(_request_key(key)) == 32
     assert _request_key("0123abcd") == "0123abcd"
+
+
+def test_json_and_widget_paths_refuse_control_characters_too():
+    from app.chat.leads import clean_lead_fields
+    from app.chat.turns import ChatInputError
+    from app.contacts.services import ContactError, clean_contact_fields
+
+    with pytest.raises(ContactError):
+        clean_contact_fields({"name": "Ann\x00"})
+    with pytest.raises(ChatInputError):
+        clean_lead_fields("Ann", "+15555550100", None, "hi\x00")
+
+
+def test_our_export_imports_back_unchanged():
+    from app.csv_safety import safe_cell, unneutralise
+
+    for value in ("+15555550100", "=1+1", "-3", "plain"):
+        assert unneutralise(safe_cell(value)) == value

@@ -164,6 +164,12 @@ def clean_contact_fields(data: dict) -> dict:
         cleaned["notes"] = (data.get("notes") or "").strip() or None
         if cleaned["notes"] and len(cleaned["notes"]) > 10000:
             errors["notes"] = "Notes are at most 10,000 characters."
+    from app.validation import control_character_error  # -- issue 12: the JSON/widget paths skip the form guard
+
+    for key in ("name", "notes"):
+        problem = control_character_error(cleaned.get(key), multiline=key == "notes")
+        if problem and key not in errors:
+            errors[key] = problem
     if errors:
         raise ContactError(errors)
     return cleaned
