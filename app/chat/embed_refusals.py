@@ -64,7 +64,7 @@ def note_embedding(widget) -> None:
 def _trim(business_id) -> None:
     stale = db.session.scalars(
         select(EmbedRefusal).where(EmbedRefusal.business_id == business_id)
-        .order_by(EmbedRefusal.last_seen_at.desc()).offset(MAX_OPEN - 1)
+        .order_by(EmbedRefusal.last_seen_at.desc()).offset(MAX_OPEN)
     ).all()
     for row in stale:
         db.session.delete(row)
