@@ -28,9 +28,13 @@ def init_app(app) -> None:
         # fresh `g` already; the test client shares one app context between
         # requests, and would otherwise carry one client's login into another's.
         from flask import g
+        from flask_login import current_user
 
         g.pop("_login_user", None)
         g.pop("_roles", None)
+        # Load now: the loader may commit its "last seen" touch, which must never
+        # happen midway through a route's own transaction.
+        current_user._get_current_object()
 
 
 def start(user: User, *, remember: bool) -> UserSession:
