@@ -27,9 +27,11 @@ def init_app(app) -> None:
         # Each request reads its own cookie. In production every request has a
         # fresh `g` already; the test client shares one app context between
         # requests, and would otherwise carry one client's login into another's.
-        from flask import g
+        from flask import g, request as current_request
         from flask_login import current_user
 
+        if current_request.endpoint == "static":
+            return
         g.pop("_login_user", None)
         g.pop("_roles", None)
         # Load now: the loader may commit its "last seen" touch, which must never
