@@ -5,9 +5,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 MIN_PASSWORD_LENGTH = 10
 
 
-class SignupForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=255)])
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice: sign-up and password reset."""
+
     password = PasswordField(
         "Password",
         validators=[
@@ -18,6 +18,11 @@ class SignupForm(FlaskForm):
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", message="Passwords don't match.")]
     )
+
+
+class SignupForm(NewPasswordForm):
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=255)])
 
 
 class LoginForm(FlaskForm):
@@ -33,17 +38,8 @@ class ForgotPasswordForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
 
 
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=128, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
-        ],
-    )
-    confirm = PasswordField(
-        "Repeat new password", validators=[DataRequired(), EqualTo("password", message="Passwords don't match.")]
-    )
+class ResetPasswordForm(NewPasswordForm):
+    pass
 
 
 class TwoFactorLoginForm(FlaskForm):
