@@ -1,14 +1,15 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from app.models import Role
 from app.validation import NoControlCharacters
 
 ROLE_CHOICES = [
-    (Role.STAFF, "Staff: calls, contacts, calendar, leads and conversations"),
-    (Role.MANAGER, "Manager: everything except billing and the team"),
-    (Role.OWNER, "Owner: everything, including billing and the team"),
+    SelectChoice(Role.STAFF, "Staff: calls, contacts, calendar, leads and conversations"),
+    SelectChoice(Role.MANAGER, "Manager: everything except billing and the team"),
+    SelectChoice(Role.OWNER, "Owner: everything, including billing and the team"),
 ]
 
 
