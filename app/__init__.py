@@ -61,13 +61,14 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     register_time_filters(app)
     # -- accounts and hardening (issue 12)
     from app import security_headers
-    from app.validation import install_text_guard
+    from app.validation import install_request_guard, install_text_guard
 
     from app.auth import sessions as login_sessions
 
     security_headers.init_app(app)
     login_sessions.init_app(app)
     install_text_guard()
+    install_request_guard(app)
     register_cli(app)
     _enable_sqlite_foreign_keys(app)
     return app

@@ -96,6 +96,44 @@ def _guarded_wrap_formdata(original):
     return wrap_formdata
 
 
+def _nul_names(values, prefix="") -> list[str]:
+    found = []
+    if isinstance(values, dict):
+        for key, value in values.items():
+            name = f"{prefix}{key}"
+            if "\x00" in str(key):
+                found.append(name.replace("\x00", "\\0"))
+            found += _nul_names(value, name + ".")
+    elif isinstance(values, list):
+        for index, value in enumerate(values):
+            found += _nul_names(value, f"{prefix}{index}.")
+    elif isinstance(values, str) and "\x00" in values:
+        found.append(prefix.rstrip(".") or "body")
+    return found
+
+
+def install_request_guard(app) -> None:
+    """NUL reaches no handler: PostgreSQL refuses it in any text parameter
+    (a 500 even for a search), and no browser sends one. Query strings, form
+    fields and JSON bodies with a NUL get a 422 naming the fields. Other
+    control characters are left to the forms' field errors above."""
+    from app.errors import error_response
+
+    @app.before_request
+    def refuse_nul_characters():
+        names = []
+        for source in (request.args, request.form):
+            for key in source.keys():
+                if "\x00" in key or any("\x00" in value for value in source.getlist(key)):
+                    names.append(key.replace("\x00", "\\0"))
+        if request.is_json:
+            names += _nul_names(request.get_json(silent=True))
+        if names:
+            fields = ", ".join(sorted(set(names))[:10])
+            return error_response(422, f"Remove the invisible control characters (NUL) from: {fields}.")
+        return None
+
+
 def install_text_guard() -> None:
     if not getattr(FlaskForm.validate, "_text_guard", False):
         FlaskForm.validate = _guarded_validate(FlaskForm.validate)

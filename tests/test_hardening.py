@@ -195,3 +195,13 @@ def test_our_export_imports_back_unchanged():
 
     for value in ("+15555550100", "=1+1", "-3", "plain"):
         assert unneutralise(safe_cell(value)) == value
+
+
+def test_nul_never_reaches_the_database(client, owned):
+    # PostgreSQL refuses NUL in any text parameter, a search included (a 500 there).
+    search = client.get(f"/businesses/{owned.slug}/contacts", query_string={"q": "a\x00", "tag": "\x00"})
+    assert search.status_code == 422 and b"NUL" in search.data
+    settings = client.post(f"/businesses/{owned.slug}/appointments/settings", data={"appointment_types": "Cut\x00, 30"})
+    assert settings.status_code == 422
+    widget = client.post("/widget/nope/messages", json={"text": ["ok", {"deep": "x\x00"}]})
+    assert widget.status_code == 422
