@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 from flask_login import login_required
 from sqlalchemy import func, select
 

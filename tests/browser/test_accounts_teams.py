@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import CLAIMED_DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD
-from tests.browser.mail_helpers import follow_mail_link, open_latest_mail
+from tests.browser.mail_helpers import follow_mail_link, open_latest_mail, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -17,16 +17,6 @@ def log_in(page, base, email, password):
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button:has-text('Log in')")
-
-
-def sign_up(page, base, name, email, password="a-long-password"):
-    page.goto(base + "/signup")
-    page.fill("#name", name)
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.fill("#confirm", password)
-    page.click("button:has-text('Create account')")
-    expect(page.locator("#check-inbox")).to_be_visible()
 
 
 def test_forgot_password_reset_ends_the_old_session(live_server, browser, page, shot):
