@@ -137,3 +137,14 @@ def test_staff_nav_shows_only_staff_pages(client, auth, factories):
     assert f"/businesses/{business.slug}/team" not in page
     mine = client.get("/businesses").data.decode()
     assert f"/businesses/{business.slug}/calls" in mine
+
+
+def test_directory_offers_members_their_business(client, auth, factories):
+    owner = factories.user()
+    staff = factories.user()
+    business = factories.business(owner=owner, name="Shared Salon")
+    db.session.add(Membership(business_id=business.id, user_id=staff.id, role="staff"))
+    db.session.commit()
+    auth.login(staff.email)
+    listing = client.get(f"/directory/{business.slug}").get_data(as_text=True)
+    assert "You manage this business" in listing and f"/businesses/{business.slug}/calls" in listing
