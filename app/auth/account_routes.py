@@ -1,7 +1,7 @@
 """The signed-in user's security page: two-factor sign-in and sessions."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user
 
 from app.audit.services import record
@@ -67,10 +67,17 @@ def two_factor_confirm():
         _audit_everywhere("security.two_factor_enabled")
         db.session.commit()
         session.pop(SETUP_SECRET, None)
-        return render_template("account/recovery_codes.html", codes=codes)
+        return _codes_page(codes)
     if not form.code.errors:
         form.code.errors.append("That code doesn't match. Check your phone's time and use the newest code.")
     return _setup_page(secret, form, 422)
+
+
+def _codes_page(codes):
+    # Shown once: never kept in a cache or the back-forward history.
+    response = make_response(render_template("account/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/two-factor/recovery-codes")
@@ -81,7 +88,7 @@ def new_recovery_codes():
     codes = two_factor.replace_recovery_codes(current_user)
     _audit_everywhere("security.recovery_codes_replaced")
     db.session.commit()
-    return render_template("account/recovery_codes.html", codes=codes)
+    return _codes_page(codes)
 
 
 @bp.post("/two-factor/disable")
