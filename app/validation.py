@@ -15,6 +15,7 @@ from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import FieldList, FormField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
@@ -122,7 +123,11 @@ def install_request_guard(app) -> None:
     @app.before_request
     def refuse_nul_characters():
         names = []
-        for source in (request.args, request.form):
+        try:
+            form = request.form
+        except RequestEntityTooLarge:
+            return None  # the view says how large an upload may be
+        for source in (request.args, form):
             for key in source.keys():
                 if "\x00" in key or any("\x00" in value for value in source.getlist(key)):
                     names.append(key.replace("\x00", "\\0"))

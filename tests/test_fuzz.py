@@ -16,9 +16,7 @@ from sqlalchemy import text
 from app.extensions import db
 
 # Ending the client's own login would leave the rest of the run anonymous.
-SKIP = {"auth.logout", "account.end_all_sessions", "static", "dev_outbox.show"}
-# Streams and polls that wait on a live reply; their input is covered by the other widget endpoints.
-SKIP |= {"widget.stream"}
+SKIP = {"auth.logout", "account.end_all_sessions", "static"}
 EXAMPLES_PER_ENDPOINT = 2
 
 HOSTILE_STRINGS = [
