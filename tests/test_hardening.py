@@ -154,13 +154,9 @@ def test_no_inline_script_or_handlers_in_templates():
     assert offenders == []
 
 
-def test_server_header_names_no_versions():
+def test_server_header_names_no_versions(app):
     from werkzeug.serving import WSGIRequestHandler
 
-    from app import create_app
-    from app.config import TestingConfig
-
-    create_app(TestingConfig)
     handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
     assert handler.version_string() == "AlphaSite"
 
