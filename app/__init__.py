@@ -63,6 +63,16 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.wording import register as register_wording
 
     register_wording(app)
+    # -- accounts and hardening (issue 12)
+    from app import security_headers
+    from app.validation import install_request_guard, install_text_guard
+
+    from app.auth import sessions as login_sessions
+
+    security_headers.init_app(app)
+    login_sessions.init_app(app)
+    install_text_guard()
+    install_request_guard(app)
     register_cli(app)
     _enable_sqlite_foreign_keys(app)
     return app
@@ -98,6 +108,14 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(calls_bp)
+    # -- accounts and teams (issue 12)
+    from app.audit.routes import bp as audit_bp
+    from app.auth.account_routes import bp as account_bp
+    from app.chat.embed_refusals import bp as embed_refusals_bp
+    from app.teams.routes import bp as team_bp
+
+    for blueprint in (audit_bp, account_bp, embed_refusals_bp, team_bp):
+        app.register_blueprint(blueprint)
     if app.config.get("DEV_OUTBOX_ENABLED"):
         from app.mail.routes import bp as dev_outbox_bp
 

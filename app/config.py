@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -83,7 +84,27 @@ class Config:
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Large enough for a contacts CSV, small enough to refuse abuse early.
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024))
+    # -- accounts (issue 12): failed attempts allowed per client address and per
+    # account; the page says when to try again. Reset and verification mails
+    # count every request.
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = _env("LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    TWO_FACTOR_RATE_LIMIT = _env("TWO_FACTOR_RATE_LIMIT", "20 per 15 minutes")
+    TWO_FACTOR_RATE_LIMIT_PER_ACCOUNT = _env("TWO_FACTOR_RATE_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    PASSWORD_RESET_RATE_LIMIT = _env("PASSWORD_RESET_RATE_LIMIT", "10 per hour")
+    PASSWORD_RESET_RATE_LIMIT_PER_ACCOUNT = _env("PASSWORD_RESET_RATE_LIMIT_PER_ACCOUNT", "3 per hour")
+    VERIFY_EMAIL_RATE_LIMIT = _env("VERIFY_EMAIL_RATE_LIMIT", "20 per hour")
+    VERIFY_EMAIL_RATE_LIMIT_PER_ACCOUNT = _env("VERIFY_EMAIL_RATE_LIMIT_PER_ACCOUNT", "3 per hour")
+    # Sessions: remember-me lasts this long; a device that passed two-factor is
+    # trusted for TRUSTED_DEVICE_DAYS when the user asks. Admins must have
+    # two-factor where ADMIN_REQUIRE_TWO_FACTOR is on (production).
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_IDLE_HOURS = int(_env("SESSION_IDLE_HOURS", 24))
+    TRUSTED_DEVICE_DAYS = 30
+    ADMIN_REQUIRE_TWO_FACTOR = False
+    # Strict-Transport-Security, sent only where HTTPS is guaranteed (production).
+    HSTS_SECONDS = 0
     # The chat widget: the longest visitor message, and messages allowed per
     # visitor and per client address (stored where RATELIMIT_STORAGE_URI says).
     CHAT_MAX_MESSAGE_LENGTH = int(_env("CHAT_MAX_MESSAGE_LENGTH", 1000))
@@ -176,6 +197,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    ADMIN_REQUIRE_TWO_FACTOR = True
+    HSTS_SECONDS = int(_env("HSTS_SECONDS", 63072000))
 
     @classmethod
     def fill_secrets(cls, values: dict) -> None:

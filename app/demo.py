@@ -81,8 +81,8 @@ def seed_demo() -> dict:
         created += 1
     db.session.commit()
 
-    owner = find_user_by_email(DEMO_OWNER_EMAIL) or register_user("Demo Owner", DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)
-    admin = find_user_by_email(DEMO_ADMIN_EMAIL) or register_user("AlphaSite Admin", DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    owner = find_user_by_email(DEMO_OWNER_EMAIL) or register_user("Demo Owner", DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, verified=True)
+    admin = find_user_by_email(DEMO_ADMIN_EMAIL) or register_user("AlphaSite Admin", DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, verified=True)
     if not admin.is_admin:
         admin.is_admin = True
         db.session.commit()

@@ -31,16 +31,25 @@ def render_partial_or_page(page_template: str, partial_template: str, **context)
     return response
 
 
-def owned_business_or_404(slug: str):
-    """The business with this slug if the current user owns it; 404 otherwise,
-    so other owners cannot even learn that it exists."""
+def owned_business_or_404(slug: str, permission: str | None = None):
+    """The business with this slug if the current user may use this page on it.
+
+    A non-member gets 404, so nobody learns that the business exists; a member
+    whose role lacks the permission gets 403. The permission is the argument,
+    else the one declared for the endpoint in app/teams/permissions.py, else
+    MANAGE (owners and managers) -- an undeclared page is never open to staff."""
     from app.models import Business
+    from app.teams.access import role_for
+    from app.teams.permissions import permission_for_endpoint, role_allows
 
     if not current_user.is_authenticated:
         abort(404)
     business = db.session.scalar(select(Business).where(Business.slug == slug))
-    if business is None or business.owner_id != current_user.id:
+    role = role_for(current_user, business) if business is not None else None
+    if role is None:
         abort(404)
+    if not role_allows(role, permission or permission_for_endpoint(request.endpoint)):
+        abort(403)
     return business
 
 
@@ -69,7 +78,32 @@ BUSINESS_NAV = (
     # -- integrations and help (issue 19)
     ("integrations.index", "Integrations"),
     ("support.index", "Help"),
+    # -- accounts and teams (issue 12)
+    ("team.index", "Team"),
+    ("audit.index", "Audit log"),
 )
+
+
+def can(business, permission: str | None = None, endpoint: str | None = None) -> bool:
+    """Whether the current user's role allows a permission (or the page at an
+    endpoint) on the business; templates use it to hide what would answer 403."""
+    from app.teams.access import role_for
+    from app.teams.permissions import permission_for_endpoint, role_allows
+
+    if business is None:
+        return False
+    return role_allows(role_for(current_user, business), permission or permission_for_endpoint(endpoint))
+
+
+def business_home_url(business) -> str:
+    """The first page of the business the current user may open (staff have no overview)."""
+    from flask import current_app, url_for
+
+    candidates = ["businesses.overview"] + [endpoint for endpoint, _ in BUSINESS_NAV]
+    for endpoint in candidates:
+        if endpoint in current_app.view_functions and can(business, endpoint=endpoint):
+            return url_for(endpoint, slug=business.slug)
+    return url_for("businesses.mine")
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -77,13 +111,15 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
+        from app.teams.access import businesses_for
+
         owned = []
         # Jobs render emails with no request, where current_user is None.
         if current_user and current_user.is_authenticated:
-            owned = list(current_user.businesses)
+            owned = businesses_for(current_user)
         links = [(endpoint, label) for endpoint, label in BUSINESS_NAV if endpoint in app.view_functions]
         return {"owned_businesses": owned, "weekdays": WEEKDAYS, "business_nav_links": links,
-                "business_nav_endpoints": app.view_functions}
+                "business_nav_endpoints": app.view_functions, "can": can, "business_home": business_home_url}
 
     @app.template_filter("money")
     def money(value) -> str:

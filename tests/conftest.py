@@ -125,8 +125,11 @@ def _csrf_off_by_default(request):
         yield
 
 
-def make_user(email=None, password="correct-horse-battery", name="Test Owner", is_admin=False) -> User:
-    user = User(email=email or f"owner{next(_counter)}@example.com", name=name, is_admin=is_admin)
+def make_user(email=None, password="correct-horse-battery", name="Test Owner", is_admin=False, verified=True) -> User:
+    from app.models.base import utcnow
+
+    user = User(email=email or f"owner{next(_counter)}@example.com", name=name, is_admin=is_admin,
+                email_verified_at=utcnow() if verified else None)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

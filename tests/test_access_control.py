@@ -1,7 +1,12 @@
-"""Every business-scoped URL answers 404 to anyone but the owner.
+"""Every business-scoped URL answers 404 to anyone but the business's members,
+and 403 to a member whose role may not use it.
 
-Areas register their URLs in BUSINESS_SCOPED_URLS so this walk covers them all.
+Areas register their URLs in BUSINESS_SCOPED_URLS so this walk covers them all,
+and declare each endpoint's permission in EXPECTED_PERMISSIONS (the role walk
+derives the URLs from app.url_map and fails on an undeclared endpoint).
 """
+import uuid
+
 import pytest
 
 # (method, path template with {slug})
@@ -112,6 +117,10 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/do-not-contact"),
     ("POST", "/businesses/{slug}/do-not-contact"),
     ("POST", "/businesses/{slug}/do-not-contact/import"),
+    # -- team, audit log, refused widget embeds (issue 12; URLs with ids are walked by role below)
+    ("GET", "/businesses/{slug}/team"),
+    ("POST", "/businesses/{slug}/team/invite"),
+    ("GET", "/businesses/{slug}/audit"),
 ]
 
 
@@ -178,3 +187,145 @@ def test_every_console_url_is_404_to_owners_and_visitors(app, client, auth, fact
     for method, path in urls:
         real = path.replace(_ANY_ID, str(business.id))
         assert client.open(real, method=method).status_code == 404, (method, path, "owner")
+# -- roles (issue 12) ---------------------------------------------------------
+# What each role may do, as the issue states it; independent of the app's own tables.
+MANAGE, BILLING, TEAM, EXPORTS = "manage", "billing", "team", "exports"
+STAFF_AREAS = {"calls", "contacts", "calendar", "leads", "conversations"}
+ROLE_GRANTS = {
+    "owner": STAFF_AREAS | {MANAGE, BILLING, TEAM, EXPORTS},
+    "manager": STAFF_AREAS | {MANAGE, EXPORTS},
+    "staff": STAFF_AREAS,
+}
+
+# Every business-scoped endpoint and the permission it needs. A new endpoint
+# must be added here (the test below fails until it is): "manage" unless staff
+# should reach it.
+EXPECTED_PERMISSIONS = {
+    "businesses.overview": MANAGE,
+    "businesses.edit": MANAGE,
+    "packages.picker": BILLING,
+    "assistant.index": MANAGE,
+    "assistant.status": MANAGE,
+    "assistant.retry": MANAGE,
+    "assistant.coordinator": MANAGE,
+    "assistant.save_coordinator": MANAGE,
+    "assistant.edit_coordinator": MANAGE,
+    "billing.index": BILLING,
+    "billing.invoices": BILLING,
+    "billing.checkout": BILLING,
+    "billing.success": BILLING,
+    "billing.checkout_cancelled": BILLING,
+    "billing.change": BILLING,
+    "billing.cancel": BILLING,
+    "billing.resume": BILLING,
+    "billing.portal": BILLING,
+    "contacts.index": "contacts",
+    "contacts.new": "contacts",
+    "contacts.detail": "contacts",
+    "contacts.field": "contacts",
+    "contacts.tags": "contacts",
+    "contacts.delete": "contacts",
+    "contacts.bulk_tag": "contacts",
+    "contacts.fields": MANAGE,
+    "contacts.delete_field": MANAGE,
+    "contacts.import_upload": MANAGE,
+    "contacts.import_review": MANAGE,
+    "contacts.import_progress": MANAGE,
+    "contacts.export": EXPORTS,
+    "appointments.calendar": "calendar",
+    "appointments.new": "calendar",
+    "appointments.slots": "calendar",
+    "appointments.detail": "calendar",
+    "appointments.reschedule": "calendar",
+    "appointments.cancel": "calendar",
+    "appointments.retry": "calendar",
+    "appointments.settings": MANAGE,
+    "chat.widget_settings": MANAGE,
+    "chat.widget_preview": MANAGE,
+    "chat.conversations": "conversations",
+    "chat.transcript": "conversations",
+    "embed_refusals.allow": MANAGE,
+    "embed_refusals.dismiss": MANAGE,
+    "dashboard.index": MANAGE,
+    "dashboard.live": MANAGE,
+    "dashboard.sync_status": MANAGE,
+    "dashboard.sync_now": MANAGE,
+    "dashboard.dismiss_notice": MANAGE,
+    "calls.index": "calls",
+    "calls.detail": "calls",
+    "calls.export": EXPORTS,
+    "team.index": TEAM,
+    "team.invite": TEAM,
+    "team.change_role": TEAM,
+    "team.remove": TEAM,
+    "team.revoke": TEAM,
+    "audit.index": MANAGE,
+}
+
+
+def scoped_rules(app):
+    """(endpoint, method, concrete path) for every rule under /businesses/<slug>, ids made up."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/businesses/<slug>"):
+            continue
+        values = {name: ("{slug}" if name == "slug" else str(uuid.uuid4())) for name in rule.arguments}
+        if "field" in rule.arguments:
+            values["field"] = "name"
+        path = rule.rule
+        for name, value in values.items():
+            path = path.replace(f"<{name}>", value)
+            for converter in ("uuid", "string", "int", "path"):
+                path = path.replace(f"<{converter}:{name}>", value)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, path, len(values) > 1))
+    return sorted(found)
+
+
+def test_every_business_scoped_endpoint_declares_a_permission(app):
+    endpoints = {endpoint for endpoint, *_ in scoped_rules(app)}
+    undeclared = sorted(endpoints - set(EXPECTED_PERMISSIONS))
+    assert undeclared == [], f"declare the permission of these endpoints in EXPECTED_PERMISSIONS: {undeclared}"
+
+
+@pytest.fixture
+def team_business(factories, app):
+    from app.extensions import db
+    from app.models import Membership
+
+    holder = factories.user(name="Holder")
+    business = factories.business(owner=holder, name="Team Business")
+    people = {"owner": holder, "outsider": factories.user(name="Outsider")}
+    for role in ("manager", "staff"):
+        person = factories.user(name=role.title())
+        db.session.add(Membership(business_id=business.id, user_id=person.id, role=role))
+        people[role] = person
+    second_owner = factories.user(name="Second owner")
+    db.session.add(Membership(business_id=business.id, user_id=second_owner.id, role="owner"))
+    people["second_owner"] = second_owner
+    db.session.commit()
+    return business, people
+
+
+@pytest.mark.parametrize("person", ["outsider", "staff", "manager", "owner", "second_owner"])
+def test_every_route_checks_the_role(app, client, auth, team_business, person):
+    """Walk every business-scoped route as each role: 404 to a non-member, 403
+    to a member without the permission, neither to a member with it (routes
+    with a made-up id may still answer 404 for the missing record)."""
+    business, people = team_business
+    role = {"second_owner": "owner", "outsider": None}.get(person, person)
+    auth.login(people[person].email)
+    wrong = []
+    for endpoint, method, path, has_ids in scoped_rules(app):
+        if endpoint not in EXPECTED_PERMISSIONS:
+            continue  # reported by the declaration test
+        status = client.open(path.format(slug=business.slug), method=method).status_code
+        if role is None:
+            expected_ok = status == 404
+        elif EXPECTED_PERMISSIONS[endpoint] in ROLE_GRANTS[role]:
+            expected_ok = status != 403 and (has_ids or status != 404)
+        else:
+            expected_ok = status == 403
+        if not expected_ok:
+            wrong.append((method, path, status))
+    assert wrong == []

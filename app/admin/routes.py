@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -18,6 +18,7 @@ from app.admin.forms import ActivatePackageForm, ReasonRequiredForm, StatusChang
 from app.admin.metrics.mrr import load_rows, movements_of
 from app.admin.metrics.periods import current_month
 from app.audit import services as audit
+from app.inputs import page_number
 from app.extensions import db
 from app.models import AuditScope, Business, SubscriptionHistory
 from app.packages.catalog import PACKAGES, get_package
@@ -31,6 +32,10 @@ PAGE_SIZE = 50
 def admins_only():
     if not current_user.is_authenticated or not current_user.is_admin:
         abort(404)
+    # -- accounts (issue 12): in production an admin without two-factor is sent to set it up.
+    if current_app.config.get("ADMIN_REQUIRE_TWO_FACTOR") and not current_user.has_two_factor:
+        flash("Admin pages need two-factor sign-in. Set it up first.", "warning")
+        return redirect(url_for("account.two_factor_setup"))
 
 
 def business_or_404(business_id: uuid.UUID) -> Business:
@@ -51,7 +56,7 @@ def _back():
 @bp.get("/businesses")
 def businesses():
     query = request.args.get("q", "").strip()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = request.args.get("page", 1, type=page_number)
     stmt = select(Business).options(selectinload(Business.integration), selectinload(Business.owner))
     if query:
         like = f"%{query.lower()}%"

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from app.appointments.settings import check_organization_zone, settings_for
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import clean_email
+from app.inputs import iso_moment
 from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import Appointment, AppointmentReminder, Business
@@ -93,7 +94,7 @@ def free_slots(business: Business, day: date, type_name: str) -> list[dict]:
 
 def parse_start(business: Business, raw: str) -> datetime:
     try:
-        moment = datetime.fromisoformat((raw or "").replace("Z", "+00:00"))
+        moment = iso_moment(raw)
     except ValueError:
         raise BookingError("Pick a free time.") from None
     if moment.tzinfo is None:

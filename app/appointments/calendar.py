@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.inputs import iso_day
 from app.extensions import db
 from app.models import Appointment, Business
 from app.timezones import local_days_bounds, local_today, to_local
@@ -57,7 +58,7 @@ class CalendarView:
 
 def parse_anchor(raw: str | None, today: date) -> date:
     try:
-        return date.fromisoformat(raw) if raw else today
+        return iso_day(raw) if raw else today
     except ValueError:
         return today
 

@@ -12,6 +12,7 @@ from app.appointments import booking
 from app.appointments.calendar import build_view, todays_appointments
 from app.appointments.reminders import describe_offset, retry_reminder
 from app.appointments.settings import SettingsError, reminders_as_text, settings_for, update_settings
+from app.inputs import iso_day
 from app.extensions import db
 from app.models import AppointmentReminder
 from app.timezones import format_local, local_today, to_local
@@ -43,9 +44,14 @@ def calendar(slug):
     )
 
 
+def _request_key(raw: str | None) -> str:
+    """The booking form's idempotency key; anything but the hex we issued is replaced."""
+    return raw if raw and len(raw) <= 64 and all(c in "0123456789abcdef" for c in raw) else uuid.uuid4().hex
+
+
 def _day_arg(business) -> date:
     try:
-        return date.fromisoformat(request.values.get("day", ""))
+        return iso_day(request.values.get("day", ""))
     except ValueError:
         return local_today(business)
 
@@ -69,7 +75,7 @@ def new(slug):
         appointment_type=request.values.get("appointment_type") or (types[0] if types else ""),
         name=request.form.get("name", ""), phone=request.form.get("phone", ""),
         email=request.form.get("email", ""), notes=request.form.get("notes", ""),
-        request_key=request.form.get("request_key") or uuid.uuid4().hex,
+        request_key=_request_key(request.form.get("request_key")),
     )
     day = _day_arg(business)
     error = None

@@ -75,6 +75,11 @@ def role_defaults(business: Business, coordinator: Coordinator, role: str | None
 def _save(business: Business, coordinator: Coordinator, changed: dict) -> bool:
     if not changed:
         return False
+    from app.audit.services import current_actor, record
+
+    record("assistant.coordinator_changed", business=business, actor=current_actor(), target_type="coordinator",
+           target_id=coordinator.id, target_label=coordinator.name,
+           before={field: getattr(coordinator, field) for field in changed}, after=dict(changed))
     for field, value in changed.items():
         setattr(coordinator, field, value)
     # An SQL increment: two quick saves both count, and the sync job compares versions.

@@ -56,6 +56,16 @@ def record(
     return entry
 
 
+def current_actor():
+    """The signed-in user making this request, or None (the system) in jobs and webhooks."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
 def changed_fields(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the keys whose values differ, as (before, after) summaries."""
     keys = [k for k in after if before.get(k) != after.get(k)]

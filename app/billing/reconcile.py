@@ -215,6 +215,15 @@ def _record_history(business: Business, entitlement: Entitlement, subscription: 
             reason=reason,
         )
     )
+    from app.audit.services import current_actor, record
+
+    # Owner actions (checkout return, change, cancel, resume) carry the owner; webhooks are the system.
+    record(f"billing.{reason}", business=business, actor=current_actor(), target_type="subscription",
+           target_id=new_state.subscription_id, target_label=new_state.package_slug,
+           before={"package": previous.package_slug, "status": previous.status,
+                   "ends_at_period_end": previous.cancel_at_period_end} if previous else None,
+           after={"package": new_state.package_slug, "status": new_state.status,
+                  "ends_at_period_end": new_state.cancel_at_period_end})
     db.session.flush()
     return reason
 

@@ -9,7 +9,7 @@ from app.billing.forms import ConfirmForm, PackageChoiceForm
 from app.billing.gateway import StripeRejected, StripeUnavailable
 from app.extensions import csrf
 from app.packages.catalog import get_package, package_rank
-from app.web import owned_business_or_404, render_partial_or_page
+from app.web import can, owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("billing", __name__)
 
@@ -21,6 +21,7 @@ def _install(state) -> None:
 
     health_checks["stripe"] = stripe_health
 
+UNVERIFIED = "Confirm your email address before buying a package: open the link we emailed you."
 STRIPE_DOWN = "We can't reach our payment provider right now. Nothing was changed; please try again in a minute."
 
 
@@ -62,6 +63,8 @@ def checkout(slug: str):
     form = PackageChoiceForm()
     if not form.validate_on_submit():
         return _back_to_picker(slug, _first_error(form))
+    if not current_user.is_verified:  # -- accounts (issue 12)
+        return _back_to_picker(slug, UNVERIFIED, status=403)
     try:
         start = services.start_checkout(business, form.package.data)
     except StripeUnavailable:
@@ -215,7 +218,7 @@ def sync_prices_command():
 @bp.app_template_global("billing_notice")
 def billing_notice(business) -> Markup:
     """The past-due banner, for base.html on the owner's own pages."""
-    if business is None or not current_user.is_authenticated or business.owner_id != current_user.id:
+    if business is None or not current_user.is_authenticated or not can(business, "billing"):
         return Markup("")
     if not request.path.startswith("/businesses/") or (request.endpoint or "").startswith("billing."):
         # Only the owner's management pages; the billing page says it in more detail.

@@ -55,13 +55,19 @@ class DayHoursForm(Form):
     opens = TimeField("Opens", validators=[Optional()])
     closes = TimeField("Closes", validators=[Optional()])
 
-    def validate_closes(self, field):
-        if self.closed.data:
-            return
-        if not self.opens.data or not field.data:
-            raise ValidationError("Give opening and closing times, or mark the day closed.")
-        if field.data <= self.opens.data:
-            raise ValidationError("Closing time must be after opening time.")
+    def validate(self, extra_validators=None):
+        # Checked on the pair, after both fields: Optional() on an emptied
+        # field stops its own validators, so a per-field check would be skipped.
+        valid = super().validate(extra_validators)
+        if self.closed.data or not valid:
+            return valid
+        if not self.opens.data or not self.closes.data:
+            self.closes.errors = [*self.closes.errors, "Give opening and closing times, or mark the day closed."]
+            return False
+        if self.closes.data <= self.opens.data:
+            self.closes.errors = [*self.closes.errors, "Closing time must be after opening time."]
+            return False
+        return True
 
 
 class FaqEntryForm(Form):

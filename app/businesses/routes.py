@@ -14,8 +14,10 @@ from app.businesses.services import (
     search_directory,
     update_profile,
 )
+from app.inputs import page_number
 from app.extensions import db
 from app.models import Business
+from app.teams.access import businesses_for
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("businesses", __name__)
@@ -25,7 +27,7 @@ bp = Blueprint("businesses", __name__)
 def directory():
     query = request.args.get("q", "")
     category = request.args.get("category", "")
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_number)
     results, total = search_directory(query, category, page)
     return render_partial_or_page(
         "businesses/directory.html",
@@ -68,7 +70,7 @@ def claim(slug: str):
 @bp.get("/businesses")
 @login_required
 def mine():
-    return render_template("businesses/mine.html", businesses=current_user.businesses)
+    return render_template("businesses/mine.html", businesses=businesses_for(current_user))
 
 
 @bp.route("/businesses/new", methods=["GET", "POST"])
@@ -93,8 +95,13 @@ def new():
 @bp.get("/businesses/switch")
 @login_required
 def switch():
-    business = owned_business_or_404(request.args.get("slug", ""))
-    return redirect(url_for("businesses.overview", slug=business.slug))
+    from app.teams.access import role_for
+    from app.web import business_home_url
+
+    business = db.session.scalar(select(Business).where(Business.slug == request.args.get("slug", "")))
+    if business is None or role_for(current_user, business) is None:
+        abort(404)
+    return redirect(business_home_url(business))
 
 
 @bp.get("/businesses/<slug>")

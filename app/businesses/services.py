@@ -148,6 +148,12 @@ def update_profile(business: Business, form) -> None:
             if entry.closed.data
             else {"open": entry.opens.data.strftime("%H:%M"), "close": entry.closes.data.strftime("%H:%M")}
         )
+    if (business.opening_hours or {}) != hours:
+        from app.appointments.settings import _hours_summary
+        from app.audit.services import current_actor, record
+
+        record("hours.changed", business=business, actor=current_actor(), target_type="business",
+               before={"hours": _hours_summary(business.opening_hours)}, after={"hours": _hours_summary(hours)})
     business.opening_hours = hours
     business.faq = [
         {"question": e.question.data.strip(), "answer": e.answer.data.strip()}

@@ -10,6 +10,7 @@ from flask_login import login_required
 from app.calls import services
 from app.clock import utcnow
 from app.timezones import local_today
+from app.audit.exports import record_export
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("calls", __name__, url_prefix="/businesses/<slug>/calls")
@@ -66,6 +67,7 @@ def export(slug):
     if filters.errors:
         abort(422, "; ".join(f"{name}: {message}" for name, message in filters.errors.items()))
     filename = f"calls-{business.slug}-{local_today(business):%Y%m%d}.csv"
+    record_export(business, "calls", {k: v for k, v in request.args.items() if v})
     return Response(
         stream_with_context(services.export_rows(business, filters)),
         mimetype="text/csv",

@@ -8,7 +8,6 @@ words.
 """
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from typing import Iterator
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.csv_safety import safe_writer
+from app.inputs import iso_day, iso_moment
 from app.extensions import db
 from app.models import Appointment, Business, Call, Contact, Coordinator
 from app.timezones import csv_times, local_midnight
@@ -61,7 +62,7 @@ def _parse_date(raw: str, name: str, errors: dict) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return iso_day(raw)
     except ValueError:
         errors[name] = "Enter a date as YYYY-MM-DD."
         return None
@@ -134,7 +135,7 @@ def decode_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     stamp, _, call_id = raw.partition("|")
     try:
-        moment = datetime.fromisoformat(stamp)
+        moment = iso_moment(stamp)
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)), uuid.UUID(call_id)
     except ValueError:
         return None
@@ -218,28 +219,22 @@ CSV_COLUMNS = ("started_at_local", "started_at_utc", "direction", "caller_name",
 EXPORT_BATCH = 1000
 
 
-def _safe_cell(value) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; quote them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def export_rows(business: Business, filters: CallFilters) -> Iterator[str]:
     """The filtered calls as CSV text chunks, newest first, read in keyset
     batches so memory stays flat however long the log is."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = safe_writer(buffer)  # formula cells neutralised
     writer.writerow(CSV_COLUMNS)
     before = None
     while True:
         page = list_calls(business, filters, before=before, page_size=EXPORT_BATCH, with_total=False)
         for call in page.calls:
-            writer.writerow([_safe_cell(v) for v in (
+            writer.writerow([
                 *csv_times(call.started_at, business), call.direction,
                 call.caller_name, call.caller_number, call.contact.name if call.contact else "",
                 call.coordinator_remote_id, call.duration_seconds, call.status, call.outcome, call.sentiment,
                 call.summary, call.remote_id,
-            )])
+            ])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

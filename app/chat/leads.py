@@ -35,6 +35,10 @@ def clean_lead_fields(name: str | None, phone: str | None, email: str | None, me
     if not cleaned["phone"] and not cleaned["email"]:
         raise ChatInputError("Give a phone number or an email address so the team can reach you.")
     text = (message or "").strip()
+    from app.validation import control_character_error
+
+    if control_character_error(text):
+        raise ChatInputError("Your message contains invisible control characters; please type it again.")
     if len(text) > MAX_LEAD_MESSAGE:
         raise ChatInputError(f"The message can be at most {MAX_LEAD_MESSAGE:,} characters; yours has {len(text):,}.")
     cleaned["message"] = text or None

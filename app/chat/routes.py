@@ -4,10 +4,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from app.inputs import page_number
 from app.chat import conversations as convos
 from app.chat.forms import WidgetSettingsForm
 from app.chat.turns import chat_coordinator_id
 from app.chat.widgets import readable_text_colour, update_branding, widget_for
+from app.chat.embed_refusals import open_refusals
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("chat", __name__)
@@ -54,6 +56,7 @@ def widget_settings(slug: str):
         embed_url=f"{base}{url_for('widget.embed_script', public_key=widget.public_key)}",
         widget_url=f"{base}{url_for('widget.show', public_key=widget.public_key)}",
         preview=_preview_values(form, widget),
+        refusals=open_refusals(business),
     ), (422 if form.errors else 200)
 
 
@@ -84,7 +87,7 @@ def _preview_values(form: WidgetSettingsForm, widget) -> dict:
 @login_required
 def conversations(slug: str):
     business = owned_business_or_404(slug)
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_number)
     rows, total = convos.list_conversations(business, page)
     return render_partial_or_page(
         "chat/conversations.html", "chat/_conversation_list.html",

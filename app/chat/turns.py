@@ -77,6 +77,10 @@ def accept_message(widget: ChatWidget, visitor_id: str, text: str | None) -> Cha
     limit = max_message_length()
     if len(text) > limit:
         raise ChatInputError(f"Messages can be at most {limit:,} characters; yours has {len(text):,}.")
+    from app.validation import control_character_error
+
+    if control_character_error(text):
+        raise ChatInputError("Your message contains invisible control characters; please type it again.")
     conversation = convos.conversation_for(widget.business, visitor_id)
     message = convos.append_message(conversation, MessageRole.VISITOR, text, status=MessageStatus.PENDING)
     db.session.commit()

@@ -75,6 +75,9 @@ def _widget_or_404(public_key: str):
 @bp.get("/widget/<public_key>")
 def show(public_key: str):
     widget = _widget_or_404(public_key)
+    from app.chat.embed_refusals import note_embedding  # -- issue 12: tell the owner about refused sites
+
+    note_embedding(widget)
     visitor_id = request.cookies.get(VISITOR_COOKIE)
     if not convos.is_visitor_id(visitor_id):
         visitor_id = convos.new_visitor_id()

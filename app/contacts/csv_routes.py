@@ -13,6 +13,7 @@ from app.contacts.routes import bp
 from app.contacts.services import ContactSearch
 from app.extensions import db
 from app.models import ImportStatus, JobRun
+from app.audit.exports import record_export
 from app.web import owned_business_or_404, render_partial_or_page
 
 
@@ -97,5 +98,6 @@ def export(slug):
     search = ContactSearch(query=request.args.get("q", ""), tag=request.args.get("tag", ""),
                            segment=request.args.get("segment", ""))
     filename = f"{business.slug}-contacts.csv"
+    record_export(business, "contacts", {"search": search.query, "tag": search.tag, "segment": search.segment})
     return Response(stream_with_context(export_rows(business, search)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,10 +1,10 @@
 """CSV export of the contacts a search selects, streamed row by row."""
 from __future__ import annotations
 
-import csv
 import io
 from typing import Iterator
 
+from app.csv_safety import safe_writer
 from app.contacts.fields import display_value, field_definitions
 from app.contacts.services import ContactSearch, filtered_contacts
 from app.extensions import db
@@ -18,7 +18,7 @@ BASE_COLUMNS = ["Name", "Phone", "Email", "Tags", "Notes", "Source", "Created (l
 def export_rows(business: Business, search: ContactSearch) -> Iterator[str]:
     definitions = field_definitions(business)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = safe_writer(buffer)  # formula cells neutralised
 
     def flush() -> str:
         text = buffer.getvalue()

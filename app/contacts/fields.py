@@ -2,6 +2,7 @@
 Contact.custom_fields under the definition's key."""
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
@@ -73,13 +74,15 @@ def parse_custom_value(definition: ContactFieldDefinition, value):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if definition.field_type == CustomFieldType.NUMBER:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return value
         text = str(value).strip().replace(",", "")
         try:
             number = float(text)
         except ValueError:
             raise ValueError(f"“{value}” is not a number.") from None
+        if not math.isfinite(number) or abs(number) > 1e15:  # JSON (and PostgreSQL) refuse inf/nan
+            raise ValueError(f"“{value}” is not a number we can store.")
         return int(number) if number.is_integer() and "." not in text else number
     if definition.field_type == CustomFieldType.DATE:
         try:
@@ -98,6 +101,10 @@ def parse_custom_value(definition: ContactFieldDefinition, value):
     text = str(value).strip()
     if len(text) > 500:
         raise ValueError("at most 500 characters.")
+    from app.validation import control_character_error
+
+    if control_character_error(text, multiline=True):
+        raise ValueError("remove the invisible control characters.")
     return text
 
 

@@ -19,6 +19,7 @@ from app.contacts.csvfile import CsvProblem, decode_upload, parse_rows
 from app.contacts.fields import field_definitions, parse_custom_value
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import ContactLimitReached, clean_email, clean_tags, count_contacts, ensure_room_for
+from app.csv_safety import unneutralise
 from app.extensions import db
 from app.jobs.records import create_run, recorded_run, update_progress
 from app.models import Business, Contact, ContactImport, ContactTag, ImportStatus, SyncState
@@ -109,7 +110,7 @@ def read_row(number: int, cells: list[str], headers: list[str], mapping: dict, d
         header = mapping.get(target)
         if header is None or index[header] >= len(cells):
             return ""
-        return cells[index[header]].strip()
+        return unneutralise(cells[index[header]].strip())
 
     result = RowResult(number)
     name = cell("name") or " ".join(p for p in (cell("first_name"), cell("last_name")) if p)
@@ -161,6 +162,10 @@ def start_import(business: Business, contact_import: ContactImport) -> None:
     contact_import.job_run_id = run.id
     contact_import.status = ImportStatus.QUEUED
     contact_import.error = None
+    from app.audit.services import current_actor, record
+
+    record("contacts.import_started", business=business, actor=current_actor(), target_type="contact_import",
+           target_id=contact_import.id, target_label=contact_import.filename)
     db.session.commit()
     enqueue(run_import_job, str(contact_import.id), job_id=f"contact-import:{contact_import.id}")
 
@@ -236,6 +241,12 @@ def _import_rows(business: Business, contact_import: ContactImport, run) -> None
     contact_import.status = ImportStatus.DONE
     run.counts = {**(run.counts or {}), "created": contact_import.created_count,
                   "merged": contact_import.merged_count, "errors": len(row_errors)}
+    from app.audit.services import record
+
+    record("contacts.imported", business=business, target_type="contact_import", target_id=contact_import.id,
+           target_label=contact_import.filename,
+           after={"created": contact_import.created_count, "merged": contact_import.merged_count,
+                  "rows_with_errors": len(row_errors)})
     db.session.commit()
 
 

@@ -8,6 +8,7 @@ from app.contacts import services
 from app.contacts.fields import FieldDefinitionError, add_field_definition, field_definitions, remove_field_definition
 from app.contacts.forms import ContactForm, FieldDefinitionForm
 from app.contacts.timeline import contact_timeline
+from app.inputs import page_number
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("contacts", __name__, url_prefix="/businesses/<slug>/contacts")
@@ -27,7 +28,7 @@ def index(slug):
     search = services.search_contacts(business, services.ContactSearch(
         query=request.args.get("q", ""), tag=request.args.get("tag", ""),
         segment=request.args.get("segment", ""), sort=request.args.get("sort", "name"),
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=page_number),
     ))
     return render_partial_or_page(
         "contacts/index.html", "contacts/_results.html", business=business, search=search,

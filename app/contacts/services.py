@@ -165,6 +165,12 @@ def clean_contact_fields(data: dict) -> dict:
         cleaned["notes"] = (data.get("notes") or "").strip() or None
         if cleaned["notes"] and len(cleaned["notes"]) > 10000:
             errors["notes"] = "Notes are at most 10,000 characters."
+    from app.validation import control_character_error  # -- issue 12: the JSON/widget paths skip the form guard
+
+    for key in ("name", "notes"):
+        problem = control_character_error(cleaned.get(key), multiline=key == "notes")
+        if problem and key not in errors:
+            errors[key] = problem
     if errors:
         raise ContactError(errors)
     return cleaned
@@ -239,6 +245,11 @@ def clean_custom_fields(business: Business, raw: dict) -> dict:
 
 def delete_contact(business: Business, contact: Contact) -> None:
     """A tombstone until 4calls has deleted it too; then the sync leaves it hidden."""
+    from app.audit.services import current_actor, record
+
+    record("contacts.deleted", business=business, actor=current_actor(), target_type="contact",
+           target_id=contact.id, target_label=contact.name or contact.phone or contact.email,
+           before={"name": contact.name, "phone": contact.phone, "email": contact.email})
     contact.deleted_at = utcnow()
     _mark_pending(contact)
     count_contacts(business, -1)

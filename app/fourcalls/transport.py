@@ -255,7 +255,7 @@ class Transport:
     def _headers(self, idempotency_key: str | None, accept: str = "application/json") -> dict:
         headers = {"Authorization": f"Bearer {self.api_key}", "Accept": accept}
         if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
+            headers["Idempotency-Key"] = header_safe(idempotency_key)
         return headers
 
     def request(
@@ -345,3 +345,14 @@ class Transport:
             raise Unavailable("4calls.ai did not answer in time.") from exc
         except httpx.TransportError as exc:
             raise Unavailable(f"Could not reach 4calls.ai ({type(exc).__name__}).") from exc
+
+
+def header_safe(value: str) -> str:
+    """An HTTP header value as printable ASCII: keys built from user input (a
+    non-ASCII or control character) are replaced by their SHA-256, which keeps
+    them stable, so retries still share one key."""
+    if value.isascii() and value.isprintable() and len(value) <= 200:
+        return value
+    import hashlib
+
+    return "sha256-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()

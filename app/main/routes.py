@@ -7,6 +7,8 @@ from sqlalchemy import text
 from app.extensions import db
 from app.jobs import get_queue
 
+from app.teams.access import businesses_for
+
 bp = Blueprint("main", __name__)
 
 # Areas that talk to other services add a check here: name -> callable returning a dict.
@@ -15,7 +17,7 @@ health_checks: dict = {}
 
 @bp.get("/")
 def index():
-    if current_user.is_authenticated and current_user.businesses:
+    if current_user.is_authenticated and businesses_for(current_user):
         return redirect(url_for("businesses.mine"))
     return render_template("main/index.html")
 

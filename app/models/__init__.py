@@ -65,8 +65,19 @@ from app.models.support import (
 # -- campaigns (issue 14)
 from app.models.campaigns import (Campaign, CampaignDial, CampaignStatus, CampaignTarget, ContactConsent,
                                   ContactSegment, DialState, SkipReason, TargetStatus)
+# -- accounts and teams (issue 12)
+from app.models.accounts import RecoveryCode, UserSession
+from app.models.embed_refusals import EmbedRefusal
+from app.models.teams import Invitation, Membership, Role
+
 
 __all__ = [
+    "RecoveryCode",
+    "UserSession",
+    "EmbedRefusal",
+    "Invitation",
+    "Membership",
+    "Role",
     # -- custom integrations and support (issue 19)
     "AccountManagerAssignment", "ApiToken", "OutgoingEvent", "SupportMessage", "SupportRequest",
     "SupportResponseTarget", "SupportStatus", "TokenScope", "WebhookAttempt", "WebhookDelivery",

@@ -13,6 +13,7 @@ from sandbox.fourcalls.testing import running_fourcalls
 from sandbox.stripe.testing import running_stripe
 from tests.billing_helpers import DECLINED_CARD, TEST_CARD
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import sign_up_and_confirm
 
 pytestmark = pytest.mark.browser
 
@@ -42,13 +43,7 @@ def site(tmp_path_factory):
 
 
 def sign_up_and_claim(page, site, name, email, listing):
-    page.goto(site.url + "/signup")
-    page.fill("#name", name)
-    page.fill("#email", email)
-    page.fill("#password", "a-long-password")
-    page.fill("#confirm", "a-long-password")
-    page.click("button:has-text('Create account')")
-    expect(page).to_have_url(site.url + "/directory")
+    sign_up_and_confirm(page, site.url, name, email)
     # The search's own URL, rather than typing before htmx has loaded.
     page.goto(site.url + "/directory?" + urlencode({"q": listing}))
     expect(page.locator("#directory-results")).to_contain_text("1 business")

@@ -2,6 +2,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.mail_helpers import follow_mail_link, open_latest_mail, sign_up_and_confirm
+
 pytestmark = pytest.mark.browser
 
 
@@ -22,7 +24,15 @@ def test_signup_claim_edit_and_compare_packages(live_server, page, shot):
     page.fill("#password", "a-long-password")
     page.fill("#confirm", "a-long-password")
     page.click("button:has-text('Create account')")
-    expect(page).to_have_url(base + "/directory")
+    expect(page.locator("#check-inbox")).to_contain_text("Check your inbox")
+    shot("check-inbox")
+    open_latest_mail(page, base, "sam@studio.example", "Confirm your email")
+    shot("confirmation-mail")
+    follow_mail_link(page, "/verify-email/")
+    page.fill("#email", "sam@studio.example")
+    page.fill("#password", "a-long-password")
+    page.click("button:has-text('Log in')")
+    page.goto(base + "/directory")
     # htmx is deferred: typing before it has loaded would not search.
     page.wait_for_function("window.htmx !== undefined")
 
@@ -67,12 +77,7 @@ def test_signup_claim_edit_and_compare_packages(live_server, page, shot):
 
 def test_another_owner_gets_404(live_server, page, shot):
     base = live_server.url
-    page.goto(base + "/signup")
-    page.fill("#name", "Nosy Neighbour")
-    page.fill("#email", "nosy@example.com")
-    page.fill("#password", "a-long-password")
-    page.fill("#confirm", "a-long-password")
-    page.click("button:has-text('Create account')")
+    sign_up_and_confirm(page, base, "Nosy Neighbour", "nosy@example.com")
     response = page.goto(base + "/businesses/bella-napoli-trattoria-springfield/edit")
     assert response.status == 404
     expect(page.locator("h1")).to_have_text("Not found")

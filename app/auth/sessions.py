@@ -1,0 +1,117 @@
+"""One UserSession row per login, so sessions can be listed and ended.
+
+The session cookie and the remember-me cookie both carry "<user>:<session>";
+the user loader accepts them only while that row is live. Ending a row (log
+out, log out everywhere, password reset) logs that device out on its next
+request, remember-me cookie included.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, request
+from flask_login import login_user
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import User, UserSession
+from app.models.base import utcnow
+from app.web import parse_uuid
+
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def init_app(app) -> None:
+    @app.before_request
+    def _load_the_user_afresh():
+        # Each request reads its own cookie. In production every request has a
+        # fresh `g` already; the test client shares one app context between
+        # requests, and would otherwise carry one client's login into another's.
+        from flask import g, request as current_request
+        from flask_login import current_user
+
+        if current_request.endpoint == "static":
+            return
+        g.pop("_login_user", None)
+        g.pop("_roles", None)
+        # Load now: the loader may commit its "last seen" touch, which must never
+        # happen midway through a route's own transaction.
+        current_user._get_current_object()
+
+
+def start(user: User, *, remember: bool) -> UserSession:
+    now = utcnow()
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"] if remember else timedelta(
+        hours=current_app.config["SESSION_IDLE_HOURS"])
+    row = UserSession(
+        user_id=user.id,
+        user_agent=(request.headers.get("User-Agent") or "")[:255],
+        ip_address=(request.remote_addr or "")[:64],
+        last_seen_at=now,
+        expires_at=now + lifetime,
+    )
+    db.session.add(row)
+    user.last_login_at = now
+    db.session.commit()
+    user.login_session_id = str(row.id)
+    login_user(user, remember=remember)
+    return row
+
+
+def load(cookie_id: str) -> User | None:
+    """The user for a cookie's id, if its session is still live."""
+    user_part, _, session_part = (cookie_id or "").partition(":")
+    user_id, session_id = parse_uuid(user_part), parse_uuid(session_part)
+    if user_id is None or session_id is None:
+        return None
+    row = db.session.get(UserSession, session_id)
+    now = utcnow()
+    if row is None or row.user_id != user_id or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    if now - row.last_seen_at >= _TOUCH_EVERY:
+        row.last_seen_at = now
+        if row.expires_at - row.created_at < current_app.config["REMEMBER_COOKIE_DURATION"]:
+            # Sessions without remember-me end after SESSION_IDLE_HOURS of inactivity.
+            row.expires_at = now + timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+        db.session.commit()
+    user.login_session_id = str(row.id)
+    return user
+
+
+def end(user: User) -> None:
+    if user.login_session_id:
+        db.session.execute(
+            update(UserSession).where(UserSession.id == parse_uuid(user.login_session_id),
+                                      UserSession.revoked_at.is_(None)).values(revoked_at=utcnow())
+        )
+        db.session.commit()
+
+
+def end_all(user: User, *, keep_current: bool = False) -> int:
+    """End every live session of the user (the caller commits)."""
+    stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep_current and user.login_session_id:
+        stmt = stmt.where(UserSession.id != parse_uuid(user.login_session_id))
+    return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount
+
+
+def live(user: User) -> list[UserSession]:
+    return list(db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
+                                  UserSession.expires_at > utcnow())
+        .order_by(UserSession.last_seen_at.desc())
+    ))
+
+
+def describe_device(user_agent: str) -> str:
+    """A short, readable device name from a User-Agent."""
+    ua = user_agent or ""
+    browser = next((name for key, name in (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+                                            ("Safari/", "Safari")) if key in ua), "Unknown browser")
+    system = next((name for key, name in (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
+                                           ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+                   if key in ua), "unknown system")
+    return f"{browser} on {system}"

@@ -1,0 +1,58 @@
+"""Who is what on a business. Kept apart from services so app.web can import
+it without pulling in mail and audit."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Business, Membership, Role
+
+
+def role_for(user, business) -> str | None:
+    """The user's role on the business, or None for a non-member. The account
+    that claimed the business (`owner_id`) is an owner unless a membership row
+    says otherwise."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    cache = _request_cache()
+    key = (user.id, business.id)
+    if cache is not None and key in cache:
+        return cache[key]
+    role = db.session.scalar(
+        select(Membership.role).where(Membership.business_id == business.id, Membership.user_id == user.id)
+    )
+    if role is None and business.owner_id == user.id:
+        role = Role.OWNER
+    if cache is not None:
+        cache[key] = role
+    return role
+
+
+def businesses_for(user) -> list[Business]:
+    """Every business the user owns or is a member of, by name."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    member_of = select(Membership.business_id).where(Membership.user_id == user.id)
+    return list(
+        db.session.scalars(
+            select(Business).where(or_(Business.owner_id == user.id, Business.id.in_(member_of))).order_by(Business.name)
+        )
+    )
+
+
+def _request_cache():
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return None
+    if "_roles" not in g:
+        g._roles = {}
+    return g._roles
+
+
+def forget_roles() -> None:
+    """Drop this request's cached roles after a team change."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pop("_roles", None)

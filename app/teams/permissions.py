@@ -1,0 +1,72 @@
+"""What each role may do on a business, and which permission each page needs.
+
+A business-scoped route declares its permission in ENDPOINT_PERMISSIONS (one
+endpoint) or BLUEPRINT_PERMISSIONS (a whole area), or passes it directly:
+`owned_business_or_404(slug, permission="calls")`. Anything undeclared needs
+MANAGE, so a new page is never open to staff by accident.
+"""
+from __future__ import annotations
+
+from app.models.teams import Role
+
+MANAGE = "manage"  # owners and managers: settings, assistant, campaigns, audit log
+BILLING = "billing"  # owners only
+TEAM = "team"  # owners only
+EXPORTS = "exports"  # owners and managers
+CALLS = "calls"
+CONTACTS = "contacts"
+CALENDAR = "calendar"
+LEADS = "leads"
+CONVERSATIONS = "conversations"
+
+STAFF_PERMISSIONS = frozenset({CALLS, CONTACTS, CALENDAR, LEADS, CONVERSATIONS})
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.OWNER: STAFF_PERMISSIONS | {MANAGE, BILLING, TEAM, EXPORTS},
+    Role.MANAGER: STAFF_PERMISSIONS | {MANAGE, EXPORTS},
+    Role.STAFF: STAFF_PERMISSIONS,
+}
+
+# Whole areas staff may use (blueprint name -> permission).
+BLUEPRINT_PERMISSIONS: dict[str, str] = {
+    "billing": BILLING,
+    "team": TEAM,
+}
+
+# Single pages; these win over the blueprint's entry.
+ENDPOINT_PERMISSIONS: dict[str, str] = {
+    "calls.index": CALLS,
+    "calls.detail": CALLS,
+    "calls.export": EXPORTS,
+    "contacts.index": CONTACTS,
+    "contacts.new": CONTACTS,
+    "contacts.detail": CONTACTS,
+    "contacts.field": CONTACTS,
+    "contacts.tags": CONTACTS,
+    "contacts.bulk_tag": CONTACTS,
+    "contacts.delete": CONTACTS,
+    "contacts.export": EXPORTS,
+    "appointments.calendar": CALENDAR,
+    "appointments.new": CALENDAR,
+    "appointments.slots": CALENDAR,
+    "appointments.detail": CALENDAR,
+    "appointments.reschedule": CALENDAR,
+    "appointments.cancel": CALENDAR,
+    "appointments.retry": CALENDAR,
+    "chat.conversations": CONVERSATIONS,
+    "chat.transcript": CONVERSATIONS,
+    "packages.picker": BILLING,  # choosing a package is buying one
+}
+
+
+def permission_for_endpoint(endpoint: str | None) -> str:
+    if not endpoint:
+        return MANAGE
+    if endpoint in ENDPOINT_PERMISSIONS:
+        return ENDPOINT_PERMISSIONS[endpoint]
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else ""
+    return BLUEPRINT_PERMISSIONS.get(blueprint, MANAGE)
+
+
+def role_allows(role: str | None, permission: str) -> bool:
+    return role is not None and permission in ROLE_PERMISSIONS.get(role, frozenset())
