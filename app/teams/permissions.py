@@ -31,6 +31,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 BLUEPRINT_PERMISSIONS: dict[str, str] = {
     "billing": BILLING,
     "team": TEAM,
+    "leads": LEADS,
+    "messaging": CONVERSATIONS,
+    "taken_messages": CALLS,  # messages the AI took on calls
+    "contact_consent": CONTACTS,
+    "rollout": BILLING,  # joining the waitlist is the first step of buying
 }
 
 # Single pages; these win over the blueprint's entry.
@@ -56,6 +61,22 @@ ENDPOINT_PERMISSIONS: dict[str, str] = {
     "chat.conversations": CONVERSATIONS,
     "chat.transcript": CONVERSATIONS,
     "packages.picker": BILLING,  # choosing a package is buying one
+    # Leads and conversations: staff work them; exports, templates, text-back
+    # settings and lifting a do-not-contact block are for owners and managers.
+    "leads.export": EXPORTS,
+    "messaging.templates": MANAGE,
+    "messaging.delete_template": MANAGE,
+    "messaging.text_back": MANAGE,
+    "messaging.lift_block": MANAGE,
+    # Everyone reads their own notifications; settings and retries are managers'.
+    "notifications.centre": CALLS,
+    "notifications.count": CALLS,
+    "notifications.read": CALLS,
+    "notifications.read_all": CALLS,
+    # The AI profile card on a contact's page.
+    "analytics.contact_insight": CONTACTS,
+    "analytics.export_csv": EXPORTS,
+    "campaigns.export": EXPORTS,
 }
 
 
