@@ -184,6 +184,9 @@ class TestingConfig(Config):
     STRIPE_WEBHOOK_SECRET = SANDBOX_DEFAULTS["STRIPE_WEBHOOK_SECRET"]
     STRIPE_API_BASE = "http://127.0.0.1:9"
     PUBLIC_BASE_URL = "http://localhost"
+    # Tests move the injected clock by days or months while a user stays logged
+    # in; idle expiry has its own test, which sets the production value.
+    SESSION_IDLE_HOURS = 24 * 365 * 10
 
     @classmethod
     def fill_secrets(cls, values: dict) -> None:

@@ -153,3 +153,18 @@ def test_login_throttle_is_per_account_and_says_when(client, app, factories):
     assert re.search(rb"Try again at \d\d:\d\d UTC", blocked.data)
     # A colleague behind the same address is not locked out.
     assert client.post("/login", data={"email": colleague.email, "password": "correct-horse-battery"}).status_code == 302
+
+
+def test_a_session_without_remember_me_ends_after_a_day_idle(app, client, auth, factories, clock, monkeypatch):
+    from datetime import datetime, timezone
+
+    monkeypatch.setitem(app.config, "SESSION_IDLE_HOURS", 24)
+    clock.set(datetime(2027, 3, 3, 9, 0, tzinfo=timezone.utc))
+    user = factories.user()
+    business = factories.business(owner=user)
+    auth.login(user.email)
+    assert client.get(f"/businesses/{business.slug}/calls").status_code == 200
+    clock.advance(hours=23)  # still in use: each visit pushes the end a day further
+    assert client.get(f"/businesses/{business.slug}/calls").status_code == 200
+    clock.advance(hours=25)
+    assert client.get(f"/businesses/{business.slug}/calls").status_code == 302

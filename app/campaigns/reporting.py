@@ -86,7 +86,7 @@ def funnel(campaign_id) -> list[tuple[str, int]]:
 def minutes_used(campaign_id) -> int:
     """As 4calls bills: each call rounded up to the minute."""
     # Integer division in SQL: (seconds + 59) / 60 is the ceiling, without reading every dial.
-    return int(db.session.scalar(select(func.sum((CampaignDial.duration_seconds + 59) / 60)).where(
+    return int(db.session.scalar(select(func.sum((CampaignDial.duration_seconds + 59) // 60)).where(
         CampaignDial.campaign_id == campaign_id, CampaignDial.state == DialState.COMPLETED,
         CampaignDial.duration_seconds > 0)) or 0)
 

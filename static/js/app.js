@@ -18,6 +18,40 @@
     }
   });
 
+  // <select data-insert-template>: copy the chosen saved template (data-body,
+  // data-subject on the option) into the composer, then reset the picker.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!(select.matches && select.matches("select[data-insert-template]")) || !select.value) {
+      return;
+    }
+    var option = select.options[select.selectedIndex];
+    var form = select.form;
+    form.body.value = option.dataset.body || "";
+    if (option.dataset.subject && form.subject) {
+      form.subject.value = option.dataset.subject;
+    }
+    form.body.dispatchEvent(new Event("input", { bubbles: true }));
+    select.value = "";
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    // <button data-play-sample> in a form with select[name=voice][data-sample-base] and audio.voice-sample.
+    var play = target.closest && target.closest("[data-play-sample]");
+    if (play) {
+      var form = play.closest("form");
+      var voice = form.querySelector("select[name=voice]");
+      var audio = form.querySelector("audio.voice-sample");
+      audio.src = voice.dataset.sampleBase.replace("VOICE", voice.value);
+      audio.play();
+    }
+    // <input data-select-on-click>: select the whole value (share links to copy).
+    if (target.matches && target.matches("input[data-select-on-click]")) {
+      target.select();
+    }
+  });
+
   // <form data-confirm="Question?">: ask first. <form data-inert>: never submits (previews).
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -88,7 +88,7 @@ def test_a_refused_booking_gets_a_fresh_key_and_a_5xx_keeps_it(salon, fourcalls,
     day = local_today(salon) + timedelta(days=2)
     evening = local_wall_time(salon, day, time(18, 0)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     data = {"appointment_type": "Haircut", "starts_at": evening, "name": "Lena Park",
-            "phone": "(555) 201-3344", "request_key": "form-key-1"}
+            "phone": "(555) 201-3344", "request_key": "0f0e0d0c0b0a09080706050403020100"}
     # Longer hours saved here but not yet pushed: our checks pass, 4calls refuses 18:00.
     salon.opening_hours = {**salon.opening_hours, day.strftime("%A").lower(): {"open": "09:00", "close": "20:00"}}
     db.session.commit()
@@ -98,7 +98,7 @@ def test_a_refused_booking_gets_a_fresh_key_and_a_5xx_keeps_it(salon, fourcalls,
         fourcalls.set_faults(error_rate=1.0)
         failed = client.post(url, data=data)
         assert failed.status_code == 422
-        assert 'name="request_key" value="form-key-1"' in failed.get_data(as_text=True)  # a retry is the same booking
+        assert 'name="request_key" value="0f0e0d0c0b0a09080706050403020100"' in failed.get_data(as_text=True)  # a retry is the same booking
         fourcalls.clear_faults()
     finally:
         app.config.pop("FOURCALLS_MAX_ATTEMPTS", None)
@@ -106,7 +106,7 @@ def test_a_refused_booking_gets_a_fresh_key_and_a_5xx_keeps_it(salon, fourcalls,
     refused = client.post(url, data=data)
     assert refused.status_code == 422 and "outside business hours" in refused.get_data(as_text=True)
     key = re.search(r'name="request_key" value="([^"]+)"', refused.get_data(as_text=True)).group(1)
-    assert key != "form-key-1"  # 4calls' refusal is final for that key: the next submit is a new request
+    assert key != "0f0e0d0c0b0a09080706050403020100"  # 4calls' refusal is final for that key: the next submit is a new request
 
     from app.appointments.settings import ensure_settings, queue_settings_push
 
