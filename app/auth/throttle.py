@@ -8,14 +8,32 @@ production), through the `limits` library Flask-Limiter is built on.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from flask import current_app, request
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from app.extensions import limiter
+
+log = logging.getLogger(__name__)
+
+# When the shared storage (Redis) is down, counting goes on in this process
+# rather than failing the login: throttling stays on, per process, until it returns.
+_memory_fallback = FixedWindowRateLimiter(MemoryStorage())
+
+
+def _with_storage(operation):
+    """Run `operation(strategy)` on the shared storage, or on memory while it is unreachable."""
+    try:
+        return operation(limiter.limiter)
+    except Exception as exc:  # the storage client's connection errors vary by backend
+        log.warning("rate-limit storage unreachable (%s); counting in memory", type(exc).__name__)
+        return operation(_memory_fallback)
 
 
 @dataclass
@@ -54,23 +72,28 @@ def _keys(kind: str, account: str | None) -> list[tuple[str, str]]:
 
 def blocked(kind: str, account: str | None) -> Blocked | None:
     """Blocked when any limit for the address or the account is used up."""
-    strategy = limiter.limiter
-    latest = None
-    for setting, key in _keys(kind, account):
-        for limit in _limits(setting):
-            if not strategy.test(limit, key):
-                reset_at, _remaining = strategy.get_window_stats(limit, key)
-                latest = max(latest or 0, reset_at)
+    def latest_reset(strategy):
+        latest = None
+        for setting, key in _keys(kind, account):
+            for limit in _limits(setting):
+                if not strategy.test(limit, key):
+                    reset_at, _remaining = strategy.get_window_stats(limit, key)
+                    latest = max(latest or 0, reset_at)
+        return latest
+
+    latest = _with_storage(latest_reset)
     if latest is None:
         return None
     return Blocked(datetime.fromtimestamp(latest, tz=timezone.utc))
 
 
 def count(kind: str, account: str | None) -> None:
-    strategy = limiter.limiter
-    for setting, key in _keys(kind, account):
-        for limit in _limits(setting):
-            strategy.hit(limit, key)
+    def hit(strategy):
+        for setting, key in _keys(kind, account):
+            for limit in _limits(setting):
+                strategy.hit(limit, key)
+
+    _with_storage(hit)
 
 
 def clear(kind: str, account: str | None) -> None:
@@ -78,5 +101,9 @@ def clear(kind: str, account: str | None) -> None:
     if not account:
         return
     setting, key = _keys(kind, account)[1]
-    for limit in _limits(setting):
-        limiter.limiter.clear(limit, key)
+
+    def forget(strategy):
+        for limit in _limits(setting):
+            strategy.clear(limit, key)
+
+    _with_storage(forget)
