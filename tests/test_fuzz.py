@@ -122,7 +122,8 @@ def _fuzz_one(client, world, rule, method):
         response = client.open(path, method=method, **kwargs)
         response.get_data()
         db.session.rollback()
-        assert response.status_code < 500, (method, path, kind, payload, query)
+        # 503 is the honest answer while 4calls is unreachable (the fuzzed world has no 4calls), never a crash.
+        assert response.status_code < 500 or response.status_code == 503, (method, path, kind, payload, query)
         if 400 <= response.status_code < 500 and method != "GET":
             assert _row_counts() == before, ("stored on a 4xx", method, path, response.status_code, payload)
 
@@ -139,4 +140,4 @@ def test_hostile_input_never_500_and_4xx_stores_nothing(app, client, world):
             _fuzz_one(client, world, rule, method)
         except Exception as exc:  # noqa: BLE001  (collected, then reported together)
             failures.append(f"{method} {rule}: {str(exc).splitlines()[0][:300]}")
-    assert failures == []
+    assert failures == [], "\n\n".join(f[:600] for f in failures)

@@ -10,6 +10,7 @@ from app.do_not_contact import imports
 from app.do_not_contact.services import DoNotContactError, add, lift
 from app.extensions import db
 from app.models import DoNotContactChannel, DoNotContactEntry, DoNotContactSource
+from app.inputs import page_number
 from app.web import owned_business_or_404, parse_uuid, render_partial_or_page
 
 bp = Blueprint("do_not_contact", __name__, url_prefix="/businesses/<slug>/do-not-contact")
@@ -22,7 +23,7 @@ PAGE_SIZE = 50
 
 def _page(business, errors=None, values=None, status=200):
     show = request.args.get("show", "active")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=page_number)
     query = select(DoNotContactEntry).where(DoNotContactEntry.business_id == business.id)
     if show != "all":
         query = query.where(DoNotContactEntry.lifted_at.is_(None))
