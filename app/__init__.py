@@ -56,13 +56,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
     register_error_handlers(app)
     register_template_helpers(app)
-    from app.timezones import register_filters as register_time_filters
+    from app.templating import register_filters
 
-    register_time_filters(app)
-    # -- wording (issue 10)
-    from app.wording import register as register_wording
-
-    register_wording(app)
+    register_filters(app)
     # -- accounts and hardening (issue 12)
     from app import security_headers
     from app.validation import install_request_guard, install_text_guard

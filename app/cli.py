@@ -5,6 +5,7 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
+    """Every `flask` command the app adds, in one place; each calls into its area's services."""
     @app.cli.command("sync-packages")
     def sync_packages_command():
         """Insert or update the package rows from the catalog."""
@@ -65,3 +66,40 @@ def register_cli(app: Flask) -> None:
         if not result.ok:
             raise SystemExit(1)
         click.echo("Reconciled: the figures agree.")
+
+    @app.cli.command("rotate-keys")
+    def rotate_keys_command():
+        """Re-encrypt every stored 4calls organization key under the newest ENCRYPTION_KEYS entry."""
+        from app.fourcalls.keys import rotate_encryption
+
+        click.echo(f"Organization keys re-encrypted: {rotate_encryption()}")
+
+    billing = click.Group("billing", help="Stripe billing.")
+    app.cli.add_command(billing)
+
+    @billing.command("sync-prices")
+    def sync_prices_command():
+        """Find or create the Stripe products and monthly prices of every package."""
+        from app.billing import prices
+
+        for slug, price in prices.catalog_prices(force=True).items():
+            click.echo(f"{slug}: {price['id']} {price['unit_amount'] / 100:.2f} "
+                       f"{price['currency'].upper()}/{price['recurring']['interval']}")
+
+    analytics = click.Group("analytics", help="Call analytics.")
+    app.cli.add_command(analytics)
+
+    @analytics.command("rebuild-rollups")
+    def rebuild_rollups_command():
+        """Recount every business's call rollups from its calls (idempotent)."""
+        from sqlalchemy import select
+
+        from app.analytics import rollups
+        from app.extensions import db
+        from app.models import Business
+
+        for business in db.session.scalars(select(Business)).all():
+            counted = rollups.rebuild(business)
+            db.session.commit()
+            if counted:
+                click.echo(f"{business.slug}: {counted:,} calls")

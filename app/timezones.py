@@ -153,37 +153,31 @@ def csv_times(moment: datetime | None, owner) -> tuple[str, str]:
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}", f"{as_utc(moment):%Y-%m-%d %H:%M:%S}Z"
 
 
-def register_filters(app) -> None:
-    """`{{ call.started_at|localtime(business) }}` and friends; templates never
-    call strftime on a UTC value themselves."""
+# Template filters (registered by app/templating.py): `{{ call.started_at|localtime(business) }}`
+# and friends; templates never call strftime on a UTC value themselves.
 
-    @app.template_filter("localtime")
-    def localtime_filter(moment, owner, fmt="%b %-d, %Y %H:%M"):
-        return format_local(moment, owner, fmt)
+def localtime_filter(moment, owner, fmt="%b %-d, %Y %H:%M"):
+    return format_local(moment, owner, fmt)
 
-    @app.template_filter("localdate")
-    def localdate_filter(moment, owner, fmt="%b %-d, %Y"):
-        if isinstance(moment, date) and not isinstance(moment, datetime):
-            return moment.strftime(fmt)
-        return format_local(moment, owner, fmt)
 
-    @app.template_filter("localclock")
-    def localclock_filter(moment, owner, fmt="%H:%M"):
-        return format_local(moment, owner, fmt)
+def localdate_filter(moment, owner, fmt="%b %-d, %Y"):
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        return moment.strftime(fmt)
+    return format_local(moment, owner, fmt)
 
-    @app.template_filter("localrange")
-    def localrange_filter(start, end, owner):
-        """"Mar 3, 2027 09:00–09:30": one date, two clock times (the end's date too when it differs)."""
-        if start is None:
-            return ""
-        first = to_local(start, owner)
-        if end is None:
-            return first.strftime("%b %-d, %Y %H:%M")
-        last = to_local(end, owner)
-        if last.date() == first.date():
-            return f"{first:%b %-d, %Y %H:%M}–{last:%H:%M}"
-        return f"{first:%b %-d, %Y %H:%M} – {last:%b %-d, %Y %H:%M}"
 
-    app.jinja_env.globals["zone_label"] = zone_label
-    app.jinja_env.globals["all_zone_names"] = all_zone_names
-    app.jinja_env.globals["to_local"] = to_local
+def localclock_filter(moment, owner, fmt="%H:%M"):
+    return format_local(moment, owner, fmt)
+
+
+def localrange_filter(start, end, owner):
+    """"Mar 3, 2027 09:00–09:30": one date, two clock times (the end's date too when it differs)."""
+    if start is None:
+        return ""
+    first = to_local(start, owner)
+    if end is None:
+        return first.strftime("%b %-d, %Y %H:%M")
+    last = to_local(end, owner)
+    if last.date() == first.date():
+        return f"{first:%b %-d, %Y %H:%M}–{last:%H:%M}"
+    return f"{first:%b %-d, %Y %H:%M} – {last:%b %-d, %Y %H:%M}"

@@ -120,7 +120,3 @@ def register_template_helpers(app: Flask) -> None:
         links = [(endpoint, label) for endpoint, label in BUSINESS_NAV if endpoint in app.view_functions]
         return {"owned_businesses": owned, "weekdays": WEEKDAYS, "business_nav_links": links,
                 "business_nav_endpoints": app.view_functions, "can": can, "business_home": business_home_url}
-
-    @app.template_filter("money")
-    def money(value) -> str:
-        return f"${value:,.2f}"

@@ -126,13 +126,3 @@ def with_article(noun: str | None) -> str:
     if not noun:
         return ""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
-
-
-def register(app) -> None:
-    app.jinja_env.filters["status"] = status_badge
-    app.jinja_env.filters["status_label"] = status_label
-    app.jinja_env.filters["plural"] = plural
-    app.jinja_env.filters["package_name"] = package_name
-    app.jinja_env.filters["role_name"] = role_name
-    app.jinja_env.filters["with_article"] = with_article
-    app.jinja_env.globals["status_tone"] = status_tone

@@ -170,9 +170,3 @@ def account_managers():
         return redirect(url_for("admin_support.account_managers"))
     return render_template("admin/support/managers.html", businesses=eligible, staff=services.staff_users(),
                            managers={b.id: services.account_manager_of(b) for b in eligible}, confirm=ConfirmForm())
-
-
-@bp.app_template_filter("utc")
-def utc_label(moment) -> str:
-    """Staff work across zones: console times are UTC, and say so."""
-    return moment.strftime("%b %-d, %H:%M UTC") if moment else "—"

@@ -92,24 +92,6 @@ def export_csv(slug, table):
 
 
 from app.analytics import enterprise_routes, insights_routes, reporting_routes  # noqa: E402,F401  (same blueprint)
-
-
-@bp.cli.command("rebuild-rollups")
-def rebuild_rollups_command():
-    """Recount every business's call rollups from its calls (idempotent)."""
-    import click
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models import Business
-
-    for business in db.session.scalars(select(Business)).all():
-        counted = rollups.rebuild(business)
-        db.session.commit()
-        if counted:
-            click.echo(f"{business.slug}: {counted:,} calls")
-
-
 @bp.app_context_processor
 def analytics_template_helpers():
     # The analytics tabs mark the sections a package lacks.

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from app.billing import presenters, prices, services, webhooks
+from app.billing import presenters, services, webhooks
 from app.billing.forms import ConfirmForm, PackageChoiceForm
 from app.billing.gateway import StripeRejected, StripeUnavailable
 from app.extensions import csrf
@@ -204,15 +204,6 @@ def stripe_webhook():
     except webhooks.InvalidWebhook as invalid:
         return jsonify(error={"status": 400, "message": str(invalid)}), 400
     return jsonify(received=True, result=webhooks.record(event)), 200
-
-
-@bp.cli.command("sync-prices")
-def sync_prices_command():
-    """Find or create the Stripe products and monthly prices of every package."""
-    import click
-
-    for slug, price in prices.catalog_prices(force=True).items():
-        click.echo(f"{slug}: {price['id']} {price['unit_amount'] / 100:.2f} {price['currency'].upper()}/{price['recurring']['interval']}")
 
 
 @bp.app_template_global("billing_notice")

@@ -41,6 +41,20 @@ def directory():
     )
 
 
+@bp.get("/b/<slug>")
+def public_page(slug: str):
+    """The business's public AlphaSite page, with its chat launcher once claimed."""
+    from app.chat.turns import chat_coordinator_id
+    from app.chat.widgets import widget_for
+
+    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    if business is None:
+        abort(404)
+    widget = widget_for(business) if business.is_claimed else None
+    return render_template("businesses/public_page.html", business=business, widget=widget,
+                           live=chat_coordinator_id(business) is not None)
+
+
 @bp.get("/directory/<slug>")
 def listing(slug: str):
     business = db.session.scalar(select(Business).where(Business.slug == slug))

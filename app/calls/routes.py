@@ -2,41 +2,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import login_required
 
 from app.calls import services
-from app.clock import utcnow
 from app.timezones import local_today
 from app.audit.exports import record_export
 from app.web import owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("calls", __name__, url_prefix="/businesses/<slug>/calls")
-
-
-@bp.app_template_filter("duration")
-def duration(seconds) -> str:
-    """125 -> "2:05"; an hour or more -> "1:02:05"."""
-    seconds = int(seconds or 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-@bp.app_template_filter("ago")
-def ago(moment: datetime | None) -> str:
-    if moment is None:
-        return "never"
-    seconds = int((utcnow() - moment).total_seconds())
-    if seconds < 60:
-        return "just now"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"
 
 
 @bp.get("")

@@ -1,4 +1,4 @@
-"""Public pages: the business page `/b/<slug>` and the embeddable widget.
+"""The embeddable chat widget (the public business page `/b/<slug>` is in app/businesses).
 
 No login anywhere here. The widget is addressed by its public key only;
 POSTs must carry the visitor token the widget page was given (a page on
@@ -11,15 +11,13 @@ import secrets
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request,
                    stream_with_context)
-from sqlalchemy import select
 
 from app.chat import conversations as convos
 from app.chat.leads import capture_widget_lead
 from app.chat.turns import (ChatInputError, accept_booking, accept_message, chat_coordinator_id, max_message_length,
                             render_card, retry_failed, stream_reply)
-from app.chat.widgets import readable_text_colour, widget_by_public_key, widget_for, frame_ancestors
-from app.extensions import csrf, db, limiter
-from app.models import Business
+from app.chat.widgets import readable_text_colour, widget_by_public_key, frame_ancestors
+from app.extensions import csrf, limiter
 
 bp = Blueprint("widget", __name__)
 csrf.exempt(bp)
@@ -53,16 +51,6 @@ ip_rate_limit = limiter.limit(_ip_limit, key_func=_ip_key, scope="chat-ip")
 @bp.errorhandler(429)
 def too_many_requests(_error):
     return jsonify(error={"status": 429, "message": RATE_LIMITED_WORDS}), 429
-
-
-@bp.get("/b/<slug>")
-def business_page(slug: str):
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
-    if business is None:
-        abort(404)
-    widget = widget_for(business) if business.is_claimed else None
-    return render_template("chat/business_page.html", business=business, widget=widget,
-                           live=chat_coordinator_id(business) is not None)
 
 
 def _widget_or_404(public_key: str):

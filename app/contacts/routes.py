@@ -170,13 +170,6 @@ def delete_field(slug, definition_id):
     return redirect(url_for("contacts.fields", slug=slug))
 
 
-@bp.app_template_filter("phone")
-def phone_filter(value):
-    from app.contacts.phone import display_phone
-
-    return display_phone(value)
-
-
 @bp.context_processor
 def contact_helpers():
     from app.contacts.fields import display_value

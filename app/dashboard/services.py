@@ -152,7 +152,7 @@ def feed_version(calls: list[Call], extra: str = "") -> str:
 
 def figures_fingerprint(meters, assistant, running, last_synced_at) -> str:
     """What the meters, the assistant card and "last synced" show, as text."""
-    from app.calls.routes import ago
+    from app.templating import ago
 
     parts = [f"{m.service_type}={m.used}/{m.limit}" for m in meters]
     parts.append(f"{assistant.state}:{assistant.label}:{assistant.package_name}")

@@ -100,24 +100,15 @@ __all__ = [
 
 
 def init_app(app) -> None:
-    """Wire the integration into the app: the /healthz entry, profile pushes,
-    the `flask rotate-keys` command. (The demo assistant of `make run` is
+    """Wire the integration into the app: the /healthz entry and profile pushes
+    (`flask rotate-keys` is in app/cli.py). (The demo assistant of `make run` is
     bought through the sandboxes by app/demo_sandbox.py.)"""
-    import click
-
     from app.businesses.services import profile_changed
     from app.fourcalls.health import fourcalls_health
     from app.main.routes import health_checks
 
     health_checks["fourcalls"] = fourcalls_health
     profile_changed.connect(_on_profile_changed)
-
-    @app.cli.command("rotate-keys")
-    def rotate_keys_command():
-        """Re-encrypt every stored 4calls organization key under the newest ENCRYPTION_KEYS entry."""
-        from app.fourcalls.keys import rotate_encryption
-
-        click.echo(f"Organization keys re-encrypted: {rotate_encryption()}")
 
 
 
