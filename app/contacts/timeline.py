@@ -6,24 +6,13 @@ in TIMELINE_SOURCES.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 
+from app.contacts.timeline_entry import TimelineEntry
 from app.extensions import db
 from app.models import Appointment, Business, Call, Contact
 from app.wording import status_label
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    kind: str  # call | campaign | appointment | chat | lead | message
-    title: str
-    detail: str = ""
-    badge: str = ""
-    url: str | None = None
 
 
 def _minutes(seconds: int) -> str:
@@ -114,7 +103,7 @@ def taken_message_entries(business: Business, contact: Contact, limit: int) -> l
 
 TIMELINE_SOURCES = [call_entries, campaign_entries, appointment_entries, chat_entries, taken_message_entries]
 # -- leads and messages (issue 15)
-from app.leads.timeline import lead_entries, message_entries  # noqa: E402  (they use TimelineEntry above)
+from app.leads.timeline import lead_entries, message_entries  # noqa: E402
 
 TIMELINE_SOURCES += [lead_entries, message_entries]
 

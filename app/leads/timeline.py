@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.contacts.timeline import TimelineEntry
+from app.contacts.timeline_entry import TimelineEntry
 from app.extensions import db
 from app.models.leads import Lead, LeadSource
 from app.models.messaging import ContactMessage
