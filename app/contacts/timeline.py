@@ -6,7 +6,6 @@ in TIMELINE_SOURCES.
 """
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
 from app.contacts.timeline_entry import TimelineEntry
