@@ -75,7 +75,7 @@ def test_live_feed_answers_204_until_a_call_arrives(client, auth, factories):
     url = f"/businesses/{business.slug}/dashboard/live"
     first = client.get(url, headers={"HX-Request": "true"})
     assert first.status_code == 200 and "No calls yet" in first.get_data(as_text=True)
-    version = re.search(r"dashboard/live\?v=(\w+)", first.get_data(as_text=True)).group(1)
+    version = re.search(r'dashboard/live\?v=([^"&]+)', first.get_data(as_text=True)).group(1)
     assert client.get(url, query_string={"v": version}).status_code == 204
     apply_remote_calls(business, [remote_call(77, caller_name="Giulia Bianchi")])
     db.session.commit()
@@ -171,7 +171,7 @@ def test_live_feed_refreshes_meters_assistants_and_last_synced_without_a_new_cal
     auth.login(owner.email)
     url = f"/businesses/{business.slug}/dashboard/live"
     first = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
-    version = re.search(r"dashboard/live\?v=(\w+)", first).group(1)
+    version = re.search(r'dashboard/live\?v=([^"&]+)', first).group(1)
     assert client.get(url, query_string={"v": version}).status_code == 204
     usage.record_usage(business, "inbound_minutes", 7)  # e.g. minutes metered by a sync
     db.session.commit()

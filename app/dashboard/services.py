@@ -2,8 +2,8 @@
 page stays fast and keeps working while 4calls is slow or down.
 
 Every function here issues a fixed number of queries, whatever the size of
-the business: the call statistics and the chart come from one grouped query
-over the last 30 days (index on business_id, started_at).
+the business: the call statistics and the chart read the daily rollups
+(`app.analytics.rollups`) for the closed days and the calls table for today.
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Appointment, Business, Call, Contact, Coordinator
+from app.models import Appointment, Business, Call, CallDailyRollup, Contact, Coordinator
 from app.models.assistant import CoordinatorStatus
 from app.packages.catalog import get_package
 from app.timezones import local_day_bounds, local_midnight, local_today
@@ -86,27 +86,39 @@ def _local_day_index(business: Business, first_day: date, days: int):
     return index_between(0, days), bounds[0], bounds[-1]
 
 
+_ANSWERED = Call.status == "answered"
+# The rollups' definition (`app.analytics.rollups.contribution`): a call that made an appointment.
+_BOOKED = or_(Call.appointment_remote_id.is_not(None), Call.outcome == "booked")
+_LIVE_MEASURES = (
+    func.count().label("total"),
+    func.sum(case((_ANSWERED, 1), else_=0)).label("answered"),
+    func.sum(case((_ANSWERED, Call.duration_seconds), else_=0)).label("answered_seconds"),
+    func.sum(case((_BOOKED, 1), else_=0)).label("booked"),
+    func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
+)
+
+
 def call_statistics(business: Business, now: datetime | None = None) -> tuple[dict[str, CallStats], Chart]:
     """Stats for today, the last 7 and 30 days, and calls per day: the
-    business's local days, so "Today" starts at the business's midnight."""
+    business's local days, so "Today" starts at the business's midnight.
+
+    The 29 closed days come from the daily rollups (a few hundred rows however
+    many calls), today's partial day from the calls table (one index range).
+    Until the rollups are counted in the business's zone (a job builds them),
+    all 30 days are read from the calls table."""
+    from app.analytics import rollups
+
     today = local_today(business, now)
     first_day = today - timedelta(days=CHART_DAYS - 1)
-    day_index, start, end = _local_day_index(business, first_day, CHART_DAYS)
-    day = day_index.label("day")
-    answered = Call.status == "answered"
-    rows = db.session.execute(
-        select(
-            day,
-            func.count().label("total"),
-            func.sum(case((answered, 1), else_=0)).label("answered"),
-            func.sum(case((answered, Call.duration_seconds), else_=0)).label("answered_seconds"),
-            func.sum(case((Call.outcome == "booked", 1), else_=0)).label("booked"),
-            func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
-        )
-        .where(Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)
-        .group_by(day)
-    ).all()
-    by_day = {first_day + timedelta(days=int(row.day)): row for row in rows if row.day is not None}
+    if rollups.ensure_current(business):
+        by_day = _rollup_days(business, first_day, today)
+        start, end = local_day_bounds(business, today)
+        row = db.session.execute(select(*_LIVE_MEASURES).where(
+            Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)).one()
+        if row.total:
+            by_day[today] = row
+    else:
+        by_day = _live_days(business, first_day)
     stats = {key: CallStats(label) for key, label, _ in WINDOWS}
     chart = Chart()
     for offset in range(CHART_DAYS):
@@ -127,6 +139,36 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
     for window in stats.values():
         window.missed = window.total - window.answered
     return stats, chart
+
+
+def _rollup_days(business: Business, first_day: date, today: date) -> dict:
+    """Per local day in [first_day, today): the same measures as `_LIVE_MEASURES`."""
+    rollup = CallDailyRollup
+    rows = db.session.execute(
+        select(
+            rollup.local_day,
+            func.sum(rollup.calls).label("total"),
+            func.sum(case((rollup.status == "answered", rollup.calls), else_=0)).label("answered"),
+            func.sum(rollup.talk_seconds).label("answered_seconds"),
+            func.sum(rollup.bookings).label("booked"),
+            func.sum(rollup.leads).label("leads"),
+        )
+        .where(rollup.business_id == business.id, rollup.local_day >= first_day, rollup.local_day < today)
+        .group_by(rollup.local_day)
+    ).all()
+    return {row.local_day: row for row in rows}
+
+
+def _live_days(business: Business, first_day: date) -> dict:
+    """All 30 days from the calls table, one grouped query."""
+    day_index, start, end = _local_day_index(business, first_day, CHART_DAYS)
+    day = day_index.label("day")
+    rows = db.session.execute(
+        select(day, *_LIVE_MEASURES)
+        .where(Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)
+        .group_by(day)
+    ).all()
+    return {first_day + timedelta(days=int(row.day)): row for row in rows if row.day is not None}
 
 
 def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list[Call]:
