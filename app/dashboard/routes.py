@@ -15,41 +15,54 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
-def _figures_context(business):
+def _figures_context(business, sync_facts=None):
     """The figures that move with the live feed: meters, assistants, last synced."""
+    facts = sync_facts or _sync_facts(business)
     return {
         "meters": usage.usage_summary(business),
         "assistant": services.assistant_status(business),
-        "running": sync.unfinished_sync_run(business) is not None,
-        "last_synced_at": sync.last_synced_at(business),
+        "running": facts["running"],
+        "last_synced_at": facts["last_synced_at"],
     }
+
+
+def _sync_facts(business):
+    """Read once per view: the figures and the sync card both show them."""
+    return {"running": sync.unfinished_sync_run(business) is not None, "last_synced_at": sync.last_synced_at(business)}
 
 
 def _content_hash(calls, figures) -> str:
     return services.feed_version(calls, extra=services.figures_fingerprint(**figures))
 
 
-def _feed_context(business, mark):
+def _feed_context(business, mark, sync_facts):
     """What the live feed shows, and the token its next poll sends back. The
     mark is read before the rows, so a change committed in between shows on
     the next poll instead of being hidden under the new mark."""
     calls = services.recent_calls(business)
-    stats, chart = services.call_statistics(business)
-    figures = _figures_context(business)
+    stats, chart = services.cached_call_statistics(business, mark)
+    figures = _figures_context(business, sync_facts)
     content_hash = _content_hash(calls, figures)
     version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
     return {"calls": calls, "version": version, "content_hash": content_hash, "stats": stats, "chart": chart,
             **figures}
 
 
-def _sync_context(business):
+def _sync_context(business, sync_facts=None):
+    facts = sync_facts or _sync_facts(business)
     return {
         "run": sync.latest_sync_run(business),
-        "running": sync.unfinished_sync_run(business) is not None,
-        "last_synced_at": sync.last_synced_at(business),
+        "running": facts["running"],
+        "last_synced_at": facts["last_synced_at"],
         "sync_error": sync.last_sync_error(business),
         "can_sync": sync.can_sync(business),
     }
+
+
+def _page_context(business):
+    mark = live_feed.current_mark(business.id)
+    facts = _sync_facts(business)
+    return {**_feed_context(business, mark, facts), **_sync_context(business, facts)}
 
 
 @bp.get("")
@@ -61,7 +74,7 @@ def index(slug):
         business=business,
         appointments=services.todays_appointments(business),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in usage_notices.open_notices(business)],
-        **{**_feed_context(business, live_feed.current_mark(business.id)), **_sync_context(business)},
+        **_page_context(business),
     )
 
 
@@ -84,7 +97,7 @@ def live(slug):
     if seen is not None and seen[0] == str(business.id) and seen[4] == content_hash and mark in (None, seen[3]):
         response = make_response("", 204)
     else:
-        stats, chart = services.call_statistics(business)
+        stats, chart = services.cached_call_statistics(business, mark)
         response = make_response(render_template(
             "dashboard/_live.html", business=business, calls=calls, stats=stats, chart=chart,
             version=live_feed.issue(business, current_user.get_id(), mark, content_hash), **figures))

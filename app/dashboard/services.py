@@ -8,6 +8,7 @@ the business: the call statistics and the chart read the daily rollups
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -138,6 +139,55 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
                 window.leads += int(row.leads or 0)
     for window in stats.values():
         window.missed = window.total - window.answered
+    return stats, chart
+
+
+# Figures cached per change mark live this long at most: a write that could
+# not mark (Redis failing midway) or that does not mark (an erasure) shows
+# within this time.
+STATS_CACHE_SECONDS = 300
+
+
+def cached_call_statistics(business: Business, mark: str | None) -> tuple[dict[str, CallStats], Chart]:
+    """`call_statistics`, kept in Redis under the business's live-feed change
+    mark and local day: every open dashboard of a business shares one
+    computation until a call is written (which moves the mark) or the local
+    day turns. Without a mark (no Redis), computed every time."""
+    from app.dashboard import live_feed
+
+    marks = live_feed.store() if mark is not None else None
+    if marks is None:
+        return call_statistics(business)
+    key = f"dashboard-stats:{business.id}:{mark}:{local_today(business).isoformat()}:{business.timezone}"
+    try:
+        cached = marks.redis.get(key)
+    except Exception:
+        cached = None
+    if cached is not None:
+        return _decode_statistics(cached)
+    stats, chart = call_statistics(business)
+    try:
+        marks.redis.set(key, _encode_statistics(stats, chart), ex=STATS_CACHE_SECONDS)
+    except Exception:
+        pass  # Redis failing: the next view computes again
+    return stats, chart
+
+
+_STAT_FIELDS = ("total", "answered", "missed", "answered_seconds", "booked", "leads")
+
+
+def _encode_statistics(stats, chart) -> str:
+    return json.dumps({
+        "stats": {key: [getattr(window, name) for name in _STAT_FIELDS] for key, window in stats.items()},
+        "chart": [[bar.day.isoformat(), bar.total, bar.answered] for bar in chart.bars],
+    })
+
+
+def _decode_statistics(raw) -> tuple[dict[str, CallStats], Chart]:
+    data = json.loads(raw)
+    labels = {key: label for key, label, _ in WINDOWS}
+    stats = {key: CallStats(labels[key], **dict(zip(_STAT_FIELDS, values))) for key, values in data["stats"].items()}
+    chart = Chart([DayBar(date.fromisoformat(day), total, answered) for day, total, answered in data["chart"]])
     return stats, chart
 
 
