@@ -118,7 +118,7 @@ class Gunicorn:
     def _wait(self):
         import httpx
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine imports the app slowly
         while time.monotonic() < deadline:
             try:
                 httpx.get(self.url + "/", timeout=1)

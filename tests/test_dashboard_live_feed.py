@@ -9,6 +9,7 @@ connection, sharing nothing with the first but Redis."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 import fakeredis
 import pytest
 from sqlalchemy import event
@@ -215,3 +216,29 @@ def test_without_redis_the_full_view_answers(app, client, auth, factories, monke
     apply_remote_calls(business, [remote_call(4545)])
     db.session.commit()
     assert client.get(url).status_code == 200
+
+
+def test_statistics_are_shared_per_mark_and_follow_new_calls(client, auth, factories, marks, clock):
+    from datetime import datetime, timezone
+
+    from app.dashboard import services
+
+    clock.set(datetime(2027, 3, 16, 17, 0, tzinfo=timezone.utc))
+    owner = factories.user()
+    business = factories.business(owner=owner, timezone="America/Los_Angeles")
+    activate(business, "ai_receptionist")
+    apply_remote_calls(business, [remote_call(4600, started_at=clock.now - timedelta(hours=1))])
+    db.session.commit()
+    mark = live_feed.current_mark(business.id)
+    first, _chart = services.cached_call_statistics(business, mark)
+    (again, chart), statements = statements_during(lambda: services.cached_call_statistics(business, mark))
+    assert statements == [] and again["today"].total == first["today"].total == 1
+    assert chart.bars[-1].day.isoformat() == "2027-03-16" and chart.bars[-1].total == 1
+    apply_remote_calls(business, [remote_call(4601, started_at=clock.now - timedelta(minutes=5))])
+    db.session.commit()
+    fresh, _chart = services.cached_call_statistics(business, live_feed.current_mark(business.id))
+    assert fresh["today"].total == 2
+    # The local day turning starts a new entry: yesterday's calls leave "Today".
+    clock.advance(hours=15)  # 08:00 PDT the next day
+    later, _chart = services.cached_call_statistics(business, live_feed.current_mark(business.id))
+    assert later["today"].total == 0 and later["week"].total == 2
