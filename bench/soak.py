@@ -45,7 +45,7 @@ def main() -> None:
 
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    email, large, _version = prepare_database(database_url, args.calls, args.reuse_data)
+    email, large = prepare_database(database_url, args.calls, args.reuse_data)
     log_dir = Path(tempfile.mkdtemp(prefix="soak-"))
     extra = ["--preload"] if args.preload else []
     app = Gunicorn("wsgi:app", args.workers, args.threads, app_environment(database_url, redis_url), log_dir, "app",

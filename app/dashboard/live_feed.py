@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,8 @@ from app import clock
 log = logging.getLogger(__name__)
 
 FRESH_SECONDS = 60
+# What a failing Redis raises (redis-py's errors; socket errors are OSErrors).
+REDIS_FAILURES = (RedisError, OSError)
 _PENDING = "live_feed_changed"
 _KEY = "live-feed:{}"
 _SALT = "dashboard-live-feed"
@@ -123,7 +126,7 @@ def _write_marks(session) -> None:
         return
     try:
         marks.mark(pending)
-    except Exception as exc:  # Redis down: polls fall back to the full view within FRESH_SECONDS
+    except REDIS_FAILURES as exc:  # Redis down: polls fall back to the full view within FRESH_SECONDS
         log.warning("live feed mark not written (%s)", type(exc).__name__)
 
 
@@ -139,7 +142,7 @@ def current_mark(business_id) -> str | None:
         return None
     try:
         return marks.read(business_id)
-    except Exception as exc:
+    except REDIS_FAILURES as exc:
         log.warning("live feed mark not read (%s)", type(exc).__name__)
         return None
 
@@ -204,7 +207,7 @@ class NothingNewFastPath:
             return False
         try:
             return marks.read(business_id) == mark
-        except Exception:  # Redis down: the full view answers
+        except REDIS_FAILURES:  # Redis down: the full view answers
             return False
 
     def _login_session(self, environ) -> str | None:
@@ -215,7 +218,7 @@ class NothingNewFastPath:
         cookie = SimpleCookie()
         try:
             cookie.load(raw)
-        except Exception:
+        except CookieError:
             return None
         morsel = cookie.get(self.app.config["SESSION_COOKIE_NAME"])
         if morsel is None:

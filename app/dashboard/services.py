@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -16,10 +17,19 @@ from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Appointment, Business, Call, CallDailyRollup, Contact, Coordinator
+from app.models import (
+    Appointment,
+    Business,
+    Call,
+    CallDailyRollup,
+    Contact,
+    Coordinator,
+)
 from app.models.assistant import CoordinatorStatus
 from app.packages.catalog import get_package
 from app.timezones import local_day_bounds, local_midnight, local_today
+
+log = logging.getLogger(__name__)
 
 CHART_DAYS = 30
 RECENT_CALLS = 8
@@ -161,15 +171,15 @@ def cached_call_statistics(business: Business, mark: str | None) -> tuple[dict[s
     key = f"dashboard-stats:{business.id}:{mark}:{local_today(business).isoformat()}:{business.timezone}"
     try:
         cached = marks.redis.get(key)
-    except Exception:
+    except live_feed.REDIS_FAILURES:
         cached = None
     if cached is not None:
         return _decode_statistics(cached)
     stats, chart = call_statistics(business)
     try:
         marks.redis.set(key, _encode_statistics(stats, chart), ex=STATS_CACHE_SECONDS)
-    except Exception:
-        pass  # Redis failing: the next view computes again
+    except live_feed.REDIS_FAILURES as exc:  # the next view computes again
+        log.warning("dashboard statistics not cached (%s)", type(exc).__name__)
     return stats, chart
 
 
