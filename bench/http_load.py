@@ -228,21 +228,25 @@ def stored_webhook_events(database_url: str) -> int:
         return conn.execute("SELECT count(*) FROM webhook_events WHERE source = 'fourcalls'").fetchone()[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=200_000)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per request kind")
+def parse_gunicorn_bench_arguments(parser) -> tuple:
+    """The settings every gunicorn bench shares: (args, database URL, Redis URL)."""
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--unique-events", type=int, default=40_000, help="distinct webhook events prepared")
     parser.add_argument("--reuse-data", action="store_true", help="keep the data of an earlier run with the same --calls")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    return (args, os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench"),
+            os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
 
-    database_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=200_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per request kind")
+    parser.add_argument("--unique-events", type=int, default=40_000, help="distinct webhook events prepared")
+    args, database_url, redis_url = parse_gunicorn_bench_arguments(parser)
     email, large = prepare_database(database_url, args.calls, args.reuse_data)
 
     log_dir = Path(tempfile.mkdtemp(prefix="http-load-"))

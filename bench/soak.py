@@ -15,9 +15,7 @@ investigation compares (see the Procfile and gunicorn.conf.py).
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.http_load import Gunicorn, app_environment, log_in, prepare_database, wrk  # noqa: E402
+from bench.http_load import (  # noqa: E402
+    Gunicorn, app_environment, log_in, parse_gunicorn_bench_arguments, prepare_database, wrk)
 
 
 def main() -> None:
@@ -33,18 +32,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--interval", type=int, default=30, help="seconds per wrk run between restart checks")
     parser.add_argument("--calls", type=int, default=200_000)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--preload", action="store_true", help="load the app in the arbiter before forking")
-    parser.add_argument("--reuse-data", action="store_true")
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install wrk")
-
-    database_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    args, database_url, redis_url = parse_gunicorn_bench_arguments(parser)
     email, large = prepare_database(database_url, args.calls, args.reuse_data)
     log_dir = Path(tempfile.mkdtemp(prefix="soak-"))
     extra = ["--preload"] if args.preload else []
@@ -64,7 +54,7 @@ def main() -> None:
             total_requests += rate * seconds
             booted, reasons = app.worker_restarts()
             restarts = max(0, booted - args.workers)
-            print(f"  {time.strftime('%H:%M:%S')} {rate:8,.0f} req/s  non-2xx {errors:6}  worker restarts so far: {restarts}",
+            print(f"  {time.strftime('%H:%M:%S')} {rate:8,.0f} req/s  errors {errors:6}  worker restarts so far: {restarts}",
                   flush=True)
             for line in reasons[seen:]:
                 print("    " + line)
