@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, literal, or_, select
@@ -72,8 +73,9 @@ class DayBar:
 class Chart:
     bars: list[DayBar] = field(default_factory=list)
 
-    @property
+    @cached_property
     def peak(self) -> int:
+        # Cached: the template asks for it once per bar height (read after the bars are complete).
         return max((bar.total for bar in self.bars), default=0)
 
     def height(self, value: int) -> int:
