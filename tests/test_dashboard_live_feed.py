@@ -78,6 +78,15 @@ def open_feed(client, business):
     return f"/businesses/{business.slug}/dashboard/live?v={token}"
 
 
+def logged_in_feed(client, auth, factories):
+    """A new owner, logged in, with the dashboard open: (business, its live-poll URL)."""
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    auth.login(owner.email)
+    return business, open_feed(client, business)
+
+
 def statements_during(action):
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
@@ -90,11 +99,7 @@ def statements_during(action):
 
 
 def test_nothing_new_is_answered_without_sql(client, auth, factories, marks):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     response, statements = statements_during(lambda: client.get(url, headers={"HX-Request": "true"}))
     assert response.status_code == 204 and response.get_data() == b""
     assert statements == []
@@ -102,11 +107,7 @@ def test_nothing_new_is_answered_without_sql(client, auth, factories, marks):
 
 
 def test_a_call_written_by_another_worker_shows_on_the_next_poll(app, client, auth, factories, marks):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     worker_b = other_worker(app, marks())
     assert poll_through(worker_b, client, url).startswith("204")
     # A webhook handled by worker A writes the call: the mark moves when it commits, not before.
@@ -123,11 +124,7 @@ def test_a_call_written_by_another_worker_shows_on_the_next_poll(app, client, au
 
 
 def test_a_rolled_back_write_does_not_move_the_mark(client, auth, factories, marks):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     apply_remote_calls(business, [remote_call(4343)])
     db.session.rollback()
     db.session.commit()
@@ -135,11 +132,7 @@ def test_a_rolled_back_write_does_not_move_the_mark(client, auth, factories, mar
 
 
 def test_metered_usage_moves_the_mark(client, auth, factories, marks):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     usage.record_usage(business, "inbound_minutes", 7)
     db.session.commit()
     changed = client.get(url, headers={"HX-Request": "true"})
@@ -147,11 +140,7 @@ def test_metered_usage_moves_the_mark(client, auth, factories, marks):
 
 
 def test_a_stale_token_is_refreshed_by_the_full_view(client, auth, factories, marks, clock):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     assert client.get(url).status_code == 204
     clock.advance(seconds=live_feed.FRESH_SECONDS + 1)
     refreshed = client.get(url, headers={"HX-Request": "true"})
@@ -159,11 +148,7 @@ def test_a_stale_token_is_refreshed_by_the_full_view(client, auth, factories, ma
 
 
 def test_tokens_work_only_for_their_session_and_business(app, client, auth, factories, marks):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     token = url.partition("?v=")[2]
     # The same token on another business's URL is not "nothing new" for that business.
     other = factories.business(owner=factories.user())
@@ -181,11 +166,7 @@ def test_tokens_work_only_for_their_session_and_business(app, client, auth, fact
 
 
 def test_redis_down_falls_back_to_the_full_view(app, client, auth, factories, marks):
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
 
     class Down:
         def get(self, *args):
@@ -206,11 +187,7 @@ def test_redis_down_falls_back_to_the_full_view(app, client, auth, factories, ma
 
 def test_without_redis_the_full_view_answers(app, client, auth, factories, monkeypatch):
     monkeypatch.delitem(app.extensions, "live_feed", raising=False)  # REDIS_URL unset
-    owner = factories.user()
-    business = factories.business(owner=owner)
-    activate(business, "ai_receptionist")
-    auth.login(owner.email)
-    url = open_feed(client, business)
+    business, url = logged_in_feed(client, auth, factories)
     response, statements = statements_during(lambda: client.get(url))
     assert response.status_code == 204 and statements
     apply_remote_calls(business, [remote_call(4545)])
