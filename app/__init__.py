@@ -71,6 +71,10 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     install_request_guard(app)
     register_cli(app)
     _enable_sqlite_foreign_keys(app)
+    # -- scale (issue 17): the dashboard's "nothing new" polls answered from a change mark
+    from app.dashboard import live_feed
+
+    live_feed.init_app(app)
     return app
 
 

@@ -38,14 +38,24 @@ def owned_business_or_404(slug: str, permission: str | None = None):
     whose role lacks the permission gets 403. The permission is the argument,
     else the one declared for the endpoint in app/teams/permissions.py, else
     MANAGE (owners and managers) -- an undeclared page is never open to staff."""
-    from app.models import Business
-    from app.teams.access import role_for
+    from sqlalchemy import and_
+    from sqlalchemy.orm import joinedload
+
+    from app.models import Business, Membership
+    from app.teams.access import remember_role
     from app.teams.permissions import permission_for_endpoint, role_allows
 
     if not current_user.is_authenticated:
         abort(404)
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
-    role = role_for(current_user, business) if business is not None else None
+    # The business and the user's membership in one statement: every business page runs this.
+    found = db.session.execute(
+        select(Business, Membership.role)
+        .options(joinedload(Business.integration))  # read by the navigation's package gates
+        .outerjoin(Membership, and_(Membership.business_id == Business.id, Membership.user_id == current_user.id))
+        .where(Business.slug == slug)
+    ).first()
+    business = found[0] if found else None
+    role = remember_role(current_user, business, found[1]) if found else None
     if role is None:
         abort(404)
     if not role_allows(role, permission or permission_for_endpoint(request.endpoint)):

@@ -40,13 +40,13 @@ from sandbox.fourcalls.testing import free_port  # noqa: E402
 WEBHOOK_SECRET = "whsec_bench_http_load"
 
 
-def prepare_database(url: str, calls: int) -> tuple[str, str, str]:
-    """(owner email, large slug, live-poll version of the large business)."""
+def prepare_database(url: str, calls: int, reuse: bool = False) -> tuple[str, str]:
+    """(owner email, large business slug).
+    With `reuse`, data an earlier run built (same --calls) is kept."""
     import logging
 
     from app import create_app
     from app.config import TestingConfig
-    from app.dashboard import services as dashboard
     from app.extensions import db
     from app.models import Business
 
@@ -54,19 +54,34 @@ def prepare_database(url: str, calls: int) -> tuple[str, str, str]:
     _create_database(url)
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, JOB_BACKEND="eager")
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        from app.packages.services import sync_catalog
+        from sqlalchemy import func, select
 
-        sync_catalog()
-        started = time.perf_counter()
-        email, large, _small = build_data(db, calls)
-        business = db.session.query(Business).filter_by(slug=large).one()
-        version = dashboard.feed_version(dashboard.recent_calls(business))
-        print(f"built 1,000 businesses and {calls:,} calls in {time.perf_counter() - started:.0f} s")
+        from app.models import Call
+
+        large = "bench-business-0"
+        business = db.session.query(Business).filter_by(slug=large).one_or_none() if reuse and _has_schema(db) else None
+        if business is not None and db.session.scalar(
+                select(func.count()).select_from(Call).where(Call.business_id == business.id)) == calls:
+            email = business.owner.email
+            print(f"reusing the {calls:,} calls built by an earlier run")
+        else:
+            db.drop_all()
+            db.create_all()
+            from app.packages.services import sync_catalog
+
+            sync_catalog()
+            started = time.perf_counter()
+            email, large, _small = build_data(db, calls)
+            print(f"built 1,000 businesses and {calls:,} calls (and their rollups) in {time.perf_counter() - started:.0f} s")
         db.session.remove()
         db.engine.dispose()
-    return email, large, version
+    return email, large
+
+
+def _has_schema(db) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(db.engine).has_table("businesses")
 
 
 def _create_database(url: str) -> None:
@@ -79,20 +94,24 @@ def _create_database(url: str) -> None:
 
 
 class Gunicorn:
-    def __init__(self, app_path: str, workers: int, threads: int, env: dict, log_dir: Path, name: str):
+    """gunicorn as the Procfile starts it (gunicorn.conf.py is read from the
+    repository root), on a free port, logging to `log`."""
+
+    def __init__(self, app_path: str, workers: int, threads: int, env: dict, log_dir: Path, name: str,
+                 worker_class: str = "gthread", extra: list[str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"{name}.log"
         command = [sys.executable, "-m", "gunicorn", app_path, "--workers", str(workers), "--threads", str(threads),
-                   "--worker-class", "gthread", "--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log),
-                   "--log-level", "info"]
+                   "--worker-class", worker_class, "--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log),
+                   "--log-level", "info", *(extra or [])]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait()
 
     def _wait(self):
         import httpx
 
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine imports the app slowly
         while time.monotonic() < deadline:
             try:
                 httpx.get(self.url + "/", timeout=1)
@@ -105,7 +124,7 @@ class Gunicorn:
         """Workers booted beyond the first ones, and the lines saying why."""
         text = self.log.read_text(errors="replace")
         booted = len(re.findall(r"Booting worker", text))
-        reasons = [line for line in text.splitlines() if re.search(r"SIGSEGV|SIGKILL|was sent|exited|Worker timeout", line)]
+        reasons = [line for line in text.splitlines() if re.search(r"SIGSEGV|signal 11|SIGKILL|was sent|exited|Worker timeout", line)]
         return booted, reasons
 
     def stop(self):
@@ -116,9 +135,40 @@ class Gunicorn:
             self.process.kill()
 
 
+def app_environment(database_url: str, redis_url: str) -> dict:
+    from cryptography.fernet import Fernet
+
+    return dict(os.environ, APP_ENV="development", DATABASE_URL=database_url, REDIS_URL=redis_url,
+                JOB_BACKEND="rq", RATELIMIT_STORAGE_URI=redis_url, SECRET_KEY="bench-secret-key",
+                ENCRYPTION_KEYS=Fernet.generate_key().decode(), STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                WEBHOOK_RATE_LIMIT="1000000 per minute", LOGIN_RATE_LIMIT="1000 per minute")
+
+
+def log_in(base_url: str, email: str):
+    """(Cookie header value, the logged-in httpx client)."""
+    import httpx
+
+    client = httpx.Client(base_url=base_url)
+    login_page = client.get("/login").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+    logged_in = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert logged_in.status_code in (302, 303), f"login failed: {logged_in.status_code}"
+    return "; ".join(f"{name}={value}" for name, value in client.cookies.items()), client
+
+
+def live_poll_url(client, dashboard_url: str) -> str:
+    """The live poll exactly as the open dashboard sends it: its signed token
+    is fresh for FRESH_SECONDS (then the full view re-issues it), so it is
+    read right before the poll is measured."""
+    page = client.get(dashboard_url).text
+    return dashboard_url + "/live?v=" + re.search(r'dashboard/live\?v=([^"&]+)', page).group(1)
+
+
 def wrk(url: str, duration: int, connections: int, headers: dict | None = None, lua: Path | None = None) -> tuple[float, int]:
-    """(requests per second, non-2xx/3xx answers)."""
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s"]
+    """(requests per second, non-2xx/3xx answers plus socket errors and timeouts)."""
+    # wrk's default 2 s timeout drops slow answers from the count on a loaded
+    # machine; 30 s keeps them counted (and a timeout is reported as an error).
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if lua:
@@ -126,7 +176,8 @@ def wrk(url: str, duration: int, connections: int, headers: dict | None = None, 
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return rate, int(errors.group(1)) if errors else 0
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return rate, (int(errors.group(1)) if errors else 0) + (sum(map(int, socket.groups())) if socket else 0)
 
 
 def signed_stripe_event() -> tuple[str, str]:
@@ -177,44 +228,37 @@ def stored_webhook_events(database_url: str) -> int:
         return conn.execute("SELECT count(*) FROM webhook_events WHERE source = 'fourcalls'").fetchone()[0]
 
 
+def parse_gunicorn_bench_arguments(parser) -> tuple:
+    """The settings every gunicorn bench shares: (args, database URL, Redis URL)."""
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--reuse-data", action="store_true", help="keep the data of an earlier run with the same --calls")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    return (args, os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench"),
+            os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per request kind")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--unique-events", type=int, default=40_000, help="distinct webhook events prepared")
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install wrk")
-
-    database_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/alphasite_bench")
-    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-    email, large, version = prepare_database(database_url, args.calls)
-
-    from cryptography.fernet import Fernet
+    args, database_url, redis_url = parse_gunicorn_bench_arguments(parser)
+    email, large = prepare_database(database_url, args.calls, args.reuse_data)
 
     log_dir = Path(tempfile.mkdtemp(prefix="http-load-"))
-    env = dict(os.environ, APP_ENV="development", DATABASE_URL=database_url, REDIS_URL=redis_url,
-               JOB_BACKEND="rq", RATELIMIT_STORAGE_URI=redis_url, SECRET_KEY="bench-secret-key",
-               ENCRYPTION_KEYS=Fernet.generate_key().decode(), STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-               WEBHOOK_RATE_LIMIT="1000000 per minute", LOGIN_RATE_LIMIT="1000 per minute")
+    env = app_environment(database_url, redis_url)
     hello = Gunicorn("bench.hello_wsgi:app", args.workers, args.threads, env, log_dir, "hello")
     app = Gunicorn("wsgi:app", args.workers, args.threads, env, log_dir, "app")
     try:
-        import httpx
-
-        with httpx.Client(base_url=app.url) as client:
-            login_page = client.get("/login").text
-            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
-            logged_in = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-            assert logged_in.status_code in (302, 303), f"login failed: {logged_in.status_code}"
-            cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-            payload, signature = signed_stripe_event()
-            first = client.post("/webhooks/stripe", content=payload,
-                                headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
-            assert first.status_code < 500, first.text
+        cookie, client = log_in(app.url, email)
+        payload, signature = signed_stripe_event()
+        first = client.post("/webhooks/stripe", content=payload,
+                            headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+        assert first.status_code < 500, first.text
         lua = log_dir / "webhook.lua"
         lua.write_text(
             'wrk.method = "POST"\n'
@@ -223,27 +267,37 @@ def main() -> None:
             f'wrk.headers["Stripe-Signature"] = "{signature}"\n'
         )
         session = {"Cookie": cookie}
+        htmx = dict(session, **{"HX-Request": "true"})
         base = f"{app.url}/businesses/{large}"
+        live = "(live poll)"
         kinds = [
-            ("dashboard", f"{base}/dashboard", session, None),
-            ("call log, first page", f"{base}/calls", session, None),
-            ("call log, status filter", f"{base}/calls?status=missed&direction=inbound", dict(session, **{"HX-Request": "true"}), None),
-            ("live poll, nothing new (204)", f"{base}/dashboard/live?v={version}", dict(session, **{"HX-Request": "true"}), None),
-            ("duplicate signed Stripe webhook", f"{app.url}/webhooks/stripe", None, lua),
+            ("dashboard", f"{base}/dashboard", session, None, 200),
+            ("call log, first page", f"{base}/calls", session, None, 200),
+            ("call log, status filter", f"{base}/calls?status=missed&direction=inbound", htmx, None, 200),
+            ("live poll, nothing new (204)", live, htmx, None, 204),
+            ("duplicate signed Stripe webhook", f"{app.url}/webhooks/stripe", None, lua, None),
         ]
-        with httpx.Client() as check:  # wrk counts redirects as success: make sure each answers as intended
-            for name, url, headers, script in kinds:
-                if script is None:
-                    status = check.get(url, headers=headers).status_code
-                    assert status in (200, 204), f"{name}: {status}"
+        # Issue 17's targets, as shares of hello-world (the req/s targets assume ~9,400 req/s of hello-world).
+        targets = {"dashboard": ">= 300 req/s, 3 %", "call log, first page": ">= 500 req/s",
+                   "call log, status filter": ">= 500 req/s", "live poll, nothing new (204)": ">= 2,000 req/s, 20 %"}
+        for name, url, headers, script, expected in kinds:  # wrk counts any answer: check each is as intended
+            if expected is not None and url != live:
+                status = client.get(url, headers=headers).status_code
+                assert status == expected, f"{name}: {status}"
+        if args.duration > 40:
+            print("note: the live poll's token is fresh for 60 s; keep --duration under 40 to measure only its fast path")
         baseline, _ = wrk(hello.url + "/", args.duration, args.connections)
         print(f"\ngunicorn gthread, {args.workers} workers x {args.threads} threads; wrk -c {args.connections}, "
               f"{args.duration} s each; {args.calls:,} calls in the large business")
-        print(f"{'request':34} {'req/s':>9} {'of hello-world':>15} {'non-2xx':>8}")
+        print(f"{'request':34} {'req/s':>9} {'of hello-world':>15} {'errors':>8}  target")
         print(f"{'hello-world Flask app':34} {baseline:9,.0f} {'100.0 %':>15} {0:8}")
-        for name, url, headers, script in kinds:
+        for name, url, headers, script, _expected in kinds:
+            if url == live:
+                url = live_poll_url(client, f"{base}/dashboard")
+                status = client.get(url, headers=headers).status_code
+                assert status == 204, f"{name}: {status}"
             rate, errors = wrk(url, args.duration, args.connections, headers, script)
-            print(f"{name:34} {rate:9,.0f} {rate / baseline * 100:13.1f} % {errors:8}")
+            print(f"{name:34} {rate:9,.0f} {rate / baseline * 100:13.1f} % {errors:8}  {targets.get(name, '')}")
         # Unique signed 4calls events: what is stored (deduplicated, enqueued) per second.
         unique = log_dir / "unique_events.lua"
         unique_fourcalls_events_script(unique, args.unique_events)

@@ -103,6 +103,10 @@ def before_call_upsert(business: Business, remote_ids: list[str]) -> dict | None
 
 def after_call_upsert(business: Business, before: dict | None, written_ids: list[str]) -> None:
     """Add the difference between the written calls' new and old versions."""
+    if written_ids:
+        from app.dashboard.live_feed import changed
+
+        changed(business.id)  # open dashboards show the calls on their next poll
     if before is None or not written_ids:
         return
     state = _state(business, lock=False)

@@ -64,12 +64,15 @@ def load(cookie_id: str) -> User | None:
     user_id, session_id = parse_uuid(user_part), parse_uuid(session_part)
     if user_id is None or session_id is None:
         return None
-    row = db.session.get(UserSession, session_id)
+    # The session row and its user in one statement: this runs on every request.
+    found = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id).where(UserSession.id == session_id)
+    ).first()
     now = utcnow()
-    if row is None or row.user_id != user_id or row.revoked_at is not None or row.expires_at <= now:
+    if found is None:
         return None
-    user = db.session.get(User, user_id)
-    if user is None:
+    row, user = found
+    if row.user_id != user_id or row.revoked_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at >= _TOUCH_EVERY:
         row.last_seen_at = now

@@ -3,10 +3,19 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 
-from app.dashboard import services
+from app.dashboard import live_feed, services
 from app.sync import services as sync
 from app.usage import notices as usage_notices
 from app.usage import services as usage
@@ -15,35 +24,54 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
-def _figures_context(business):
+def _figures_context(business, sync_facts=None):
     """The figures that move with the live feed: meters, assistants, last synced."""
+    facts = sync_facts or _sync_facts(business)
     return {
         "meters": usage.usage_summary(business),
         "assistant": services.assistant_status(business),
-        "running": sync.unfinished_sync_run(business) is not None,
-        "last_synced_at": sync.last_synced_at(business),
+        "running": facts["running"],
+        "last_synced_at": facts["last_synced_at"],
     }
 
 
-def _live_version(calls, figures) -> str:
+def _sync_facts(business):
+    """Read once per view: the figures and the sync card both show them."""
+    return {"running": sync.unfinished_sync_run(business) is not None, "last_synced_at": sync.last_synced_at(business)}
+
+
+def _content_hash(calls, figures) -> str:
     return services.feed_version(calls, extra=services.figures_fingerprint(**figures))
 
 
-def _feed_context(business):
+def _feed_context(business, mark, sync_facts):
+    """What the live feed shows, and the token its next poll sends back. The
+    mark is read before the rows, so a change committed in between shows on
+    the next poll instead of being hidden under the new mark."""
     calls = services.recent_calls(business)
-    stats, chart = services.call_statistics(business)
-    figures = _figures_context(business)
-    return {"calls": calls, "version": _live_version(calls, figures), "stats": stats, "chart": chart, **figures}
+    stats, chart = services.cached_call_statistics(business, mark)
+    figures = _figures_context(business, sync_facts)
+    content_hash = _content_hash(calls, figures)
+    version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
+    return {"calls": calls, "version": version, "content_hash": content_hash, "stats": stats, "chart": chart,
+            **figures}
 
 
-def _sync_context(business):
+def _sync_context(business, sync_facts=None):
+    facts = sync_facts or _sync_facts(business)
     return {
         "run": sync.latest_sync_run(business),
-        "running": sync.unfinished_sync_run(business) is not None,
-        "last_synced_at": sync.last_synced_at(business),
+        "running": facts["running"],
+        "last_synced_at": facts["last_synced_at"],
         "sync_error": sync.last_sync_error(business),
         "can_sync": sync.can_sync(business),
     }
+
+
+def _page_context(business):
+    mark = live_feed.current_mark(business.id)
+    facts = _sync_facts(business)
+    return {**_feed_context(business, mark, facts), **_sync_context(business, facts)}
 
 
 @bp.get("")
@@ -55,28 +83,34 @@ def index(slug):
         business=business,
         appointments=services.todays_appointments(business),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in usage_notices.open_notices(business)],
-        **{**_feed_context(business), **_sync_context(business)},
+        **_page_context(business),
     )
 
 
 @bp.get("/live")
 @login_required
 def live(slug):
-    """Polled every few seconds by the open dashboard: 204 while nothing
-    changed, else the recent calls (and, out of band, the statistics, usage
-    meters, assistants and "last synced")."""
+    """Polled every 2 s by the open dashboard: 204 while nothing changed, else
+    the recent calls (and, out of band, the statistics, usage meters,
+    assistants and "last synced"). Most "nothing new" polls never get here:
+    `live_feed.NothingNewFastPath` answers them from the business's change
+    mark. This full view checks ownership, and answers 204 itself only when
+    what it would render is what the client has and its token stays valid."""
     business = owned_business_or_404(slug)
+    mark = live_feed.current_mark(business.id)
+    seen = live_feed.read_token(current_app, request.args.get("v", ""), fresh=mark is not None)
     calls = services.recent_calls(business)
     figures = _figures_context(business)
-    version = _live_version(calls, figures)
-    if version == request.args.get("v"):
+    content_hash = _content_hash(calls, figures)
+    # Without a mark (no Redis, or Redis down) the hash alone says "unchanged".
+    if seen is not None and seen[0] == str(business.id) and seen[4] == content_hash and mark in (None, seen[3]):
         response = make_response("", 204)
     else:
-        stats, chart = services.call_statistics(business)
+        stats, chart = services.cached_call_statistics(business, mark)
         response = make_response(render_template(
-            "dashboard/_live.html", business=business, calls=calls, version=version, stats=stats, chart=chart,
-            **figures))
-    response.headers["Vary"] = "HX-Request"
+            "dashboard/_live.html", business=business, calls=calls, stats=stats, chart=chart,
+            version=live_feed.issue(business, current_user.get_id(), mark, content_hash), **figures))
+    response.headers["Vary"] = "HX-Request, Cookie"
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -2,23 +2,35 @@
 page stays fast and keeps working while 4calls is slow or down.
 
 Every function here issues a fixed number of queries, whatever the size of
-the business: the call statistics and the chart come from one grouped query
-over the last 30 days (index on business_id, started_at).
+the business: the call statistics and the chart read the daily rollups
+(`app.analytics.rollups`) for the closed days and the calls table for today.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Appointment, Business, Call, Contact, Coordinator
+from app.models import (
+    Appointment,
+    Business,
+    Call,
+    CallDailyRollup,
+    Contact,
+    Coordinator,
+)
 from app.models.assistant import CoordinatorStatus
 from app.packages.catalog import get_package
 from app.timezones import local_day_bounds, local_midnight, local_today
+
+log = logging.getLogger(__name__)
 
 CHART_DAYS = 30
 RECENT_CALLS = 8
@@ -61,8 +73,9 @@ class DayBar:
 class Chart:
     bars: list[DayBar] = field(default_factory=list)
 
-    @property
+    @cached_property
     def peak(self) -> int:
+        # Cached: the template asks for it once per bar height (read after the bars are complete).
         return max((bar.total for bar in self.bars), default=0)
 
     def height(self, value: int) -> int:
@@ -86,27 +99,39 @@ def _local_day_index(business: Business, first_day: date, days: int):
     return index_between(0, days), bounds[0], bounds[-1]
 
 
+_ANSWERED = Call.status == "answered"
+# The rollups' definition (`app.analytics.rollups.contribution`): a call that made an appointment.
+_BOOKED = or_(Call.appointment_remote_id.is_not(None), Call.outcome == "booked")
+_LIVE_MEASURES = (
+    func.count().label("total"),
+    func.sum(case((_ANSWERED, 1), else_=0)).label("answered"),
+    func.sum(case((_ANSWERED, Call.duration_seconds), else_=0)).label("answered_seconds"),
+    func.sum(case((_BOOKED, 1), else_=0)).label("booked"),
+    func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
+)
+
+
 def call_statistics(business: Business, now: datetime | None = None) -> tuple[dict[str, CallStats], Chart]:
     """Stats for today, the last 7 and 30 days, and calls per day: the
-    business's local days, so "Today" starts at the business's midnight."""
+    business's local days, so "Today" starts at the business's midnight.
+
+    The 29 closed days come from the daily rollups (a few hundred rows however
+    many calls), today's partial day from the calls table (one index range).
+    Until the rollups are counted in the business's zone (a job builds them),
+    all 30 days are read from the calls table."""
+    from app.analytics import rollups
+
     today = local_today(business, now)
     first_day = today - timedelta(days=CHART_DAYS - 1)
-    day_index, start, end = _local_day_index(business, first_day, CHART_DAYS)
-    day = day_index.label("day")
-    answered = Call.status == "answered"
-    rows = db.session.execute(
-        select(
-            day,
-            func.count().label("total"),
-            func.sum(case((answered, 1), else_=0)).label("answered"),
-            func.sum(case((answered, Call.duration_seconds), else_=0)).label("answered_seconds"),
-            func.sum(case((Call.outcome == "booked", 1), else_=0)).label("booked"),
-            func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
-        )
-        .where(Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)
-        .group_by(day)
-    ).all()
-    by_day = {first_day + timedelta(days=int(row.day)): row for row in rows if row.day is not None}
+    if rollups.ensure_current(business):
+        by_day = _rollup_days(business, first_day, today)
+        start, end = local_day_bounds(business, today)
+        row = db.session.execute(select(*_LIVE_MEASURES).where(
+            Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)).one()
+        if row.total:
+            by_day[today] = row
+    else:
+        by_day = _live_days(business, first_day)
     stats = {key: CallStats(label) for key, label, _ in WINDOWS}
     chart = Chart()
     for offset in range(CHART_DAYS):
@@ -127,6 +152,85 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
     for window in stats.values():
         window.missed = window.total - window.answered
     return stats, chart
+
+
+# Figures cached per change mark live this long at most: a write that could
+# not mark (Redis failing midway) or that does not mark (an erasure) shows
+# within this time.
+STATS_CACHE_SECONDS = 300
+
+
+def cached_call_statistics(business: Business, mark: str | None) -> tuple[dict[str, CallStats], Chart]:
+    """`call_statistics`, kept in Redis under the business's live-feed change
+    mark and local day: every open dashboard of a business shares one
+    computation until a call is written (which moves the mark) or the local
+    day turns. Without a mark (no Redis), computed every time."""
+    from app.dashboard import live_feed
+
+    marks = live_feed.store() if mark is not None else None
+    if marks is None:
+        return call_statistics(business)
+    key = f"dashboard-stats:{business.id}:{mark}:{local_today(business).isoformat()}:{business.timezone}"
+    try:
+        cached = marks.redis.get(key)
+    except live_feed.REDIS_FAILURES:
+        cached = None
+    if cached is not None:
+        return _decode_statistics(cached)
+    stats, chart = call_statistics(business)
+    try:
+        marks.redis.set(key, _encode_statistics(stats, chart), ex=STATS_CACHE_SECONDS)
+    except live_feed.REDIS_FAILURES as exc:  # the next view computes again
+        log.warning("dashboard statistics not cached (%s)", type(exc).__name__)
+    return stats, chart
+
+
+_STAT_FIELDS = ("total", "answered", "missed", "answered_seconds", "booked", "leads")
+
+
+def _encode_statistics(stats, chart) -> str:
+    return json.dumps({
+        "stats": {key: [getattr(window, name) for name in _STAT_FIELDS] for key, window in stats.items()},
+        "chart": [[bar.day.isoformat(), bar.total, bar.answered] for bar in chart.bars],
+    })
+
+
+def _decode_statistics(raw) -> tuple[dict[str, CallStats], Chart]:
+    data = json.loads(raw)
+    labels = {key: label for key, label, _ in WINDOWS}
+    stats = {key: CallStats(labels[key], **dict(zip(_STAT_FIELDS, values))) for key, values in data["stats"].items()}
+    chart = Chart([DayBar(date.fromisoformat(day), total, answered) for day, total, answered in data["chart"]])
+    return stats, chart
+
+
+def _rollup_days(business: Business, first_day: date, today: date) -> dict:
+    """Per local day in [first_day, today): the same measures as `_LIVE_MEASURES`."""
+    rollup = CallDailyRollup
+    rows = db.session.execute(
+        select(
+            rollup.local_day,
+            func.sum(rollup.calls).label("total"),
+            func.sum(case((rollup.status == "answered", rollup.calls), else_=0)).label("answered"),
+            func.sum(rollup.talk_seconds).label("answered_seconds"),
+            func.sum(rollup.bookings).label("booked"),
+            func.sum(rollup.leads).label("leads"),
+        )
+        .where(rollup.business_id == business.id, rollup.local_day >= first_day, rollup.local_day < today)
+        .group_by(rollup.local_day)
+    ).all()
+    return {row.local_day: row for row in rows}
+
+
+def _live_days(business: Business, first_day: date) -> dict:
+    """All 30 days from the calls table, one grouped query."""
+    day_index, start, end = _local_day_index(business, first_day, CHART_DAYS)
+    day = day_index.label("day")
+    rows = db.session.execute(
+        select(day, *_LIVE_MEASURES)
+        .where(Call.business_id == business.id, Call.started_at >= start, Call.started_at < end)
+        .group_by(day)
+    ).all()
+    return {first_day + timedelta(days=int(row.day)): row for row in rows if row.day is not None}
 
 
 def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list[Call]:

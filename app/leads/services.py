@@ -271,19 +271,18 @@ class LeadFigures:
 
 
 def lead_figures(business) -> LeadFigures:
+    """The dashboard panel's counts, in one statement (one pass over the business's leads)."""
     today = local_today(business)
-    open_only = (Lead.business_id == business.id, Lead.status.in_(LeadStatus.OPEN))
-
-    def count(*where):
-        return db.session.scalar(select(func.count()).select_from(Lead).where(*where)) or 0
-
-    return LeadFigures(
-        open=count(*open_only),
-        new=count(Lead.business_id == business.id, Lead.status == LeadStatus.NEW),
-        due_today=count(*open_only, Lead.follow_up_due == today),
-        overdue=count(*open_only, Lead.follow_up_due < today),
-        stale=count(*open_only, Lead.follow_up_due.is_(None), Lead.last_activity_at < stale_cutoff()),
-    )
+    is_open = Lead.status.in_(LeadStatus.OPEN)
+    row = db.session.execute(select(
+        func.count().filter(is_open),
+        func.count().filter(Lead.status == LeadStatus.NEW),
+        func.count().filter(is_open, Lead.follow_up_due == today),
+        func.count().filter(is_open, Lead.follow_up_due < today),
+        func.count().filter(is_open, Lead.follow_up_due.is_(None), Lead.last_activity_at < stale_cutoff()),
+    ).select_from(Lead).where(Lead.business_id == business.id)).one()
+    return LeadFigures(open=row[0] or 0, new=row[1] or 0, due_today=row[2] or 0, overdue=row[3] or 0,
+                       stale=row[4] or 0)
 
 
 def open_leads_for_contact(business, contact: Contact) -> list[Lead]:

@@ -208,13 +208,12 @@ def analyse_reply(text_back_id, message_id) -> str:
 
 def text_back_figures(business: Business, days: int = 30) -> dict:
     since = utcnow() - timedelta(days=days)
-    base = (TextBack.business_id == business.id, TextBack.created_at >= since)
-
-    def count(*where):
-        return db.session.scalar(select(func.count()).select_from(TextBack).where(*base, *where)) or 0
-
-    return {"sent": count(TextBack.status.in_(("sent", "replied"))), "replies": count(TextBack.replied_at.is_not(None)),
-            "leads": count(TextBack.lead_id.is_not(None)), "days": days}
+    sent, replies, leads = db.session.execute(select(
+        func.count().filter(TextBack.status.in_(("sent", "replied"))),
+        func.count().filter(TextBack.replied_at.is_not(None)),
+        func.count().filter(TextBack.lead_id.is_not(None)),
+    ).select_from(TextBack).where(TextBack.business_id == business.id, TextBack.created_at >= since)).one()
+    return {"sent": sent or 0, "replies": replies or 0, "leads": leads or 0, "days": days}
 
 
 def sweep_text_backs(limit: int = 200) -> int:

@@ -21,10 +21,19 @@ def role_for(user, business) -> str | None:
     role = db.session.scalar(
         select(Membership.role).where(Membership.business_id == business.id, Membership.user_id == user.id)
     )
+    return remember_role(user, business, role)
+
+
+def remember_role(user, business, membership_role: str | None) -> str | None:
+    """The role from the user's membership row (None: no row), with the
+    claiming account an owner, cached for the request. For callers that read
+    the membership together with the business."""
+    role = membership_role
     if role is None and business.owner_id == user.id:
         role = Role.OWNER
+    cache = _request_cache()
     if cache is not None:
-        cache[key] = role
+        cache[(user.id, business.id)] = role
     return role
 
 

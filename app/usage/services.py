@@ -393,7 +393,14 @@ def record_usage(business: Business, service_type: str, amount: int = 1) -> int 
         .execution_options(synchronize_session=False)
     ).one()
     note_thresholds(business, service_type, row.period_start, count - amount, count, limit)
+    _meters_changed(business)
     return count
+
+
+def _meters_changed(business: Business) -> None:
+    from app.dashboard.live_feed import changed
+
+    changed(business.id)  # the dashboard's meters move on its next poll
 
 
 def _not_below_zero(expression):
@@ -415,6 +422,7 @@ def set_usage(business: Business, service_type: str, value: int) -> int | None:
             .values(usage_count=value, updated_at=utcnow()).execution_options(synchronize_session=False)
         )
         note_thresholds(business, service_type, row.period_start, before, value, row.usage_limit)
+        _meters_changed(business)
     return value
 
 

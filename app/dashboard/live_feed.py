@@ -1,0 +1,231 @@
+"""The dashboard's live poll, made cheap: a per-business change mark in Redis.
+
+Every open dashboard polls `/businesses/<slug>/dashboard/live?v=<token>` every
+2 s. Almost every poll finds nothing new, so that answer must cost almost
+nothing:
+
+* Whatever the feed shows that moves by itself (calls, usage meters) marks
+  its business as changed when its transaction commits: `changed(business_id)`
+  queues the mark on the session, and the after-commit hook writes a fresh,
+  never-repeating value to Redis (`live-feed:<business id>`). Marking after
+  the commit matters: a poll that read the mark before the commit could
+  otherwise render the old rows under the new mark and miss the call.
+* The full view (`dashboard.live`, with the ownership check) hands out a
+  signed token: business, slug, the login session it was issued to, the
+  mark it saw, and the hash of what it rendered. The token is signed with
+  SECRET_KEY and is fresh for FRESH_SECONDS.
+* `NothingNewFastPath` wraps the WSGI app and answers 204 before Flask does
+  any work when the token is fresh, was issued to the login session in the
+  request's (signed) session cookie, names the business of the URL, and the
+  business's mark in Redis is still the one the token saw: one Redis GET.
+  Anything else (stale token, another mark, no cookie, Redis down) falls
+  through to the full view, which checks ownership and role as every page.
+
+Why this is safe: a 204 carries no data, only "nothing changed since the
+view you were shown", and it is given only to the login session that was
+shown that view, by the app's own ownership check, at most FRESH_SECONDS ago.
+A session ended (log out, removed from the team) gets 204s for at most that
+long, then the full view refuses it.
+
+Why FRESH_SECONDS: figures that change without a mark (assistant status,
+"last synced 3 minutes ago") are refreshed by the full view once a token is
+stale, at most once a minute per open dashboard (1 poll in 30).
+
+Without Redis (REDIS_URL unset: development, SQLite tests) there is no
+shared mark, so there is no fast path: every poll takes the full view, which
+still answers 204 when its hash is unchanged.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qs
+
+from flask import current_app
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app import clock
+
+log = logging.getLogger(__name__)
+
+FRESH_SECONDS = 60
+# What a failing Redis raises (redis-py's errors; socket errors are OSErrors).
+REDIS_FAILURES = (RedisError, OSError)
+_PENDING = "live_feed_changed"
+_KEY = "live-feed:{}"
+_SALT = "dashboard-live-feed"
+
+
+class _ClockSigner(TimestampSigner):
+    """Token ages follow the app's clock, so tests can age them without sleeping."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.utcnow().timestamp())
+
+
+def _serializer(app) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(app.secret_key, salt=_SALT, signer=_ClockSigner)
+
+
+class MarkStore:
+    """The change marks in Redis. Every method swallows Redis errors: the
+    caller then takes the full (correct, slower) path."""
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def read(self, business_id) -> str | None:
+        value = self.redis.get(_KEY.format(business_id))
+        return value.decode() if value is not None else ""
+
+    def mark(self, business_ids) -> None:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for business_id in business_ids:
+                pipe.set(_KEY.format(business_id), uuid.uuid4().hex[:16])
+            pipe.execute()
+
+
+def store(app=None) -> MarkStore | None:
+    app = app or current_app
+    return app.extensions.get("live_feed")
+
+
+def init_app(app) -> None:
+    if app.config.get("REDIS_URL"):
+        from redis import Redis
+
+        app.extensions["live_feed"] = MarkStore(Redis.from_url(
+            app.config["REDIS_URL"], socket_timeout=0.5, socket_connect_timeout=0.5))
+    app.extensions["live_feed_serializer"] = _serializer(app)
+    app.wsgi_app = NothingNewFastPath(app.wsgi_app, app)
+
+
+# --- marks ---------------------------------------------------------------------
+
+def changed(business_id, session=None) -> None:
+    """Mark the business's live feed as changed when this transaction commits."""
+    from app.extensions import db
+
+    (session or db.session()).info.setdefault(_PENDING, set()).add(str(business_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _write_marks(session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    try:
+        marks = store()
+    except RuntimeError:  # no app context: nobody can be polling this app
+        return
+    if marks is None:
+        return
+    try:
+        marks.mark(pending)
+    except REDIS_FAILURES as exc:  # Redis down: polls fall back to the full view within FRESH_SECONDS
+        log.warning("live feed mark not written (%s)", type(exc).__name__)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_marks(session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def current_mark(business_id) -> str | None:
+    """The business's mark now, or None when there is no shared store (or it is down)."""
+    marks = store()
+    if marks is None:
+        return None
+    try:
+        return marks.read(business_id)
+    except REDIS_FAILURES as exc:
+        log.warning("live feed mark not read (%s)", type(exc).__name__)
+        return None
+
+
+# --- tokens --------------------------------------------------------------------
+
+def issue(business, session_id: str, mark: str | None, content_hash: str) -> str:
+    payload = [str(business.id), business.slug, session_id, mark, content_hash]
+    return current_app.extensions["live_feed_serializer"].dumps(payload)
+
+
+def read_token(app, token: str, *, fresh: bool) -> list | None:
+    """[business id, slug, session id, mark, content hash], or None when the
+    token is forged, malformed or (with `fresh`) older than FRESH_SECONDS."""
+    if not token:
+        return None
+    try:
+        payload = app.extensions["live_feed_serializer"].loads(token, max_age=FRESH_SECONDS if fresh else None)
+    except BadSignature:
+        return None
+    return payload if isinstance(payload, list) and len(payload) == 5 else None
+
+
+# --- the fast path -------------------------------------------------------------
+
+_NOTHING_NEW_HEADERS = [
+    ("Cache-Control", "no-store"),
+    ("Vary", "HX-Request, Cookie"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Content-Length", "0"),
+]
+
+
+class NothingNewFastPath:
+    """WSGI middleware: 204 for a fresh token whose business mark is unchanged;
+    every other request goes to the Flask app untouched."""
+
+    def __init__(self, wsgi_app, app):
+        self.wsgi_app = wsgi_app
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if (environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").endswith("/dashboard/live")
+                and self._nothing_new(environ)):
+            start_response("204 NO CONTENT", list(_NOTHING_NEW_HEADERS))
+            return [b""]
+        return self.wsgi_app(environ, start_response)
+
+    def _nothing_new(self, environ) -> bool:
+        marks = self.app.extensions.get("live_feed")
+        if marks is None:
+            return False
+        token = parse_qs(environ.get("QUERY_STRING", "")).get("v", [""])[0]
+        payload = read_token(self.app, token, fresh=True)
+        if payload is None:
+            return False
+        business_id, slug, session_id, mark, _hash = payload
+        if mark is None or environ["PATH_INFO"] != f"/businesses/{slug}/dashboard/live":
+            return False
+        if session_id is None or self._login_session(environ) != session_id:
+            return False
+        try:
+            return marks.read(business_id) == mark
+        except REDIS_FAILURES:  # Redis down: the full view answers
+            return False
+
+    def _login_session(self, environ) -> str | None:
+        """The Flask-Login id ("<user>:<login session>") in the signed session cookie."""
+        raw = environ.get("HTTP_COOKIE")
+        if not raw:
+            return None
+        cookie = SimpleCookie()
+        try:
+            cookie.load(raw)
+        except CookieError:
+            return None
+        morsel = cookie.get(self.app.config["SESSION_COOKIE_NAME"])
+        if morsel is None:
+            return None
+        serializer = self.app.session_interface.get_signing_serializer(self.app)
+        try:
+            data = serializer.loads(morsel.value, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
+        except BadSignature:
+            return None
+        return data.get("_user_id") if isinstance(data, dict) else None
