@@ -158,7 +158,7 @@ def test_the_console_streams_an_answer_with_its_sources(client, enterprise, run_
                                                  "answer": "Yes, kids' cuts are $18 for under twelves."})
     run_jobs()
     assistant = db.session.scalar(select(Coordinator).where(Coordinator.business_id == enterprise.id))
-    response = client.post(f"{_base(enterprise)}/test", data={"question": "Where do I park?",
+    response = client.post(f"{_base(enterprise)}/test", data={"ask": "Where do I park?",
                                                               "coordinator_id": str(assistant.id)},
                            headers={"Accept": "text/event-stream"})
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
@@ -170,12 +170,12 @@ def test_the_console_streams_an_answer_with_its_sources(client, enterprise, run_
     assert events[-1] == ("done", {"answered": True})
 
     # Without JavaScript the form posts normally and the whole answer is in the page.
-    page = client.post(f"{_base(enterprise)}/test", data={"question": "Do you cut hair for children?",
+    page = client.post(f"{_base(enterprise)}/test", data={"ask": "Do you cut hair for children?",
                                                           "coordinator_id": str(assistant.id)})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "kids&#39; cuts are $18" in html and "Do you cut children&#39;s hair?" in html
 
-    blank = client.post(f"{_base(enterprise)}/test", data={"question": "", "coordinator_id": str(assistant.id)},
+    blank = client.post(f"{_base(enterprise)}/test", data={"ask": "", "coordinator_id": str(assistant.id)},
                         headers={"Accept": "text/event-stream"})
     assert blank.status_code == 422 and sse_events(blank.get_data(as_text=True))[0][0] == "error"
 
@@ -233,7 +233,7 @@ def test_lower_packages_see_the_offer_and_cannot_add(client, factories, auth, pa
     assert page.status_code == 200 and 'data-upsell="custom_ai_training"' in html and "AI Enterprise" in html
     refused = client.post(f"{_base(business)}/pages", data={"title": "T", "text": "Some text here."})
     assert refused.status_code == 403
-    assert client.post(f"{_base(business)}/test", data={"question": "Hi?"}).status_code == 403
+    assert client.post(f"{_base(business)}/test", data={"ask": "Hi?"}).status_code == 403
     assert _sources(business) == []
 
 

@@ -40,7 +40,8 @@ class QAForm(_ForAssistant):
 
 
 class TestForm(FlaskForm):
-    question = StringField("Ask a question as a customer would",
+    # Not "question": the Q&A form on the same page has a field of that name (and id).
+    ask = StringField("Ask a question as a customer would",
                            validators=[DataRequired("Type a question."), Length(max=1000)])
     coordinator_id = SelectField("Assistant", choices=[], validate_choice=False)
 

@@ -202,7 +202,7 @@ def test(business):
     if form.validate_on_submit() and coordinator is None:
         form.coordinator_id.errors = ["Choose one of your assistants."]
     if not form.errors and form.is_submitted() and coordinator is not None:
-        question = form.question.data.strip()
+        question = form.ask.data.strip()
         if _wants_stream():
             return Response(stream_with_context(console.events(business, coordinator, question)),
                             mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
