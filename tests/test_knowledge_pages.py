@@ -192,6 +192,24 @@ def test_removing_a_source_removes_it_from_4calls(client, enterprise, run_jobs):
     assert _sources(enterprise) == [] and _remote(enterprise) == []
 
 
+def test_a_removal_that_cannot_reach_4calls_says_so_and_can_be_asked_again(client, enterprise, run_jobs, fourcalls):
+    client.post(f"{_base(enterprise)}/pages", data={"title": "Getting here", "text": PARKING})
+    run_jobs()
+    [source] = _sources(enterprise)
+    fourcalls.set_faults(error_rate=1.0)
+    client.post(f"{_base(enterprise)}/sources/{source.id}/remove")
+    run_jobs()
+    [source] = _sources(enterprise)
+    assert source.status == "removing" and "Not removed yet" in source.status_reason and not source.in_progress
+    html = client.get(f"{_base(enterprise)}/sources", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "hx-trigger" not in html and "Not removed yet" in html and ">Remove</button>" in html
+    fourcalls.clear_faults()
+    assert len(_remote(enterprise)) == 1  # still answered from at 4calls until the removal gets through
+    client.post(f"{_base(enterprise)}/sources/{source.id}/remove")
+    run_jobs()
+    assert _sources(enterprise) == [] and _remote(enterprise) == []
+
+
 def test_a_push_cut_off_by_faults_retries_then_fails_and_a_retry_adopts_the_stored_copy(client, enterprise, run_jobs,
                                                                                         fourcalls):
     client.post(f"{_base(enterprise)}/pages", data={"title": "Getting here", "text": PARKING})
@@ -267,3 +285,34 @@ def test_a_source_id_of_another_business_is_404_to_its_owner_too(client, enterpr
     db.session.commit()
     assert client.get(f"{_base(enterprise)}/sources/{foreign.id}").status_code == 404
     assert client.post(f"{_base(enterprise)}/sources/{foreign.id}/remove").status_code == 404
+
+
+def test_a_downgrade_pauses_the_knowledge_and_an_upgrade_brings_it_back(app, client, enterprise, run_jobs):
+    from app.fourcalls import provisioning
+    from app.knowledge.services import queue_reconcile
+    from tests.sync_helpers import queued_job_ids
+
+    client.post(f"{_base(enterprise)}/pages", data={"title": "Getting here", "text": PARKING})
+    run_jobs()
+    assert [s.status for s in _sources(enterprise)] == ["ready"] and len(_remote(enterprise)) == 1
+    # Every assistant sync (package change, suspension, resumption) queues the reconciliation.
+    provisioning.change_package(enterprise, "ai_business_suite")
+    assert f"knowledge-reconcile:{enterprise.id}" in queued_job_ids(app)
+    app.extensions["job_queue"].pending.clear()  # the assistant sync itself is not under test here
+
+    enterprise.integration.status = IntegrationStatus.ACTIVE
+    db.session.commit()
+    queue_reconcile(enterprise.id)
+    run_jobs()
+    [source] = _sources(enterprise)
+    assert (source.status, source.fourcalls_id) == ("paused", None)
+    assert _remote(enterprise) == []  # the assistants stop answering from it
+    html = client.get(_base(enterprise)).get_data(as_text=True)
+    assert 'data-upsell="custom_ai_training"' in html and "Your 1 knowledge source is kept" in html
+
+    enterprise.integration.service_package = "ai_enterprise"
+    db.session.commit()
+    queue_reconcile(enterprise.id)
+    run_jobs()
+    [source] = _sources(enterprise)
+    assert source.status == "ready" and [r["id"] for r in _remote(enterprise)] == [source.fourcalls_id]

@@ -32,3 +32,16 @@ def remove_knowledge_source_job(source_id: str) -> None:
         from app.knowledge.push import remove_source
 
         remove_source(source)
+
+
+def reconcile_knowledge_job(business_id: str) -> int | None:
+    """Pause or resume the business's knowledge on 4calls to match its package."""
+    from app.models import Business
+
+    business = db.session.get(Business, uuid.UUID(business_id))
+    if business is None:
+        return None
+    with recorded_run("knowledge_reconcile", business.id):
+        from app.knowledge.reconcile import reconcile
+
+        return reconcile(business)

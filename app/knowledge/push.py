@@ -68,7 +68,7 @@ def push_source(source: KnowledgeSource) -> str:
     db.session.refresh(source)
     if source.status != KnowledgeStatus.PROCESSING:
         # Removed while this push ran: the removal may have looked before 4calls had it.
-        _delete_remote(client, remote["id"])
+        delete_remote(client, remote["id"])
         return source.status
     source.fourcalls_id = remote["id"]
     source.status, source.status_reason, source.ready_at = KnowledgeStatus.READY, None, utcnow()
@@ -80,16 +80,18 @@ def _create(client, source: KnowledgeSource) -> dict:
     body = {"external_id": source.external_id, "title": source.title, "kind": source.kind,
             "content_hash": source.content_hash, "chunks": chunks_for(source),
             "coordinator_id": _remote_coordinator_id(source)}
+    # No idempotency key of ours: the client's random one covers its own retries, and the
+    # external_id (unique at 4calls, looked up first) covers re-runs. A key derived from our
+    # id would replay a create from before a pause, naming a source 4calls has since deleted.
     try:
-        return client.create_knowledge_source(client.organization_id, body,
-                                              idempotency_key=f"knowledge-source:{source.id}")
+        return client.create_knowledge_source(client.organization_id, body)
     except Conflict as exc:
         if exc.existing_id:  # another run created it between our look-up and now
             return {"id": exc.existing_id}
         raise
 
 
-def _delete_remote(client, remote_id: str) -> None:
+def delete_remote(client, remote_id: str) -> None:
     try:
         client.delete_knowledge_source(remote_id)
     except NotFound:
@@ -97,17 +99,26 @@ def _delete_remote(client, remote_id: str) -> None:
 
 
 def remove_source(source: KnowledgeSource) -> None:
-    """Delete it from 4calls (if it ever got there), then here."""
+    """Delete it from 4calls (if it ever got there), then here. When 4calls stays
+    unreachable through the last attempt, the reason is shown and Remove offered again."""
+    source.push_attempts += 1
+    db.session.commit()
     try:
         client = organization_client(source.business)
     except NotProvisioned:
         client = None
-    if client is not None:
-        remote_id = source.fourcalls_id
-        if remote_id is None:
-            found = client.find_knowledge_source(client.organization_id, source.external_id)
-            remote_id = found["id"] if found else None
-        if remote_id:
-            _delete_remote(client, remote_id)
+    try:
+        if client is not None:
+            remote_id = source.fourcalls_id
+            if remote_id is None:
+                found = client.find_knowledge_source(client.organization_id, source.external_id)
+                remote_id = found["id"] if found else None
+            if remote_id:
+                delete_remote(client, remote_id)
+    except FourCallsError as exc:
+        if source.push_attempts >= _attempts_allowed() or not exc.retryable:
+            source.status_reason = f"Not removed yet: {plain_words(exc)}"
+            db.session.commit()
+        raise
     db.session.delete(source)
     db.session.commit()

@@ -26,8 +26,9 @@ _UPLOAD_REQUEST_BYTES = MAX_DOCUMENT_BYTES + 256 * 1024
 
 
 def _upsell(business, status=200):
+    kept, _ = services.usage(business)  # sources paused by a downgrade are kept for an upgrade
     return render_template("knowledge/upsell.html", business=business, feature=feature_label(services.FEATURE),
-                           offer=smallest_package_with(services.FEATURE)), status
+                           offer=smallest_package_with(services.FEATURE), kept=kept), status
 
 
 def gated(view):
@@ -170,7 +171,8 @@ def source_detail(business, source_id: uuid.UUID):
 @gated
 def remove(business, source_id: uuid.UUID):
     source = _source_or_404(business, source_id)
-    if ConfirmForm().validate_on_submit() and source.status != KnowledgeStatus.REMOVING:
+    # A removal stuck on an unreachable 4calls (its reason shown) may be asked for again.
+    if ConfirmForm().validate_on_submit() and (source.status != KnowledgeStatus.REMOVING or source.status_reason):
         services.remove(source)
         flash(f"\u201c{source.title}\u201d is being removed; the assistant no longer answers from it.", "success")
     return redirect(url_for("knowledge.index", slug=business.slug), 303)

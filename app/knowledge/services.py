@@ -123,6 +123,14 @@ def _store(business, user, *, field: str, **values) -> KnowledgeSource:
     return source
 
 
+def queue_reconcile(business_id: uuid.UUID) -> None:
+    """After a package or status change: pause or resume the business's sources on 4calls
+    (app/knowledge/reconcile.py). Businesses that never added knowledge queue nothing."""
+    has_sources = db.session.scalar(select(KnowledgeSource.id).where(KnowledgeSource.business_id == business_id).limit(1))
+    if has_sources is not None:
+        enqueue("app.knowledge.jobs.reconcile_knowledge_job", str(business_id), job_id=f"knowledge-reconcile:{business_id}")
+
+
 def queue_push(source: KnowledgeSource) -> None:
     enqueue("app.knowledge.jobs.push_knowledge_source_job", str(source.id), job_id=f"knowledge-push:{source.id}")
 
@@ -166,8 +174,7 @@ def add_qa(business, user, question: str, answer: str, coordinator_id=None) -> K
 
 def remove(source: KnowledgeSource) -> None:
     """Stop answering from it: 4calls is told by a job, which then deletes the row."""
-    source.status = KnowledgeStatus.REMOVING
-    source.status_reason = None
+    source.status, source.status_reason, source.push_attempts = KnowledgeStatus.REMOVING, None, 0
     db.session.commit()
     enqueue("app.knowledge.jobs.remove_knowledge_source_job", str(source.id), job_id=f"knowledge-remove:{source.id}")
 

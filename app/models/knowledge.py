@@ -30,8 +30,11 @@ class KnowledgeStatus:
     READY = "ready"  # the assistants answer from it
     FAILED = "failed"  # 4calls refused it, or the push gave up; `status_reason` says why
     REMOVING = "removing"  # the owner removed it; 4calls is being told, then the row goes
+    # Kept but not used: the package no longer includes custom AI training (4calls no
+    # longer holds it). Pushed again when the business is back on a package with it.
+    PAUSED = "paused"
 
-    LABELS = {PROCESSING: "Processing", READY: "Ready", FAILED: "Failed", REMOVING: "Removing"}
+    LABELS = {PROCESSING: "Processing", READY: "Ready", FAILED: "Failed", REMOVING: "Removing", PAUSED: "Paused"}
     DONE = (READY, FAILED)
 
 
@@ -76,4 +79,6 @@ class KnowledgeSource(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def in_progress(self) -> bool:
-        return self.status in (KnowledgeStatus.PROCESSING, KnowledgeStatus.REMOVING)
+        """Whether a job is still working on it (a removal that gave up has a reason instead)."""
+        return self.status == KnowledgeStatus.PROCESSING or (
+            self.status == KnowledgeStatus.REMOVING and not self.status_reason)
