@@ -98,23 +98,34 @@ def delete_remote(client, remote_id: str) -> None:
         pass  # already gone: what we wanted
 
 
+def client_or_none(business):
+    """The business's 4calls client; None when it has no organization (so 4calls holds nothing of it)."""
+    try:
+        return organization_client(business)
+    except NotProvisioned:
+        return None
+
+
+def forget_remote(client, source: KnowledgeSource) -> None:
+    """Delete the source at 4calls, found by its id there or, when a push was cut off
+    before recording it, by its external_id. Nothing there is fine."""
+    if client is None:
+        return
+    remote_id = source.fourcalls_id
+    if remote_id is None:
+        found = client.find_knowledge_source(client.organization_id, source.external_id)
+        remote_id = found["id"] if found else None
+    if remote_id:
+        delete_remote(client, remote_id)
+
+
 def remove_source(source: KnowledgeSource) -> None:
     """Delete it from 4calls (if it ever got there), then here. When 4calls stays
     unreachable through the last attempt, the reason is shown and Remove offered again."""
     source.push_attempts += 1
     db.session.commit()
     try:
-        client = organization_client(source.business)
-    except NotProvisioned:
-        client = None
-    try:
-        if client is not None:
-            remote_id = source.fourcalls_id
-            if remote_id is None:
-                found = client.find_knowledge_source(client.organization_id, source.external_id)
-                remote_id = found["id"] if found else None
-            if remote_id:
-                delete_remote(client, remote_id)
+        forget_remote(client_or_none(source.business), source)
     except FourCallsError as exc:
         if source.push_attempts >= _attempts_allowed() or not exc.retryable:
             source.status_reason = f"Not removed yet: {plain_words(exc)}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.fourcalls import NotProvisioned, organization_client
-from app.knowledge.push import delete_remote
+from app.knowledge.push import client_or_none, forget_remote
 from app.knowledge.services import enabled_for, queue_push
 from app.models import Business, KnowledgeSource, KnowledgeStatus
 
@@ -33,18 +32,9 @@ def reconcile(business: Business) -> int:
     live = [s for s in sources if s.status in _LIVE]
     if not live:
         return 0
-    try:
-        client = organization_client(business)
-    except NotProvisioned:
-        client = None
+    client = client_or_none(business)
     for source in live:
-        if client is not None:
-            remote_id = source.fourcalls_id
-            if remote_id is None:
-                found = client.find_knowledge_source(client.organization_id, source.external_id)
-                remote_id = found["id"] if found else None
-            if remote_id:
-                delete_remote(client, remote_id)  # failures raise: the job retries the rest
+        forget_remote(client, source)  # failures raise: the job retries the rest
         source.fourcalls_id, source.status, source.status_reason = None, KnowledgeStatus.PAUSED, None
         db.session.commit()
     return len(live)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .runtime import runtime
 
@@ -31,6 +33,7 @@ MAX_SOURCES = 3
 ANSWER_SENTENCES = 2
 
 
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     """A light suffix stripper, so "parking" matches "park" and "prices" matches "price"."""
     word = word.replace("'s", "")
@@ -81,37 +84,51 @@ def _chunk_terms(chunk: dict) -> Counter:
     return counted
 
 
-def _vector(counts: Counter, idf: dict[str, float]) -> dict[str, float]:
-    return {term: (1 + math.log(n)) * idf.get(term, 0.0) for term, n in counts.items()}
+class KnowledgeIndex:
+    """TF-IDF weights of every chunk, with postings (term -> chunks using it), so a
+    question only scores the chunks sharing a word with it. Built once per change
+    of an organization's knowledge (`index_for`)."""
 
+    def __init__(self, entries: list[tuple[dict, dict]]):
+        self.entries = entries
+        bags = [_chunk_terms(chunk) for _, chunk in entries]
+        frequency = Counter(term for bag in bags for term in bag)
+        # Smoothed IDF: a word in every chunk still counts a little.
+        self.idf = {term: math.log((1 + len(bags)) / (1 + count)) + 1 for term, count in frequency.items()}
+        self.weights: list[dict[str, float]] = []
+        self.norms: list[float] = []
+        self.postings: dict[str, list[int]] = {}
+        for position, bag in enumerate(bags):
+            weights = {term: (1 + math.log(n)) * self.idf[term] for term, n in bag.items()}
+            self.weights.append(weights)
+            self.norms.append(math.sqrt(sum(v * v for v in weights.values())))
+            for term in weights:
+                self.postings.setdefault(term, []).append(position)
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    shared = set(a) & set(b)
-    if not shared:
-        return 0.0
-    dot = sum(a[t] * b[t] for t in shared)
-    norm = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0
+    def rank(self, question: str, allowed=None) -> list[Match]:
+        """Matches above the floor, best first; `allowed(source)` filters sources."""
+        asked = Counter(terms(question))
+        query = {term: (1 + math.log(n)) * self.idf[term] for term, n in asked.items() if term in self.idf}
+        query_norm = math.sqrt(sum(v * v for v in query.values()))
+        if not query_norm:
+            return []
+        dots: dict[int, float] = {}
+        for term, weight in query.items():
+            for position in self.postings[term]:
+                dots[position] = dots.get(position, 0.0) + weight * self.weights[position][term]
+        scored = []
+        for position, dot in dots.items():
+            source, chunk = self.entries[position]
+            score = dot / (query_norm * self.norms[position])
+            if score >= MIN_SCORE and (allowed is None or allowed(source)):
+                scored.append(Match(source, chunk, score))
+        scored.sort(key=lambda m: (-m.score, m.source["id"], m.chunk.get("position", 0)))
+        return scored
 
 
 def rank(question: str, entries: list[tuple[dict, dict]]) -> list[Match]:
     """`entries`: (source, chunk) pairs. Matches above the floor, best first."""
-    asked = Counter(terms(question))
-    if not asked or not entries:
-        return []
-    bags = [_chunk_terms(chunk) for _, chunk in entries]
-    documents = len(bags)
-    frequency = Counter(term for bag in bags for term in bag)
-    # Smoothed IDF: a word in every chunk still counts a little.
-    idf = {term: math.log((1 + documents) / (1 + count)) + 1 for term, count in frequency.items()}
-    query = _vector(asked, idf)
-    scored = []
-    for (source, chunk), bag in zip(entries, bags):
-        score = _cosine(query, _vector(bag, idf))
-        if score >= MIN_SCORE:
-            scored.append(Match(source, chunk, score))
-    scored.sort(key=lambda m: (-m.score, m.source["id"], m.chunk.get("position", 0)))
-    return scored
+    return KnowledgeIndex(entries).rank(question) if entries else []
 
 
 def answer_from(match: Match, question: str) -> str:
@@ -127,21 +144,52 @@ def answer_from(match: Match, question: str) -> str:
         return sentences[0] if sentences else chunk["text"].strip()
     return " ".join(sentences[i] for i in relevant)
 
-def entries_for(org_id: str, coordinator_id: str | None) -> list[tuple[dict, dict]]:
-    """Every chunk the coordinator may answer from: the organization's sources for all
-    coordinators, plus those given to this one."""
+def _all_entries(org_id: str) -> list[tuple[dict, dict]]:
     store = runtime().store
-    sources = {s["id"]: s for s in store.find("knowledge_sources", "organization_id = ?", (org_id,))
-               if s.get("coordinator_id") in (None, coordinator_id)}
+    sources = {s["id"]: s for s in store.find("knowledge_sources", "organization_id = ?", (org_id,))}
     if not sources:
         return []
     chunks = store.find("knowledge_chunks", "organization_id = ?", (org_id,), order="source_id, position")
     return [(sources[c["source_id"]], c) for c in chunks if c["source_id"] in sources]
 
 
+def allowed_for(coordinator_id: str | None):
+    """Sources for every coordinator, plus those given to this one."""
+    return lambda source: source.get("coordinator_id") in (None, coordinator_id)
+
+
+def entries_for(org_id: str, coordinator_id: str | None) -> list[tuple[dict, dict]]:
+    """Every chunk the coordinator may answer from."""
+    index, allowed = index_for(org_id), allowed_for(coordinator_id)
+    return [(source, chunk) for source, chunk in index.entries if allowed(source)] if index else []
+
+
+_INDEXES: dict[tuple[int, str], tuple[tuple, KnowledgeIndex]] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def index_for(org_id: str) -> KnowledgeIndex | None:
+    """The organization's index, rebuilt only when its sources changed (a create or
+    delete changes the chunk count or the latest stamp)."""
+    store = runtime().store
+    row = store.rows("SELECT COUNT(*), MAX(updated_at) FROM knowledge_chunks WHERE organization_id = ?", (org_id,))[0]
+    if not row[0]:
+        return None
+    signature, key = (row[0], row[1]), (id(store), org_id)
+    with _INDEX_LOCK:
+        cached = _INDEXES.get(key)
+        if cached and cached[0] == signature:
+            return cached[1]
+    index = KnowledgeIndex(_all_entries(org_id))
+    with _INDEX_LOCK:
+        _INDEXES[key] = (signature, index)
+    return index
+
+
 def answer_question(org_id: str, coordinator_id: str | None, question: str) -> KnowledgeAnswer | None:
     """The answer the coordinator gives from its knowledge, or None when nothing matches."""
-    matches = rank(question, entries_for(org_id, coordinator_id))
+    index = index_for(org_id)
+    matches = index.rank(question, allowed_for(coordinator_id)) if index else []
     if not matches:
         return None
     return KnowledgeAnswer(text=answer_from(matches[0], question), matches=matches[:MAX_SOURCES])
