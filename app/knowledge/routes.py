@@ -197,7 +197,7 @@ def _wants_stream() -> bool:
 @gated
 def test(business):
     """Ask the assistant; streamed to the console script, or a whole page without it."""
-    _, assistants = _forms(business)
+    assistants = services.assistants_of(business)
     form = TestForm()
     form.set_assistants(assistants)
     coordinator = next((a for a in assistants if str(a.id) == form.coordinator_id.data), None)
