@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.local_days import timed  # noqa: E402  (median and p95 in ms, shared with the other benches)
 from sandbox.fourcalls.chat_brain import _content_words  # noqa: E402
 from sandbox.fourcalls.knowledge_search import KnowledgeIndex  # noqa: E402
 
@@ -47,16 +46,6 @@ def keyword_overlap(question: str, entries) -> list:
             scored.append((shared / len(asked), source["id"]))
     scored.sort(reverse=True)
     return scored
-
-
-def timed(fn, repeat):
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - began) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(int(len(samples) * 0.95) - 1, 0)]
 
 
 def main():
