@@ -176,6 +176,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(contact_consent_bp)
     FOURCALLS_EVENT_HANDLERS["campaign.target.completed"] = apply_dial_event
+    # -- knowledge base: custom AI training (issue 19)
+    from app.knowledge.routes import bp as knowledge_bp
+
+    app.register_blueprint(knowledge_bp)
 
 
 def _normalise_database_url(url: str) -> str:

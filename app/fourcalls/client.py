@@ -325,6 +325,37 @@ class FourCallsClient(Transport):
     def get_dial(self, dial_id: str) -> dict:
         return self.get(f"/dials/{_segment(dial_id)}")
 
+    # -- coordinator knowledge (issue 19) -----------------------------------------
+
+    def create_knowledge_source(self, organization_id: str, fields: dict, *, idempotency_key: str | None = None) -> dict:
+        """{"external_id", "title", "kind", "chunks": [{"text", "question"?}], "coordinator_id"?, "content_hash"?}.
+        An external_id already used raises Conflict (`.existing_id`)."""
+        return self.post(f"/organizations/{_segment(organization_id)}/knowledge-sources", fields,
+                         idempotency_key=idempotency_key)
+
+    def list_knowledge_sources(self, organization_id: str, *, external_id: str | None = None,
+                               coordinator_id: str | None = None, page_size: int | None = None) -> CursorPager:
+        """The sources without their chunks."""
+        return self.pager(f"/organizations/{_segment(organization_id)}/knowledge-sources", page_size,
+                          external_id=external_id, coordinator_id=coordinator_id)
+
+    def find_knowledge_source(self, organization_id: str, external_id: str) -> dict | None:
+        for source in self.list_knowledge_sources(organization_id, external_id=external_id, page_size=5):
+            if source.get("external_id") == external_id:
+                return source
+        return None
+
+    def get_knowledge_source(self, knowledge_source_id: str) -> dict:
+        return self.get(f"/knowledge-sources/{_segment(knowledge_source_id)}")
+
+    def delete_knowledge_source(self, knowledge_source_id: str) -> dict:
+        """A source already gone raises NotFound."""
+        return self.delete(f"/knowledge-sources/{_segment(knowledge_source_id)}")
+
+    def test_knowledge(self, coordinator_id: str, question: str) -> Iterator[SSEEvent]:
+        """Ask as a customer would; yields SSEEvent(token|sources|done|error). Records nothing."""
+        return self.stream_events(f"/coordinators/{_segment(coordinator_id)}/knowledge-test", {"question": question})
+
 
 def _with_org(payload: dict, organization_id: str | None) -> dict:
     body = dict(payload or {})

@@ -186,6 +186,9 @@ def _enqueue_sync(business_id: uuid.UUID) -> None:
     if queued is None:
         db.session.delete(run)
         db.session.commit()
+    from app.knowledge.services import queue_reconcile
+
+    queue_reconcile(business_id)  # the knowledge base follows the package (issue 19)
 
 
 def latest_sync_run(business: Business) -> JobRun | None:

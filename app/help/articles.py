@@ -119,4 +119,5 @@ HELP_FOR_ENDPOINT = {
     "businesses.edit": "getting-started",
     "integrations.index": "integrations",
     "support.index": "getting-help",
+    "knowledge.index": "knowledge-base",
 }

@@ -153,3 +153,8 @@ __all__ = [
     "Campaign", "CampaignDial", "CampaignStatus", "CampaignTarget", "ContactConsent", "ContactSegment",
     "DialState", "SkipReason", "TargetStatus",
 ]
+
+# -- knowledge base (issue 19)
+from app.models.knowledge import KnowledgeKind, KnowledgeSource, KnowledgeStatus  # noqa: E402
+
+__all__ += ["KnowledgeKind", "KnowledgeSource", "KnowledgeStatus"]

@@ -196,3 +196,21 @@ def outbound_lines(package: PackageDefinition | None) -> int:
     if package is None or not package.has("campaigns"):
         return 0
     return max(CONCURRENT_CALLS.get(package.slug, 1) - 1, 1)
+
+
+# -- knowledge base (issue 19): "Custom AI training" (custom_ai_training)
+@dataclass(frozen=True)
+class KnowledgeLimits:
+    max_sources: int
+    max_total_bytes: int
+    max_document_bytes: int = 10 * 1024 * 1024
+
+
+# What a package with custom_ai_training may teach its assistants. A package missing here teaches nothing.
+KNOWLEDGE_LIMITS = {"ai_enterprise": KnowledgeLimits(max_sources=200, max_total_bytes=100 * 1024 * 1024)}
+
+
+def knowledge_limits(package: PackageDefinition | None) -> KnowledgeLimits | None:
+    if package is None or not package.has("custom_ai_training"):
+        return None
+    return KNOWLEDGE_LIMITS.get(package.slug)

@@ -27,6 +27,8 @@ API_BLUEPRINTS = (organizations, coordinators, contacts, calls, appointments, me
                   voices, call_handling, test_calls)  # receptionist setup (issue 13)
 from . import insights  # noqa: E402  (AI customer insights, issue 18)
 API_BLUEPRINTS += (insights,)
+from . import knowledge  # noqa: E402  (coordinator knowledge, issue 19)
+API_BLUEPRINTS += (knowledge,)
 
 log = logging.getLogger("fourcalls.sandbox")
 

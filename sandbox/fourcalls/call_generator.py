@@ -17,6 +17,7 @@ from .timeutil import format_ts, now_utc, parse_ts
 from .transcripts import CallStory, compose
 from .webhooks import emit
 from .call_insights import annotate as annotate_call, with_follow_up_question
+from .knowledge_search import STRONG_SCORE, answer_question, entries_for
 
 REPEAT_CALLER_SHARE = 0.3
 STATUS_WEIGHTS = {
@@ -116,6 +117,17 @@ def _apply_rules(org: dict, overrides: dict, status: str, outcome: str, moment, 
     return status, outcome, decision, caller_says
 
 
+def _knowledge_for(org: dict, coordinator: dict | None):
+    """(question -> KnowledgeAnswer | None, the Q&A questions) when the coordinator has
+    knowledge sources (issue 19); (None, ()) otherwise."""
+    coordinator_id = (coordinator or {}).get("id")
+    entries = entries_for(org["id"], coordinator_id)
+    if not entries:
+        return None, ()
+    questions = tuple(sorted({chunk["question"] for _, chunk in entries if chunk.get("question")}))
+    return (lambda question: answer_question(org["id"], coordinator_id, question)), questions
+
+
 def generate_call(org: dict, overrides: dict | None = None, campaign: dict | None = None,
                   contact: dict | None = None) -> dict:
     """Simulate one finished call for the organization and record all its consequences."""
@@ -140,6 +152,12 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
         decision, caller_says = Decision(), None
         if direction == "inbound":
             status, outcome, decision, caller_says = _apply_rules(org, overrides, status, outcome, moment, script, rng)
+        knowledge, knowledge_questions = _knowledge_for(org, coordinator)
+        if (knowledge and caller_says and status == "answered" and not overrides.get("outcome")
+                and not decision.forwarding and not decision.outcome):
+            found = knowledge(caller_says)
+            if found and found.score >= STRONG_SCORE:
+                outcome = "question"  # the caller asked something the assistant was taught
         message_text = None
         if outcome == "message" and status != "voicemail" or (decision.forwarding and not decision.forwarding["answered"]):
             message_text = caller_says or rng.choice(script.messages)
@@ -156,7 +174,8 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
                           script=script, rng=rng,
                           slot_label=slot["label"] if slot else None, appointment_type=type_name,
                           campaign_script=(campaign or {}).get("script"), caller_says=caller_says,
-                          forwarding=decision.forwarding, open_now=decision.open_now, message_text=message_text)
+                          forwarding=decision.forwarding, open_now=decision.open_now, message_text=message_text,
+                          knowledge=knowledge, knowledge_questions=knowledge_questions)
         transcript, summary, duration = compose(story)
         spoken = {"direction": direction, "status": status, "outcome": outcome, "caller_number": caller_number,
                   "transcript": transcript, "duration_seconds": duration}

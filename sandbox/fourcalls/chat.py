@@ -94,6 +94,8 @@ def chat(coordinator_id):
         done = {"message_id": answer["id"], "session_id": session["session_id"]}
         if reply.unanswered_question:
             done["unanswered_question"] = reply.unanswered_question
+        if reply.knowledge_source_ids:
+            done["knowledge_source_ids"] = reply.knowledge_source_ids
         yield _sse("done", done)
 
     return Response(stream(), mimetype="text/event-stream",

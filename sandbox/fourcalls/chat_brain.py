@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from .business_text import describe_hours, describe_services, with_article
 from .contacts import contact_by_phone, touch_contact
+from .knowledge_search import STRONG_SCORE, answer_question
 from .errors import ApiError
 from .leads import capture_lead
 from .people import first_name
@@ -52,6 +53,8 @@ class Reply:
     actions: list[dict] = field(default_factory=list)
     # A visitor question nothing in the profile answered (reported in the stream's `done` event).
     unanswered_question: str | None = None
+    # The knowledge sources the reply came from (issue 19; reported in `done`).
+    knowledge_source_ids: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -191,6 +194,7 @@ class Conversation:
         iso = _ISO.search(message) if "book" in text else None
         pending = self.state.get("pending")
         faq_score, faq = _best_faq(self.org, message)
+        known = answer_question(self.org["id"], self.coordinator["id"], message) if message.strip() else None
         if action:
             self._book(action["slot"], action.get("appointment_type"))
         elif iso:
@@ -203,6 +207,8 @@ class Conversation:
             self._capture_lead(message)
         elif faq and faq_score >= 0.6:
             self.reply.lines.append(faq["answer"])
+        elif known and known.score >= STRONG_SCORE:
+            self._answer_from_knowledge(known)
         elif any(w in text for w in HOURS_WORDS):
             self.reply.lines.append(f"We're open {describe_hours(self.org)}")
         elif any(w in text for w in BOOK_WORDS):
@@ -211,6 +217,8 @@ class Conversation:
             self._capture_lead(message)
         elif faq and faq_score >= 0.34:
             self.reply.lines.append(faq["answer"])
+        elif known:
+            self._answer_from_knowledge(known)
         elif any(w in text for w in SERVICE_WORDS):
             self.reply.lines.append(f"{self.org['name']} offers {describe_services(self.org)}. "
                                     "Would you like to book a time?")
@@ -221,6 +229,10 @@ class Conversation:
         else:
             self.reply.lines.append("How can I help you today?")
         return self.reply
+
+    def _answer_from_knowledge(self, known) -> None:
+        self.reply.lines.append(known.text)
+        self.reply.knowledge_source_ids = [c["knowledge_source_id"] for c in known.citations()]
 
     def _fallback(self) -> None:
         greeting = self.coordinator.get("greeting") or f"Hi! I'm {self.coordinator['name']} from {self.org['name']}."

@@ -32,6 +32,8 @@ RESOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "chat_sessions": ("coordinator_id",),
     "chat_messages": ("session_id", "role"),
     "call_handling": (),  # one document per organization (call_handling.py)
+    "knowledge_sources": ("external_id", "coordinator_id"),  # coordinator knowledge (issue 19)
+    "knowledge_chunks": ("source_id", "position"),
 }
 
 _EXTRA_INDEXES = (
@@ -45,6 +47,7 @@ _EXTRA_INDEXES = (
     "CREATE INDEX IF NOT EXISTS calls_contact ON calls (contact_id)",
     "CREATE INDEX IF NOT EXISTS appointments_time ON appointments (organization_id, starts_at)",
     "CREATE INDEX IF NOT EXISTS chat_messages_session ON chat_messages (session_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS knowledge_chunks_source ON knowledge_chunks (source_id, position)",  # issue 19
 )
 
 _SUPPORT_TABLES = """

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any, Callable
 
 from .business_text import describe_hours, with_article
 from .call_scripts import OUTBOUND_REPLIES, WRONG_NUMBER_LINES, CategoryScript
@@ -27,6 +28,9 @@ class CallStory:
     forwarding: dict | None = None  # set when the rules forwarded the call
     open_now: bool = True
     message_text: str | None = None  # the message taken, when one is
+    # Answers a question from the organization's knowledge sources (issue 19), or None.
+    knowledge: Callable[[str], Any] | None = None
+    knowledge_questions: tuple[str, ...] = ()  # the Q&A pairs' questions, which callers ask too
 
 
 def _assistant_name(story: CallStory) -> str:
@@ -40,12 +44,25 @@ def _greeting(story: CallStory) -> str:
     return f"Thanks for calling {story.org['name']}, this is {_assistant_name(story)}. How can I help you today?"
 
 
-def _question(story: CallStory) -> tuple[str, str]:
+def _question(story: CallStory) -> tuple[str, str, bool]:
+    """(what the caller asked, the answer, whether the answer came from the knowledge sources)."""
+    if story.knowledge is not None:
+        asked = story.caller_says
+        if not asked and story.knowledge_questions and story.rng.random() < 0.5:
+            asked = story.rng.choice(story.knowledge_questions)
+        found = story.knowledge(asked) if asked else None
+        if found is not None:
+            return asked, found.text, True
     faq = (story.org.get("profile") or {}).get("faq") or []
     if faq and story.rng.random() < 0.6:
         entry = story.rng.choice(faq)
-        return entry["question"], entry["answer"]
-    return story.rng.choice(story.script.questions)
+        return entry["question"], entry["answer"], False
+    question, answer = story.rng.choice(story.script.questions)
+    if story.knowledge is not None:
+        found = story.knowledge(question)
+        if found is not None:
+            return question, found.text, True
+    return question, answer, False
 
 
 def _booking_turns(story: CallStory, request: str) -> list[tuple[str, str]]:
@@ -105,11 +122,15 @@ def _inbound_turns(story: CallStory) -> tuple[list[tuple[str, str]], str]:
                   ("assistant", f"No problem, this is {story.org['name']}. Have a good day!")]
         summary = f"Wrong number: {who} was trying to reach someone else."
     else:
-        question, answer = _question(story)
+        question, answer, from_knowledge = _question(story)
         turns += [("caller", question), ("assistant", answer),
                   ("caller", "Good to know. And what are your hours?"),
                   ("assistant", f"We're open {describe_hours(story.org)}")]
-        summary = f"{who} asked \"{question}\" and about opening hours; both answered from the business profile."
+        if from_knowledge:
+            summary = (f"{who} asked \"{question}\", answered from the knowledge base, "
+                       "and about opening hours, answered from the business profile.")
+        else:
+            summary = f"{who} asked \"{question}\" and about opening hours; both answered from the business profile."
     if turns[-1][0] == "assistant":
         turns.append(("caller", "Thanks, bye."))
     turns.append(("assistant", f"Thanks for calling {story.org['name']}. Have a great day!"))

@@ -52,6 +52,72 @@
     }
   });
 
+  // <form data-stream-answer="#box">: post it and show the Server-Sent Events answer as it
+  // arrives (knowledge test console). Inside #box: [data-stream-text] gets the `token`
+  // texts, [data-stream-sources] the server-rendered `sources` html, [data-stream-error]
+  // an `error` message; [data-stream-bubble] is shown once text arrives.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-stream-answer") || !window.fetch || !window.TextDecoder) {
+      return;
+    }
+    event.preventDefault();
+    var box = document.querySelector(form.getAttribute("data-stream-answer"));
+    var text = box.querySelector("[data-stream-text]");
+    var sources = box.querySelector("[data-stream-sources]");
+    var error = box.querySelector("[data-stream-error]");
+    var bubble = box.querySelector("[data-stream-bubble]");
+    var button = form.querySelector("button[type=submit]");
+    text.textContent = "";
+    sources.innerHTML = "";
+    error.hidden = true;
+    bubble.hidden = true;
+    box.setAttribute("data-state", "streaming");
+    if (button) { button.disabled = true; }
+    function handle(name, data) {
+      if (name === "token") {
+        bubble.hidden = false;
+        text.textContent += data.text;
+      } else if (name === "sources") {
+        sources.innerHTML = data.html;
+      } else if (name === "error") {
+        error.textContent = data.message;
+        error.hidden = false;
+      }
+    }
+    function finish() {
+      box.setAttribute("data-state", "done");
+      if (button) { button.disabled = false; }
+    }
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { "Accept": "text/event-stream" },
+                         credentials: "same-origin" }).then(function (response) {
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          buffer += decoder.decode(chunk.value || new Uint8Array(), { stream: !chunk.done });
+          var blocks = buffer.split("\n\n");
+          buffer = chunk.done ? "" : blocks.pop();
+          blocks.forEach(function (block) {
+            var name = "message", data = "";
+            block.split("\n").forEach(function (line) {
+              if (line.indexOf("event:") === 0) { name = line.slice(6).trim(); }
+              if (line.indexOf("data:") === 0) { data += line.slice(5).trim(); }
+            });
+            if (data) { handle(name, JSON.parse(data)); }
+          });
+          if (!chunk.done) { return pump(); }
+          finish();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      handle("error", { message: "The answer could not be loaded. Check your connection and ask again." });
+      finish();
+    });
+  });
+
   // <form data-confirm="Question?">: ask first. <form data-inert>: never submits (previews).
   document.addEventListener("submit", function (event) {
     var form = event.target;

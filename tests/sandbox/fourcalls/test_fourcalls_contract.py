@@ -138,6 +138,17 @@ def test_every_operation_answers_as_documented(sandbox):
     sandbox._admin_call("POST", "/dials/complete")
     assert client.get(f"/dials/{first.json()['id']}").json()["status"] == "completed"
 
+    # -- coordinator knowledge (issue 19)
+    source = client.post(f"/organizations/{org_id}/knowledge-sources", json={
+        "external_id": "menu", "title": "Menu", "kind": "page", "chunks": [{"text": "Our soup of the day is tomato."}]})
+    assert source.status_code == 201
+    assert client.get(f"/organizations/{org_id}/knowledge-sources").json()["data"]
+    assert client.get(f"/knowledge-sources/{source.json()['id']}").json()["chunks"]
+    with client.stream("POST", f"/coordinators/{coordinator['id']}/knowledge-test",
+                       json={"question": "What is the soup today?"}) as stream:
+        assert parse_sse(stream.read().decode())[-1] == ("done", {"answered": True})
+    assert client.delete(f"/knowledge-sources/{source.json()['id']}").json()["deleted"] is True
+
     missing = [f"{method} {path}" for method, path in checker.operations()
                if not any(200 <= status < 300 for status in checker.seen.get((method, path), ()))]
     assert not missing, f"operations never answered successfully: {missing}"
