@@ -5,9 +5,7 @@ import uuid
 
 from flask import Flask, abort, make_response, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.extensions import db
 
 
 def parse_uuid(raw) -> uuid.UUID | None:
@@ -38,13 +36,13 @@ def owned_business_or_404(slug: str, permission: str | None = None):
     whose role lacks the permission gets 403. The permission is the argument,
     else the one declared for the endpoint in app/teams/permissions.py, else
     MANAGE (owners and managers) -- an undeclared page is never open to staff."""
-    from app.models import Business
+    from app.businesses.services import business_by_slug
     from app.teams.access import role_for
     from app.teams.permissions import permission_for_endpoint, role_allows
 
     if not current_user.is_authenticated:
         abort(404)
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    business = business_by_slug(slug)
     role = role_for(current_user, business) if business is not None else None
     if role is None:
         abort(404)

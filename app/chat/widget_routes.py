@@ -11,15 +11,14 @@ import secrets
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request,
                    stream_with_context)
-from sqlalchemy import select
 
+from app.businesses.services import business_by_slug
 from app.chat import conversations as convos
 from app.chat.leads import capture_widget_lead
 from app.chat.turns import (ChatInputError, accept_booking, accept_message, chat_coordinator_id, max_message_length,
                             render_card, retry_failed, stream_reply)
 from app.chat.widgets import readable_text_colour, widget_by_public_key, widget_for, frame_ancestors
-from app.extensions import csrf, db, limiter
-from app.models import Business
+from app.extensions import csrf, limiter
 
 bp = Blueprint("widget", __name__)
 csrf.exempt(bp)
@@ -57,7 +56,7 @@ def too_many_requests(_error):
 
 @bp.get("/b/<slug>")
 def business_page(slug: str):
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    business = business_by_slug(slug)
     if business is None:
         abort(404)
     widget = widget_for(business) if business.is_claimed else None
