@@ -46,9 +46,6 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.fourcalls import init_app as init_fourcalls
 
     init_fourcalls(app)
-    from app.mail.services import init_app as init_mail
-
-    init_mail(app)
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
@@ -131,12 +128,10 @@ def _register_blueprints(app: Flask) -> None:
     app.jinja_env.globals["owner_prompts"] = owner_prompts
     # -- messages taken and notifications (issue 13)
     from app.notifications.routes import bp as notifications_bp
-    from app.notifications.services import init_app as init_notifications
     from app.taken_messages.routes import bp as taken_messages_bp
 
     app.register_blueprint(taken_messages_bp)
     app.register_blueprint(notifications_bp)
-    init_notifications(app)
     # -- leads and messaging (issue 15)
     from app.leads.routes import bp as leads_bp
     from app.messaging.events import register as register_messaging_event_handlers

@@ -49,6 +49,28 @@ STATUSES: dict[str, dict[str, tuple[str, str]]] = {
         "uncollectible": ("Uncollectible", "bad"),
         "void": ("Void", ""),
     },
+    "lead": {
+        "new": ("New", "brand"),
+        "contacted": ("Contacted", ""),
+        "qualified": ("Qualified", "warn"),
+        "won": ("Won", "ok"),
+        "lost": ("Lost", "bad"),
+    },
+    "campaign": {
+        "draft": ("Draft", ""),
+        "scheduled": ("Scheduled", "warn"),
+        "running": ("Running", "ok"),
+        "paused": ("Paused", "warn"),
+        "completed": ("Completed", ""),
+        "cancelled": ("Cancelled", "bad"),
+    },
+    "billing": {
+        "none": ("No subscription", ""),
+        "active": ("Active", "ok"),
+        "past_due": ("Payment failed", "warn"),
+        "suspended": ("Suspended", "bad"),
+        "cancelled": ("Cancelled", ""),
+    },
     "assistant": {
         "pending": ("Not set up", ""),
         "provisioning": ("Setting up", "brand"),

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
 
 from app.encryption import encrypt
-from app.extensions import db
 from app.fourcalls import platform_client
-from app.models import FourCallsIntegration, IntegrationStatus
+from tests.factories import make_integration
 
 OPEN_ALL_DAY = {day: {"open": "00:00", "close": "24:00"} for day in
                 ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
@@ -26,14 +24,8 @@ def provision_chat(business, *, package="ai_receptionist", faq=None):
                     "faq": faq or []},
     })
     coordinator = client.create_coordinator(organization["id"], {"name": "Ava", "role": "receptionist"})
-    integration = FourCallsIntegration(
-        business_id=business.id, organization_id=organization["id"], coordinator_id=coordinator["id"],
-        api_key=encrypt(organization["api_key"]), service_package=package, status=IntegrationStatus.ACTIVE,
-        activated_at=datetime.now(timezone.utc) - timedelta(days=1),
-    )
-    db.session.add(integration)
-    db.session.commit()
-    db.session.refresh(business)
+    make_integration(business, package, organization_id=organization["id"], coordinator_id=coordinator["id"],
+                     api_key=encrypt(organization["api_key"]))
     return organization
 
 

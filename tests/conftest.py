@@ -5,7 +5,6 @@ TEST_DATABASE_URL / TEST_REDIS_URL are set (see the Makefile).
 """
 from __future__ import annotations
 
-import itertools
 import os
 
 import pytest
@@ -14,10 +13,8 @@ from sqlalchemy import text
 from app import create_app
 from app.config import TestingConfig
 from app.extensions import db, limiter
-from app.models import Business, User
-from app.businesses.services import default_opening_hours, slugify
-
-_counter = itertools.count(1)
+from tests import factories as factories_module
+from tests.factories import make_business, make_user  # noqa: F401  (imported from here by older tests)
 
 
 def _give_this_worker_its_own_databases() -> None:
@@ -125,45 +122,17 @@ def _csrf_off_by_default(request):
         yield
 
 
-def make_user(email=None, password="correct-horse-battery", name="Test Owner", is_admin=False, verified=True) -> User:
-    from app.models.base import utcnow
-
-    user = User(email=email or f"owner{next(_counter)}@example.com", name=name, is_admin=is_admin,
-                email_verified_at=utcnow() if verified else None)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def make_business(owner: User | None = None, name=None, category="Salon", city="Springfield", **fields) -> Business:
-    name = name or f"Business {next(_counter)}"
-    business = Business(
-        name=name,
-        slug=slugify(f"{name} {city}"),
-        category=category,
-        city=city,
-        phone=fields.pop("phone", "+1 555 000 0000"),
-        opening_hours=fields.pop("opening_hours", default_opening_hours()),
-        services=fields.pop("services", ["Haircut"]),
-        faq=fields.pop("faq", []),
-        owner_id=owner.id if owner else None,
-        **fields,
-    )
-    if owner:
-        from app.models.base import utcnow
-
-        business.claimed_at = utcnow()
-    db.session.add(business)
-    db.session.commit()
-    return business
-
-
 @pytest.fixture
 def factories():
     class Factories:
         user = staticmethod(make_user)
         business = staticmethod(make_business)
+        integration = staticmethod(factories_module.make_integration)
+        coordinator = staticmethod(factories_module.make_coordinator)
+        contact = staticmethod(factories_module.make_contact)
+        call = staticmethod(factories_module.make_call)
+        appointment = staticmethod(factories_module.make_appointment)
+        billing_account = staticmethod(factories_module.make_billing_account)
 
     return Factories
 
@@ -229,3 +198,36 @@ def clock():
     app_clock.set_clock(lambda: frozen.now)
     yield frozen
     app_clock.reset_clock()
+
+
+@pytest.fixture
+def app_config(app, monkeypatch):
+    """Change the shared app's config for one test: `app_config(KEY=value, ...)`.
+    monkeypatch puts every value back afterwards."""
+    def set_config(**values):
+        for key, value in values.items():
+            monkeypatch.setitem(app.config, key, value)
+
+    return set_config
+
+
+@pytest.fixture(scope="module")
+def fourcalls(tmp_path_factory):
+    """A stateful 4calls sandbox shared by a module's tests. A module that needs
+    other sandbox options (dial length, seed) defines its own `fourcalls`."""
+    from sandbox.fourcalls.testing import running_fourcalls
+
+    with running_fourcalls(tmp_path_factory.mktemp("fourcalls")) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def use_fourcalls(app_config, fourcalls):
+    """Point the app at the module's sandbox: `use_fourcalls(FOURCALLS_MAX_ATTEMPTS=1, ...)`.
+    Config comes back and injected faults are cleared after the test."""
+    def point(**overrides):
+        app_config(FOURCALLS_API_URL=fourcalls.url, **overrides)
+        return fourcalls
+
+    yield point
+    fourcalls.clear_faults()

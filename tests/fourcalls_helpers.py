@@ -9,7 +9,8 @@ from app.appointments.settings import ensure_settings
 from app.encryption import encrypt
 from app.extensions import db
 from app.fourcalls import platform_client
-from app.models import FourCallsIntegration, IntegrationStatus, SyncState
+from app.models import SyncState
+from tests.factories import make_integration
 
 NINE_TO_FIVE_DAILY = {day: {"open": "09:00", "close": "17:00"} for day in
                       ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
@@ -28,11 +29,7 @@ def provision(business, *, package="ai_sales"):
         "name": business.name, "timezone": business.timezone, "business_hours": NINE_TO_FIVE_DAILY,
         "appointment_types": [{"name": "Haircut", "duration_minutes": 45}],
     })
-    db.session.add(FourCallsIntegration(
-        business_id=business.id, organization_id=organization["id"], api_key=encrypt(organization["api_key"]),
-        service_package=package, status=IntegrationStatus.ACTIVE,
-        activated_at=datetime.now(timezone.utc) - timedelta(days=1),
-    ))
+    make_integration(business, package, organization_id=organization["id"], api_key=encrypt(organization["api_key"]))
     settings = ensure_settings(business)
     settings.appointment_types = [{"name": "Haircut", "duration_minutes": 45}]
     settings.sync_state = SyncState.SYNCED

@@ -5,15 +5,12 @@ from __future__ import annotations
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from app.extensions import db
-from app.models import FourCallsIntegration
 from sandbox.fourcalls.testing import free_port
+from tests.factories import make_integration
 
 
 def give_package(business, package="ai_enterprise"):
-    db.session.add(FourCallsIntegration(business_id=business.id, service_package=package, status="active"))
-    db.session.commit()
-    db.session.refresh(business)
+    make_integration(business, package)
     return business
 
 

@@ -6,8 +6,7 @@ import itertools
 import re
 from datetime import datetime, timedelta, timezone
 
-from app.extensions import db
-from app.models import FourCallsIntegration, IntegrationStatus
+from tests.factories import make_integration
 
 _ids = itertools.count(1)
 
@@ -17,17 +16,8 @@ def stamp(moment: datetime) -> str:
 
 
 def activate(business, package="ai_receptionist", activated_at=None, organization_id=None):
-    integration = FourCallsIntegration(
-        business_id=business.id,
-        organization_id=organization_id or f"org_test{next(_ids)}",
-        service_package=package,
-        status=IntegrationStatus.ACTIVE,
-        activated_at=activated_at or datetime.now(timezone.utc) - timedelta(days=3),
-    )
-    db.session.add(integration)
-    db.session.commit()
-    db.session.refresh(business)
-    return integration
+    return make_integration(business, package, organization_id=organization_id or f"org_test{next(_ids)}",
+                            activated_at=activated_at or datetime.now(timezone.utc) - timedelta(days=3))
 
 
 def remote_contact(number=None, updated_at=None, **fields):

@@ -12,27 +12,15 @@ from app.appointments.reminders import send_reminder, sweep_reminders
 from app.extensions import db
 from app.fourcalls import organization_client
 from app.models import Appointment, AppointmentReminder, AppointmentSettings, Contact
-from sandbox.fourcalls.testing import running_fourcalls
 from tests.fourcalls_helpers import iso, provision, next_weekday_at
 
 
-@pytest.fixture(scope="module")
-def fourcalls(tmp_path_factory):
-    with running_fourcalls(tmp_path_factory.mktemp("fourcalls-appointments")) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def business(app, fourcalls, factories, logged_in_owner):
-    previous = app.config["FOURCALLS_API_URL"]
-    app.config["FOURCALLS_API_URL"] = fourcalls.url
-    app.config["FOURCALLS_MAX_ATTEMPTS"] = 1
+def business(use_fourcalls, factories, logged_in_owner):
+    use_fourcalls(FOURCALLS_MAX_ATTEMPTS=1)
     business = factories.business(owner=logged_in_owner, name="Calendar Salon", phone="+1 555 201 1004")
     provision(business)
-    yield business
-    fourcalls.clear_faults()
-    app.config["FOURCALLS_API_URL"] = previous
-    app.config.pop("FOURCALLS_MAX_ATTEMPTS", None)
+    return business
 
 
 def book(client, business, starts_at, name="Ann Lee", phone="(555) 201-3344", **extra):

@@ -603,17 +603,27 @@ def test_billing_page_shows_package_renewal_amount_and_invoices(billing, shop, c
     assert "$99.00" in fragment and "paid" in fragment
 
 
-def test_invoices_fall_back_to_the_cache_when_stripe_is_down(billing, shop, client, app):
+def _stripe_down_with_a_stored_invoice(billing, shop):
     billing.subscribe(shop, "ai_sales")
     account = account_of(shop)
     account.invoices_refreshed_at = None
     db.session.commit()
     billing.sandbox.set_faults(error_rate=1.0)
-    started = time.monotonic()
+
+
+def test_invoices_fall_back_to_the_cache_when_stripe_is_down(billing, shop, client, app):
+    _stripe_down_with_a_stored_invoice(billing, shop)
     fragment = page_text(client.get(f"/businesses/{shop.slug}/billing/invoices", headers={"HX-Request": "true"}))
-    assert time.monotonic() - started < 10
     assert "We couldn't reach Stripe just now" in fragment
     assert "$99.00" in fragment, "the invoice stored from the webhook is still shown"
+
+
+@pytest.mark.perf
+def test_invoices_answer_within_seconds_when_stripe_is_down(billing, shop, client, app):
+    _stripe_down_with_a_stored_invoice(billing, shop)
+    started = time.monotonic()
+    client.get(f"/businesses/{shop.slug}/billing/invoices", headers={"HX-Request": "true"})
+    assert time.monotonic() - started < 10
 
 
 def test_portal_button_opens_the_stripe_customer_portal(billing, shop, client):

@@ -29,18 +29,12 @@ def fourcalls(tmp_path_factory):
 
 
 @pytest.fixture
-def wired(app, fourcalls, factories, logged_in_owner, clock):
-    previous = app.config["FOURCALLS_API_URL"]
-    app.config.update(FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=2,
-                      FOURCALLS_BACKOFF_BASE_SECONDS=0.001, FOURCALLS_MAX_RETRY_AFTER_SECONDS=0)
+def wired(use_fourcalls, factories, logged_in_owner, clock):
+    use_fourcalls(FOURCALLS_MAX_ATTEMPTS=2, FOURCALLS_BACKOFF_BASE_SECONDS=0.001, FOURCALLS_MAX_RETRY_AFTER_SECONDS=0)
     clock.set(chicago_noon())
     business = factories.business(owner=logged_in_owner, name="Dial Salon", timezone="America/Chicago")
     organization, coordinator = provision_with_coordinator(business)
-    yield business, organization, coordinator
-    fourcalls.clear_faults()
-    app.config["FOURCALLS_API_URL"] = previous
-    for name in ("FOURCALLS_MAX_ATTEMPTS", "FOURCALLS_BACKOFF_BASE_SECONDS", "FOURCALLS_MAX_RETRY_AFTER_SECONDS"):
-        app.config.pop(name, None)
+    return business, organization, coordinator
 
 
 def targets_of(campaign) -> list[CampaignTarget]:

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from app.do_not_contact.services import add as dnc_add
 from app.extensions import db
-from app.models import (Campaign, CampaignStatus, Contact, ContactConsent, Coordinator, CoordinatorStatus,
-                        DoNotContactEntry, FourCallsIntegration)
+from app.models import (Campaign, CampaignStatus, Contact, ContactConsent, DoNotContactEntry)
 from app.sync.upserts import apply_remote_calls
 from tests.campaign_helpers import add_contacts, campaign_form
+from tests.factories import make_coordinator, make_integration
 
 
 def wire(business, package="ai_sales"):
-    db.session.add(FourCallsIntegration(business_id=business.id, organization_id=f"org_{uuid.uuid4().hex[:8]}",
-                                        service_package=package, status="active",
-                                        activated_at=datetime.now(timezone.utc) - timedelta(days=1)))
-    coordinator = Coordinator(business_id=business.id, fourcalls_id=f"coord_{uuid.uuid4().hex[:8]}", role="sales",
-                              name="Sam", status=CoordinatorStatus.ACTIVE)
-    db.session.add(coordinator)
-    db.session.commit()
-    return coordinator
+    make_integration(business, package, organization_id=f"org_{uuid.uuid4().hex[:8]}")
+    return make_coordinator(business)
 
 
 @pytest.fixture

@@ -9,29 +9,16 @@ from app.extensions import db
 from app.models import AIServiceUsage, Appointment, Contact
 from app.models.chat import ChatConversation, ChatMessage
 from app.models.leads import Lead
-from sandbox.fourcalls.testing import running_fourcalls
 from tests.chat_helpers import provision_chat, reply_text, sse_events, widget_token
 
 
-@pytest.fixture(scope="module")
-def fourcalls(tmp_path_factory):
-    with running_fourcalls(tmp_path_factory.mktemp("fourcalls-chat")) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def chat_business(app, fourcalls, factories):
-    keys = ("FOURCALLS_API_URL", "FOURCALLS_MAX_ATTEMPTS")
-    saved = {key: app.config[key] for key in keys if key in app.config}
-    app.config.update(FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1)
+def chat_business(use_fourcalls, factories):
+    use_fourcalls(FOURCALLS_MAX_ATTEMPTS=1)
     owner = factories.user()
     business = factories.business(owner=owner, name="Chatty Salon", services=["Haircut", "Colouring"])
     provision_chat(business, faq=[{"question": "Do you have parking?", "answer": "Yes, free parking behind the salon."}])
-    yield business
-    fourcalls.clear_faults()
-    for key in keys:
-        app.config.pop(key, None)
-    app.config.update(saved)
+    return business
 
 
 def open_widget(client, business):

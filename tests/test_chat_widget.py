@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Contact, FourCallsIntegration, IntegrationStatus
+from app.models import Contact
 from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.leads import Lead
 from tests.chat_helpers import widget_token
+from tests.factories import make_integration
 
 
 @pytest.fixture
@@ -165,10 +166,7 @@ def test_ip_rate_limit_covers_every_visitor(app, client, business):
 
 def test_message_length_is_limited(app, client, business):
     # An active integration, but no 4calls: the message is refused before any call.
-    db.session.add(FourCallsIntegration(business_id=business.id, organization_id="org_x", coordinator_id="coord_x",
-                                        api_key="not-used", service_package="ai_receptionist",
-                                        status=IntegrationStatus.ACTIVE))
-    db.session.commit()
+    make_integration(business, organization_id="org_x", coordinator_id="coord_x", api_key="not-used")
     key = widget_key(client, business)
     token = widget_token(client.get(f"/widget/{key}").get_data(as_text=True))
     response = client.post(f"/widget/{key}/messages", json={"text": "x" * 1001}, headers={"X-Widget-Token": token})

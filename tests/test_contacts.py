@@ -6,12 +6,12 @@ from sqlalchemy import select
 
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.extensions import db
-from app.models import Contact, ContactTag, FourCallsIntegration, SyncState
+from app.models import Contact, ContactTag, SyncState
+from tests.factories import make_integration
 
 
 def give_package(business, package="ai_sales"):
-    db.session.add(FourCallsIntegration(business_id=business.id, service_package=package, status="active"))
-    db.session.commit()
+    make_integration(business, package)
     return business
 
 

@@ -8,27 +8,15 @@ from app.contacts.push import push_contact, sweep_pending_contacts
 from app.extensions import db
 from app.fourcalls import organization_client
 from app.models import Contact, SyncState
-from sandbox.fourcalls.testing import running_fourcalls
 from tests.fourcalls_helpers import provision
 
 
-@pytest.fixture(scope="module")
-def fourcalls(tmp_path_factory):
-    with running_fourcalls(tmp_path_factory.mktemp("fourcalls-contacts")) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def business(app, fourcalls, factories, logged_in_owner):
-    previous = app.config["FOURCALLS_API_URL"]
-    app.config["FOURCALLS_API_URL"] = fourcalls.url
-    app.config["FOURCALLS_MAX_ATTEMPTS"] = 1
+def business(use_fourcalls, factories, logged_in_owner):
+    use_fourcalls(FOURCALLS_MAX_ATTEMPTS=1)
     business = factories.business(owner=logged_in_owner, name="Push Salon")
     provision(business)
-    yield business
-    fourcalls.clear_faults()
-    app.config["FOURCALLS_API_URL"] = previous
-    app.config.pop("FOURCALLS_MAX_ATTEMPTS", None)
+    return business
 
 
 def remote_contact(business, remote_id):

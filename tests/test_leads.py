@@ -20,30 +20,18 @@ from app.models.leads import LeadSource, Qualification
 from app.models.messaging import ContactMessage, MessageDirection, TextBack
 from app.sync.jobs import sync_business
 from app.timezones import local_today
-from sandbox.fourcalls.testing import running_fourcalls
 from tests.fourcalls_helpers import provision
 from tests.messaging_helpers import forward_sandbox_events, midday_zone, wait_for
 
 
-@pytest.fixture(scope="module")
-def fourcalls(tmp_path_factory):
-    with running_fourcalls(tmp_path_factory.mktemp("fourcalls-leads")) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def business(app, fourcalls, factories, logged_in_owner):
-    previous = app.config["FOURCALLS_API_URL"]
-    app.config.update(FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=2, FOURCALLS_BACKOFF_BASE_SECONDS=0.01)
+def business(use_fourcalls, factories, logged_in_owner):
+    use_fourcalls(FOURCALLS_MAX_ATTEMPTS=2, FOURCALLS_BACKOFF_BASE_SECONDS=0.01)
     business = factories.business(owner=logged_in_owner, name="Lead Plumbing")
     organization = provision(business, package="ai_sales")
     platform_client().update_organization(organization["id"], {"webhook_url": "http://127.0.0.1:9/hook"})
     business.org_id = organization["id"]
-    yield business
-    fourcalls.clear_faults()
-    app.config["FOURCALLS_API_URL"] = previous
-    app.config.pop("FOURCALLS_MAX_ATTEMPTS", None)
-    app.config.pop("FOURCALLS_BACKOFF_BASE_SECONDS", None)
+    return business
 
 
 def leads():

@@ -16,33 +16,20 @@ from app.messaging.services import queue_message, sweep_messages
 from app.models import AuditEntry, DoNotContactEntry, WebhookEvent
 from app.models.messaging import ContactMessage, MessageDirection, MessageState
 from app.usage import services as usage
-from sandbox.fourcalls.testing import running_fourcalls
 from tests.fourcalls_helpers import provision
 from tests.messaging_helpers import add_contact, deliver_event, event, forward_sandbox_events, wait_for
 
 
-@pytest.fixture(scope="module")
-def fourcalls(tmp_path_factory):
-    with running_fourcalls(tmp_path_factory.mktemp("fourcalls-messaging")) as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
-def business(app, fourcalls, factories, logged_in_owner):
-    previous = app.config["FOURCALLS_API_URL"]
-    app.config.update(FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=3, FOURCALLS_BACKOFF_BASE_SECONDS=0.01,
-                      FOURCALLS_BACKOFF_MAX_SECONDS=0.05, FOURCALLS_MAX_RETRY_AFTER_SECONDS=0.1)
+def business(use_fourcalls, factories, logged_in_owner):
+    use_fourcalls(FOURCALLS_MAX_ATTEMPTS=3, FOURCALLS_BACKOFF_BASE_SECONDS=0.01, FOURCALLS_BACKOFF_MAX_SECONDS=0.05,
+                  FOURCALLS_MAX_RETRY_AFTER_SECONDS=0.1)
     business = factories.business(owner=logged_in_owner, name="Texting Salon")
     organization = provision(business, package="ai_business_suite")
     # Deliveries are recorded (and fail) so tests can forward the exact events 4calls would send.
     platform_client().update_organization(organization["id"], {"webhook_url": "http://127.0.0.1:9/hook"})
     business.org_id = organization["id"]
-    yield business
-    fourcalls.clear_faults()
-    app.config["FOURCALLS_API_URL"] = previous
-    for name in ("FOURCALLS_MAX_ATTEMPTS", "FOURCALLS_BACKOFF_BASE_SECONDS", "FOURCALLS_BACKOFF_MAX_SECONDS",
-                 "FOURCALLS_MAX_RETRY_AFTER_SECONDS"):
-        app.config.pop(name, None)
+    return business
 
 
 def messages(**where):

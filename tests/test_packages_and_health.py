@@ -3,7 +3,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AIServicePackage, FourCallsIntegration
+from app.models import AIServicePackage
 from app.packages.catalog import PACKAGES
 from app.packages.services import sync_catalog
 
@@ -42,8 +42,7 @@ def test_sync_is_idempotent_and_honours_price_overrides(app):
 
 def test_picker_marks_the_current_package(client, logged_in_owner, factories):
     business = factories.business(owner=logged_in_owner)
-    db.session.add(FourCallsIntegration(business_id=business.id, service_package="ai_sales", status="active"))
-    db.session.commit()
+    factories.integration(business, "ai_sales")
     page = client.get(f"/businesses/{business.slug}/packages").get_data(as_text=True)
     for package in PACKAGES:
         assert package.name in page

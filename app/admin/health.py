@@ -154,14 +154,9 @@ def queue_replay(event: WebhookEvent) -> bool:
     """Queue the event's processing again; an applied event is left alone."""
     if event.processed_at is not None:
         return False
-    if event.source == "stripe":
-        from app.billing.jobs import process_stripe_event
+    from app.webhooks.services import queue_processing
 
-        enqueue(process_stripe_event, str(event.id), job_id=f"stripe-event:{event.event_id}")
-    else:
-        from app.webhooks.jobs import process_fourcalls_event
-
-        enqueue(process_fourcalls_event, str(event.id), job_id=f"fourcalls-event:{event.event_id}")
+    queue_processing(event.source, event.id, event.event_id)
     return True
 
 

@@ -10,13 +10,13 @@ import uuid
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from app.admin import actions, health, margin
 from app.admin.forms import ActivatePackageForm, ReasonRequiredForm, StatusChangeForm
 from app.admin.metrics.mrr import load_rows, movements_of
 from app.admin.metrics.periods import current_month
+from app.admin.search import PAGE_SIZE, search_businesses
 from app.audit import services as audit
 from app.inputs import page_number
 from app.extensions import db
@@ -25,7 +25,6 @@ from app.packages.catalog import PACKAGES, get_package
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-PAGE_SIZE = 50
 
 
 @bp.before_request
@@ -57,14 +56,7 @@ def _back():
 def businesses():
     query = request.args.get("q", "").strip()
     page = request.args.get("page", 1, type=page_number)
-    stmt = select(Business).options(selectinload(Business.integration), selectinload(Business.owner))
-    if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(Business.name).like(like), func.lower(Business.city).like(like)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(
-        stmt.order_by(Business.owner_id.is_(None), Business.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    rows, total = search_businesses(query, page)
     return render_template(
         "admin/businesses.html", businesses=rows, total=total, query=query, page=page, page_size=PAGE_SIZE,
         activate_form=ActivatePackageForm(), status_form=StatusChangeForm(),

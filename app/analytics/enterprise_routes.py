@@ -27,20 +27,16 @@ def _page(business, period, errors, form_errors=None, form=None, status=200):
 
 @bp.get("/enterprise")
 @login_required
-def enterprise_page(slug):
-    business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("enterprise_reporting", "analytics.index")
+def enterprise_page(business):
     period, errors = range_or_errors(business)
     return _page(business, period, errors, status=422 if errors else 200)
 
 
 @bp.post("/enterprise/reports")
 @login_required
-def create_report(slug):
-    business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("enterprise_reporting", "analytics.index")
+def create_report(business):
     try:
         report = enterprise.save_report(business, request.form)
     except enterprise.ReportError as error:
@@ -70,19 +66,15 @@ def render_saved_report(business, report, *, shared: bool, new_link=None, share_
 
 @bp.get("/enterprise/reports/<report_id>")
 @login_required
-def saved_report(slug, report_id):
-    business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("enterprise_reporting", "analytics.index")
+def saved_report(business, report_id):
     return render_saved_report(business, _owned_report(business, report_id), shared=False)
 
 
 @bp.post("/enterprise/reports/<report_id>/delete")
 @login_required
-def delete_report(slug, report_id):
-    business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("enterprise_reporting", "analytics.index")
+def delete_report(business, report_id):
     report = _owned_report(business, report_id)
     db.session.delete(report)
     db.session.commit()
@@ -92,10 +84,8 @@ def delete_report(slug, report_id):
 
 @bp.post("/enterprise/reports/<report_id>/share")
 @login_required
-def share_report(slug, report_id):
-    business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("enterprise_reporting", "analytics.index")
+def share_report(business, report_id):
     report = _owned_report(business, report_id)
     try:
         days = int(request.form.get("days", ""))
@@ -113,10 +103,8 @@ def share_report(slug, report_id):
 
 @bp.post("/enterprise/reports/<report_id>/share/<link_id>/revoke")
 @login_required
-def revoke_share(slug, report_id, link_id):
-    business, upsell = gated(slug, "enterprise_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("enterprise_reporting", "analytics.index")
+def revoke_share(business, report_id, link_id):
     report = _owned_report(business, report_id)
     if not enterprise.revoke_share_link(report, parse_uuid(link_id)):
         abort(404)

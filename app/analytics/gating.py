@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from app.packages.catalog import FEATURES, PACKAGES, PackageDefinition
+from app.packages.offers import feature_label, smallest_package_with
 from app.usage.services import has_feature, package_of
 
 # What each gated page delivers, shown to owners whose package lacks it.
@@ -34,14 +34,6 @@ PROMISES = {
         "Read-only share links that expire",
     ),
 }
-
-
-def feature_label(feature: str) -> str:
-    return next(f.label for f in FEATURES if f.key == feature)
-
-
-def smallest_package_with(feature: str) -> PackageDefinition | None:
-    return next((p for p in sorted(PACKAGES, key=lambda p: p.display_order) if p.has(feature)), None)
 
 
 def allowed(business, feature: str) -> bool:

@@ -14,10 +14,8 @@ from app.web import parse_uuid
 
 @bp.get("/insights")
 @login_required
-def insights_page(slug):
-    business, upsell = gated(slug, "customer_insights", "analytics.index")
-    if upsell:
-        return upsell
+@gated("customer_insights", "analytics.index")
+def insights_page(business):
     return render_template("analytics/insights.html", business=business, at_risk=insights.at_risk(business),
                            who_to_call=insights.who_to_call(business), cursor=insights.last_synced(business),
                            refreshing=insights.unfinished_refresh(business) is not None,
@@ -26,21 +24,17 @@ def insights_page(slug):
 
 @bp.post("/insights/sync")
 @login_required
-def sync_insights(slug):
-    business, upsell = gated(slug, "customer_insights", "analytics.index")
-    if upsell:
-        return upsell
+@gated("customer_insights", "analytics.index")
+def sync_insights(business):
     insights.request_refresh(business)
     return redirect(url_for("analytics.insights_page", slug=business.slug))
 
 
 @bp.get("/insights/status")
 @login_required
-def insights_status(slug):
+@gated("customer_insights", "analytics.insights_page")
+def insights_status(business):
     """Polled while a refresh runs; reloads the page once it is done."""
-    business, upsell = gated(slug, "customer_insights", "analytics.insights_page")
-    if upsell:
-        return upsell
     if insights.unfinished_refresh(business) is None:
         return "", 200, {"HX-Refresh": "true"}
     return render_template("analytics/_insights_status.html", business=business, refreshing=True)
@@ -48,10 +42,8 @@ def insights_status(slug):
 
 @bp.get("/insights/contacts/<contact_id>")
 @login_required
-def contact_insight(slug, contact_id):
-    business, upsell = gated(slug, "customer_insights", "analytics.insights_page")
-    if upsell:
-        return upsell
+@gated("customer_insights", "analytics.insights_page")
+def contact_insight(business, contact_id):
     contact = db.session.get(Contact, parse_uuid(contact_id)) if parse_uuid(contact_id) else None
     if contact is None or contact.business_id != business.id:
         abort(404)

@@ -1,7 +1,7 @@
 """Turn an analytics `Report` into the charts and tables the pages show."""
 from __future__ import annotations
 
-from app.analytics.charts import Series, bar_chart, heatmap_chart, line_chart
+from app.charts.styled import Series, bar_chart, heatmap_chart, line_chart
 from app.analytics.services import OUTCOME_LABELS, OUTCOMES, WEEKDAY_NAMES, Report, format_metric
 
 

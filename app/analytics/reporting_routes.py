@@ -21,10 +21,8 @@ TOPIC_CALLS_SHOWN = 200
 
 @bp.get("/reports")
 @login_required
-def reports_page(slug):
-    business, upsell = gated(slug, "call_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_reporting", "analytics.index")
+def reports_page(business):
     period, errors = range_or_errors(business)
     from app.analytics import rollups
 
@@ -42,10 +40,8 @@ def reports_page(slug):
 
 @bp.get("/topics")
 @login_required
-def topic_calls(slug):
-    business, upsell = gated(slug, "call_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_reporting", "analytics.index")
+def topic_calls(business):
     topic = (request.args.get("topic") or "").strip()[:80]
     if not topic:
         abort(404)
@@ -60,10 +56,8 @@ def topic_calls(slug):
 
 @bp.post("/questions/faq")
 @login_required
-def question_to_faq(slug):
-    business, upsell = gated(slug, "call_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_reporting", "analytics.index")
+def question_to_faq(business):
     question, answer = request.form.get("question", ""), request.form.get("answer", "")
     # The row's element id, echoed back as the htmx target: letters and digits only.
     row_id = re.sub(r"[^A-Za-z0-9_-]", "", request.form.get("row") or "")[:40]
@@ -86,10 +80,8 @@ def question_to_faq(slug):
 
 @bp.get("/weekly-report/preview")
 @login_required
-def weekly_preview(slug):
-    business, upsell = gated(slug, "call_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_reporting", "analytics.index")
+def weekly_preview(business):
     recipient = business.owner.email if business.owner else ""
     subject, text, html = reports.render_weekly(business, reports.last_full_week(business), recipient)
     return render_template("analytics/weekly_preview.html", business=business, subject=subject, text=text,
@@ -98,10 +90,8 @@ def weekly_preview(slug):
 
 @bp.post("/weekly-report/settings")
 @login_required
-def weekly_settings(slug):
-    business, upsell = gated(slug, "call_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_reporting", "analytics.index")
+def weekly_settings(business):
     try:
         reports.update_settings(business, enabled=request.form.get("enabled") == "on",
                                 recipients_text=request.form.get("recipients", ""))

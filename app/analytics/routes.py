@@ -10,17 +10,16 @@ from flask_login import login_required
 
 from app.analytics import exports, gating, presenters, rollups, services
 from app.analytics.ranges import PRESETS, RangeError, parse_range, preset_range
-from app.web import owned_business_or_404, render_partial_or_page
+from app.packages.offers import requires_feature
+from app.web import render_partial_or_page
 
 bp = Blueprint("analytics", __name__, url_prefix="/businesses/<slug>/analytics")
 
 
-def gated(slug: str, feature: str, active: str):
-    """(business, None) when the package has `feature`, else (business, upsell response)."""
-    business = owned_business_or_404(slug)
-    if not gating.allowed(business, feature):
-        return business, gating.upsell_response(business, feature, active)
-    return business, None
+def gated(feature: str, active: str):
+    """The view gets the owner's `business` when its package has `feature`;
+    otherwise what the page would give and the upgrade (`gating.upsell_response`)."""
+    return requires_feature(feature, lambda business: gating.upsell_response(business, feature, active))
 
 
 def range_or_errors(business):
@@ -51,10 +50,8 @@ def overview_context(business, period, filters=None) -> dict:
 
 @bp.get("")
 @login_required
-def index(slug):
-    business, upsell = gated(slug, "call_analytics", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_analytics", "analytics.index")
+def index(business):
     period, errors = range_or_errors(business)
     context = {"business": business, "period": period, "presets": PRESETS, "errors": errors,
                "reporting": gating.allowed(business, "call_reporting"),
@@ -73,10 +70,8 @@ def index(slug):
 
 @bp.get("/export/<table>.csv")
 @login_required
-def export_csv(slug, table):
-    business, upsell = gated(slug, "call_reporting", "analytics.index")
-    if upsell:
-        return upsell
+@gated("call_reporting", "analytics.index")
+def export_csv(business, table):
     if table not in exports.TABLES:
         abort(404)
     period, errors = range_or_errors(business)

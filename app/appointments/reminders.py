@@ -141,17 +141,25 @@ def refresh_delivery(reminder: AppointmentReminder) -> str:
     return reminder.status
 
 
-def retry_reminder(reminder: AppointmentReminder) -> None:
-    """The owner's "send again" on a failed reminder."""
+def can_retry(reminder: AppointmentReminder, appointment: Appointment) -> bool:
+    """The retry rule: only a failed reminder of an appointment still scheduled is sent again."""
+    return reminder.status == "failed" and appointment.status == "scheduled"
+
+
+def retry_reminder(reminder: AppointmentReminder, appointment: Appointment) -> bool:
+    """The owner's "send again" on a failed reminder. False when the rule says no."""
     from app.appointments.jobs import send_reminder_job
     from app.jobs import enqueue
 
+    if not can_retry(reminder, appointment):
+        return False
     reminder.status = ReminderStatus.SCHEDULED
     reminder.send_at = utcnow()
     reminder.attempts = 0
     reminder.error = None
     db.session.commit()
     enqueue(send_reminder_job, str(reminder.id), job_id=f"reminder:{reminder.id}:retry")
+    return True
 
 
 def sweep_reminders() -> dict:

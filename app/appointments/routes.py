@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from app.appointments import booking
 from app.appointments.calendar import build_view, todays_appointments
-from app.appointments.reminders import describe_offset, retry_reminder
+from app.appointments.reminders import can_retry, describe_offset, retry_reminder
 from app.appointments.settings import SettingsError, reminders_as_text, settings_for, update_settings
 from app.inputs import iso_day
 from app.extensions import db
@@ -128,7 +128,7 @@ def _detail_page(business, appointment, error=None, status=200):
         if context["slots_error"] and "appointment types" in context["slots_error"]:
             context = {"slots": [], "slots_error": "This appointment's type is no longer offered; cancel and book again."}
     return render_template("appointments/detail.html", business=business, appt=appointment, reminders=reminders,
-                           day=day, error=error, reason=request.form.get("reason", ""),
+                           can_retry=can_retry, day=day, error=error, reason=request.form.get("reason", ""),
                            selected=request.form.get("starts_at", ""), **context), status
 
 
@@ -167,8 +167,7 @@ def retry(slug, appointment_id, reminder_id):
     reminder = db.session.get(AppointmentReminder, key) if key else None
     if reminder is None or reminder.appointment_id != appointment.id:
         abort(404)
-    if reminder.status == "failed" and appointment.status == "scheduled":
-        retry_reminder(reminder)
+    if retry_reminder(reminder, appointment):
         flash("The reminder will be sent again.", "success")
     return redirect(url_for("appointments.detail", slug=slug, appointment_id=appointment.id))
 

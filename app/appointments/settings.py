@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import select, update
 
+from app.businesses.services import set_opening_hours
 from app.extensions import db
 from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import WEEKDAYS, AppointmentSettings, Business, SyncState
@@ -151,11 +152,6 @@ def reminders_as_text(offsets: list[int]) -> str:
     return ", ".join(f"{m / 60:g}" for m in offsets)
 
 
-def _hours_summary(hours: dict | None) -> str:
-    return "; ".join(f"{day[:3].title()} {v['open']}-{v['close']}" if v else f"{day[:3].title()} closed"
-                     for day, v in (hours or {}).items())
-
-
 def _types_summary(types: list | None) -> str:
     return ", ".join(f"{t.get('name')} ({t.get('duration_minutes')} min)" for t in (types or []))
 
@@ -173,14 +169,11 @@ def update_settings(business: Business, form) -> AppointmentSettings:
     settings = ensure_settings(business)
     from app.audit.services import current_actor, record
 
-    if (business.opening_hours or {}) != hours:
-        record("hours.changed", business=business, actor=current_actor(), target_type="business",
-               before={"hours": _hours_summary(business.opening_hours)}, after={"hours": _hours_summary(hours)})
+    set_opening_hours(business, hours)
     if (settings.appointment_types or []) != types:
         record("appointments.types_changed", business=business, actor=current_actor(), target_type="business",
                before={"appointment_types": _types_summary(settings.appointment_types)},
                after={"appointment_types": _types_summary(types)})
-    business.opening_hours = hours
     settings.appointment_types = types
     settings.reminder_offsets = offsets
     settings.sync_state = SyncState.PENDING

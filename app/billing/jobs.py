@@ -12,6 +12,7 @@ from app.jobs.records import recorded_run
 from app.models.base import utcnow
 from app.models.billing import BillingAccount, BillingStatus
 from app.models.webhooks import WebhookEvent
+from app.webhooks.services import record_failure, record_outcome
 
 
 def process_stripe_event(webhook_event_id: str) -> None:
@@ -28,17 +29,12 @@ def process_stripe_event(webhook_event_id: str) -> None:
         # Stripe answered "no" (e.g. the object is gone); asking again won't change that.
         db.session.rollback()
         done = db.session.get(WebhookEvent, uuid.UUID(webhook_event_id))
-        webhooks.mark_processed(done, "stripe_rejected")
-        done.error = str(rejected)[:2000]
-        db.session.commit()
+        record_outcome(done, "stripe_rejected", error=str(rejected))
         return
     except Exception as exc:
-        db.session.rollback()
-        failed = db.session.get(WebhookEvent, uuid.UUID(webhook_event_id))
-        failed.error = f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
+        record_failure(uuid.UUID(webhook_event_id), f"{type(exc).__name__}: {exc}", count_attempt=False)
         raise
-    webhooks.mark_processed(db.session.get(WebhookEvent, uuid.UUID(webhook_event_id)), outcome)
+    record_outcome(db.session.get(WebhookEvent, uuid.UUID(webhook_event_id)), outcome)
 
 
 def apply_due_billing_changes() -> int:

@@ -194,9 +194,7 @@ def change_reason(previous: HistoryState | None, new: HistoryState, cancellation
     if new.status == BillingStatus.CANCELLED:
         return "cancelled_after_failed_payment" if cancellation_reason == "payment_failed" else "cancelled"
     if new.package_slug != previous.package_slug:
-        if package_rank(new.package_slug) > package_rank(previous.package_slug):
-            return "upgraded"
-        return "downgraded"
+        return "upgraded" if change_direction(previous.package_slug, new.package_slug) == "upgrade" else "downgraded"
     if new.status != previous.status:
         if new.status == BillingStatus.PAST_DUE:
             return "payment_failed"
@@ -265,3 +263,10 @@ def plain_reason(reason: str, package_slug: str | None) -> str:
     package = get_package(package_slug or "")
     template = _PLAIN_REASONS.get(reason, "Billing: {reason}")
     return template.format(package=package.name if package else "your package", reason=reason.replace("_", " "))
+
+
+def change_direction(current_slug: str | None, target_slug: str) -> str:
+    """The one rule for telling a package change's direction: "upgrade" when the
+    target is higher on the ladder than the current package, else "downgrade"
+    (a business without a package starts with a "downgrade": nothing to prorate)."""
+    return "upgrade" if current_slug and package_rank(target_slug) > package_rank(current_slug) else "downgrade"

@@ -7,12 +7,14 @@ from datetime import datetime
 from flask import current_app, url_for
 from sqlalchemy import func, select
 
+from app.billing.lifecycle import change_direction
 from app.billing.reconcile import grace_period
 from app.billing.services import account_for
 from app.extensions import db
 from app.models import Business, Coordinator, CoordinatorStatus, IntegrationStatus
 from app.models.billing import BillingAccount, BillingInvoice, BillingStatus
-from app.packages.catalog import PACKAGES, get_package, package_rank
+from app.packages.catalog import PACKAGES, get_package
+from app.wording import status_label, status_tone
 
 # Integration states in which the assistant is up and answering.
 SERVING = (IntegrationStatus.ACTIVE, IntegrationStatus.PAST_DUE)
@@ -144,19 +146,10 @@ class BillingSummary:
         return self.status == BillingStatus.ACTIVE and not self.cancel_at_period_end
 
 
-STATUS_LABELS = {
-    BillingStatus.NONE: ("No subscription", ""),
-    BillingStatus.ACTIVE: ("Active", "ok"),
-    BillingStatus.PAST_DUE: ("Payment failed", "warn"),
-    BillingStatus.SUSPENDED: ("Suspended", "bad"),
-    BillingStatus.CANCELLED: ("Cancelled", ""),
-}
-
-
 def billing_summary(business: Business) -> BillingSummary:
     account = account_for(business)
     status = account.status if account else BillingStatus.NONE
-    label, tone = STATUS_LABELS.get(status, (status.replace("_", " ").title(), ""))
+    label, tone = status_label(status, "billing"), status_tone(status, "billing")
     if status == BillingStatus.ACTIVE and account.cancel_at_period_end:
         label, tone = "Cancels at period end", "warn"
     package = get_package(account.package_slug) if account and account.package_slug else None
@@ -168,10 +161,8 @@ def billing_summary(business: Business) -> BillingSummary:
                 direction = "current"
             elif pending is not None and candidate.slug == pending.slug:
                 direction = "pending"
-            elif package_rank(candidate.slug) > package_rank(package.slug):
-                direction = "upgrade"
             else:
-                direction = "downgrade"
+                direction = change_direction(package.slug, candidate.slug)
             options.append(PackageOption(candidate.slug, candidate.name, f"{candidate.monthly_price():,.2f}", direction))
     integration = business.integration
     return BillingSummary(

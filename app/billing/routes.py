@@ -7,8 +7,9 @@ from markupsafe import Markup
 from app.billing import presenters, services, webhooks
 from app.billing.forms import ConfirmForm, PackageChoiceForm
 from app.billing.gateway import StripeRejected, StripeUnavailable
+from app.billing.lifecycle import change_direction
 from app.extensions import csrf
-from app.packages.catalog import get_package, package_rank
+from app.packages.catalog import get_package
 from app.web import can, owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("billing", __name__)
@@ -240,7 +241,7 @@ def _direction(summary, target_slug: str) -> str:
     current = summary.account.package_slug if summary.account else None
     if current == target_slug:
         return "withdraw" if summary.pending_package_name else "same"
-    return "upgrade" if current and package_rank(target_slug) > package_rank(current) else "downgrade"
+    return change_direction(current, target_slug)
 
 
 def _change_message(outcome: services.PlanChange, name: str) -> str:

@@ -25,12 +25,12 @@ from sqlalchemy import select
 
 from app.billing import lifecycle, prices, reconcile
 from app.billing.gateway import StripeRejected, as_dict, client, request_options, translated_errors
-from app.billing.lifecycle import first_item, from_timestamp
+from app.billing.lifecycle import change_direction, first_item, from_timestamp
 from app.extensions import db
 from app.models import Business
 from app.models.base import utcnow
 from app.models.billing import BillingAccount, BillingInvoice, BillingStatus
-from app.packages.catalog import get_package, package_rank
+from app.packages.catalog import get_package
 
 # Simultaneous clicks on "Choose" within this window share one Checkout Session.
 CHECKOUT_IDEMPOTENCY_WINDOW_SECONDS = 600
@@ -248,7 +248,7 @@ def _subscription_updates(item_id, catalog, entitled, target, entitlement):
         if entitlement.pending_package_slug is None:
             return None
         return "downgrade_withdrawn", [moving_to(entitled, "none", _CLEARED_DOWNGRADE)]
-    if package_rank(target) > package_rank(entitled):
+    if change_direction(entitled, target) == "upgrade":
         steps = []
         if entitlement.pending_package_slug is not None:
             # Back to the price already paid for first, so the proration charges

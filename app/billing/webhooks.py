@@ -11,17 +11,14 @@ import uuid
 
 import stripe
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.billing import reconcile
 from app.billing.gateway import as_dict, client, translated_errors
 from app.billing.services import invoice_subscription_id, store_invoice
 from app.extensions import db
-from app.jobs import enqueue
-from app.models.base import utcnow
 from app.models.webhooks import WebhookEvent
 from app.web import parse_uuid
+from app.webhooks.services import queue_processing, store_event
 
 SOURCE = "stripe"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -61,38 +58,18 @@ def verify(payload: bytes, signature_header: str | None) -> dict:
 
 
 def record(event: dict) -> str:
-    """Store the event once and queue its processing. Returns "queued",
-    "duplicate" or "ignored" (a type the app doesn't act on)."""
+    """Store the event once (the inbound-event pipeline shared with 4calls) and
+    queue its processing. Returns "queued", "duplicate" or "ignored" (a type
+    the app doesn't act on)."""
     if event["type"] not in HANDLED_EVENT_TYPES:
         return "ignored"
-    row = WebhookEvent(
-        source=SOURCE,
-        event_id=event["id"],
-        event_type=event["type"],
-        organization_id=event.get("account"),
-        business_id=_business_id_hint(event),
-        payload=event,
-    )
-    db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(
-            select(WebhookEvent).where(WebhookEvent.source == SOURCE, WebhookEvent.event_id == event["id"])
-        )
-        if existing is not None and existing.processed_at is None:
-            # Stripe redelivers what we never finished; queue it again unless it is already waiting.
-            _queue(existing)
+    row, created = store_event(SOURCE, event["id"], event["type"], event,
+                               organization_id=event.get("account"), business_id=_business_id_hint(event))
+    if not created and (row is None or row.processed_at is not None):
         return "duplicate"
-    _queue(row)
-    return "queued"
-
-
-def _queue(row: WebhookEvent) -> None:
-    from app.billing.jobs import process_stripe_event
-
-    enqueue(process_stripe_event, str(row.id), job_id=f"stripe-event:{row.event_id}")
+    # Stripe redelivers what we never finished; queue it again unless it is already waiting.
+    queue_processing(SOURCE, row.id, row.event_id)
+    return "queued" if created else "duplicate"
 
 
 def _business_id_hint(event: dict) -> uuid.UUID | None:
@@ -150,10 +127,3 @@ def _notify_payment_failed(business, invoice: dict) -> None:
            body="Stripe could not charge your card. Update your payment method to keep the assistant running.",
            link=url_for("billing.index", slug=business.slug),
            idempotency_key=f"payment-failed:{invoice['id']}:{invoice.get('attempt_count') or 1}")
-
-
-def mark_processed(row: WebhookEvent, outcome: str) -> None:
-    row.processed_at = utcnow()
-    row.outcome = outcome[:40]
-    row.error = None
-    db.session.commit()

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.businesses.forms import BusinessProfileForm, ClaimForm, NewBusinessForm
 from app.businesses.services import (
     AlreadyClaimed,
+    business_by_slug,
     claim_business,
     create_business,
     directory_categories,
@@ -15,8 +15,6 @@ from app.businesses.services import (
     update_profile,
 )
 from app.inputs import page_number
-from app.extensions import db
-from app.models import Business
 from app.teams.access import businesses_for
 from app.web import owned_business_or_404, render_partial_or_page
 
@@ -47,7 +45,7 @@ def public_page(slug: str):
     from app.chat.turns import chat_coordinator_id
     from app.chat.widgets import widget_for
 
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    business = business_by_slug(slug)
     if business is None:
         abort(404)
     widget = widget_for(business) if business.is_claimed else None
@@ -57,7 +55,7 @@ def public_page(slug: str):
 
 @bp.get("/directory/<slug>")
 def listing(slug: str):
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    business = business_by_slug(slug)
     if business is None:
         abort(404)
     return render_template("businesses/listing.html", business=business, form=ClaimForm(formdata=None))
@@ -66,7 +64,7 @@ def listing(slug: str):
 @bp.post("/directory/<slug>/claim")
 @login_required
 def claim(slug: str):
-    business = db.session.scalar(select(Business).where(Business.slug == slug))
+    business = business_by_slug(slug)
     if business is None:
         abort(404)
     form = ClaimForm()
@@ -112,7 +110,7 @@ def switch():
     from app.teams.access import role_for
     from app.web import business_home_url
 
-    business = db.session.scalar(select(Business).where(Business.slug == request.args.get("slug", "")))
+    business = business_by_slug(request.args.get("slug", ""))
     if business is None or role_for(current_user, business) is None:
         abort(404)
     return redirect(business_home_url(business))

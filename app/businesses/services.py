@@ -22,6 +22,11 @@ class AlreadyClaimed(Exception):
     pass
 
 
+def business_by_slug(slug: str) -> Business | None:
+    """The one lookup of a business by its public slug (pages, directory, widget)."""
+    return db.session.scalar(select(Business).where(Business.slug == slug)) if slug else None
+
+
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "business"
@@ -101,6 +106,22 @@ def create_business(user: User, *, name: str, category: str, city: str, timezone
     return business
 
 
+def hours_summary(hours: dict | None) -> str:
+    return "; ".join(f"{day[:3].title()} {v['open']}-{v['close']}" if v else f"{day[:3].title()} closed"
+                     for day, v in (hours or {}).items())
+
+
+def set_opening_hours(business: Business, hours: dict) -> None:
+    """The one way opening hours change (profile form and scheduling settings):
+    audited when they differ; the caller commits and tells 4calls."""
+    if (business.opening_hours or {}) != hours:
+        from app.audit.services import current_actor, record
+
+        record("hours.changed", business=business, actor=current_actor(), target_type="business",
+               before={"hours": hours_summary(business.opening_hours)}, after={"hours": hours_summary(hours)})
+    business.opening_hours = hours
+
+
 def default_opening_hours() -> dict:
     weekday = {"open": "09:00", "close": "17:00"}
     return {day: (dict(weekday) if day not in ("saturday", "sunday") else None) for day in WEEKDAYS}
@@ -148,13 +169,7 @@ def update_profile(business: Business, form) -> None:
             if entry.closed.data
             else {"open": entry.opens.data.strftime("%H:%M"), "close": entry.closes.data.strftime("%H:%M")}
         )
-    if (business.opening_hours or {}) != hours:
-        from app.appointments.settings import _hours_summary
-        from app.audit.services import current_actor, record
-
-        record("hours.changed", business=business, actor=current_actor(), target_type="business",
-               before={"hours": _hours_summary(business.opening_hours)}, after={"hours": _hours_summary(hours)})
-    business.opening_hours = hours
+    set_opening_hours(business, hours)
     business.faq = [
         {"question": e.question.data.strip(), "answer": e.answer.data.strip()}
         for e in form.faq.entries

@@ -10,11 +10,12 @@ from app.campaigns import audience, forms, reporting, services
 from app.campaigns.purposes import PURPOSES
 from app.contacts.segments import SegmentError, clean_rules, describe, segments_of
 from app.extensions import db
-from app.packages.catalog import PACKAGES
+from app.packages.offers import requires_feature, smallest_package_with
 from app.models import Campaign, CampaignStatus, Coordinator, SkipReason, TargetStatus
 from app.usage.services import OUTBOUND_MINUTES, upgrade_offer
-from app.web import owned_business_or_404, parse_uuid, render_partial_or_page
+from app.web import parse_uuid, render_partial_or_page
 
+CAMPAIGNS = "campaigns"
 bp = Blueprint("campaigns", __name__, url_prefix="/businesses/<slug>/campaigns")
 
 
@@ -31,38 +32,14 @@ def _coordinators(business):
 
 
 def _upgrade_page(business):
-    offer = next((p for p in sorted(PACKAGES, key=lambda p: p.display_order) if p.has("campaigns")), None)
+    offer = smallest_package_with(CAMPAIGNS)
     return render_template("campaigns/upgrade.html", business=business, offer=offer), 403
-
-
-def _gate(business):
-    return None if services.can_run_campaigns(business) else _upgrade_page(business)
-
-
-class _Refused(Exception):
-    def __init__(self, response):
-        self.response = response
-
-
-def _owned_campaign(slug, campaign_id):
-    """(business, campaign) of the current owner; 404 for others, the upgrade offer without the feature."""
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        raise _Refused(refused)
-    return business, _campaign_or_404(business, campaign_id)
-
-
-@bp.errorhandler(_Refused)
-def _refused(error):
-    return error.response
 
 
 @bp.get("")
 @login_required
-def index(slug):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def index(business):
     campaigns = list(db.session.scalars(select(Campaign).where(Campaign.business_id == business.id)
                                         .order_by(Campaign.created_at.desc())))
     return render_template("campaigns/index.html", business=business, campaigns=campaigns,
@@ -107,10 +84,8 @@ def _rules_from(values, business):
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new(slug):
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def new(business):
     if request.method == "GET":
         return _form_page(business, forms.defaults(_coordinators(business)))
     values = forms.form_data(request.form)
@@ -120,16 +95,14 @@ def new(slug):
         db.session.rollback()
         return _form_page(business, values, exc.errors, status=422)
     flash("Draft saved. Check the audience and launch when ready.", "success")
-    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+    return redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=campaign.id))
 
 
 @bp.post("/preview")
 @login_required
-def preview(slug):
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def preview(business):
     """The audience count, exclusions and estimate for the form as typed (htmx)."""
-    business = owned_business_or_404(slug)
-    if (refused := _gate(business)) is not None:
-        return refused
     values = forms.form_data(request.form)
     rules = _rules_from(values, business)
     result = audience.preview(business, rules, values.get("purpose") or "lead_follow_up") if rules is not None else None
@@ -141,12 +114,13 @@ def preview(slug):
 
 @bp.route("/<campaign_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(slug, campaign_id):
-    business, campaign = _owned_campaign(slug, campaign_id)
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def edit(business, campaign_id):
+    campaign = _campaign_or_404(business, campaign_id)
     if campaign.status != CampaignStatus.DRAFT:
         flash(f"A {campaign.status} campaign's audience and settings cannot be edited: "
               "pause or cancel it, or call the unreached again in a follow-up.", "error")
-        back = redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+        back = redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=campaign.id))
         return (back, 409) if request.method == "POST" else back
     if request.method == "GET":
         return _form_page(business, forms.from_campaign(campaign, business), campaign=campaign)
@@ -157,7 +131,7 @@ def edit(slug, campaign_id):
         db.session.rollback()
         return _form_page(business, values, exc.errors, campaign=campaign, status=422)
     flash("Draft updated.", "success")
-    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+    return redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=campaign.id))
 
 
 def _live_context(business, campaign):
@@ -185,16 +159,18 @@ def _live_context(business, campaign):
 
 @bp.get("/<campaign_id>")
 @login_required
-def detail(slug, campaign_id):
-    business, campaign = _owned_campaign(slug, campaign_id)
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def detail(business, campaign_id):
+    campaign = _campaign_or_404(business, campaign_id)
     return render_partial_or_page("campaigns/detail.html", "campaigns/_live.html", **_live_context(business, campaign))
 
 
 @bp.get("/<campaign_id>/live")
 @login_required
-def live(slug, campaign_id):
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def live(business, campaign_id):
     """The self-refreshing part of the campaign page (polled while the campaign runs)."""
-    business, campaign = _owned_campaign(slug, campaign_id)
+    campaign = _campaign_or_404(business, campaign_id)
     response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign)))
     response.headers["Vary"] = "HX-Request"
     return response
@@ -212,35 +188,38 @@ _DONE = {"launch": "Campaign launched.", "pause": "Paused: no new calls start; c
 
 @bp.post("/<campaign_id>/<any(launch, pause, resume, cancel):action>")
 @login_required
-def act(slug, campaign_id, action):
-    business, campaign = _owned_campaign(slug, campaign_id)
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def act(business, campaign_id, action):
+    campaign = _campaign_or_404(business, campaign_id)
     try:
         _ACTIONS[action](business, campaign)
     except services.CampaignError as exc:
         db.session.rollback()
         flash(" ".join(exc.errors.values()), "error")
-        return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id)), 409
+        return redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=campaign.id)), 409
     flash(_DONE[action], "success")
-    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id))
+    return redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=campaign.id))
 
 
 @bp.post("/<campaign_id>/follow-up")
 @login_required
-def follow_up(slug, campaign_id):
-    business, campaign = _owned_campaign(slug, campaign_id)
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def follow_up(business, campaign_id):
+    campaign = _campaign_or_404(business, campaign_id)
     try:
         follow = services.follow_up(business, campaign, actor=current_user)
     except services.CampaignError as exc:
         db.session.rollback()
         flash(" ".join(exc.errors.values()), "error")
-        return redirect(url_for("campaigns.detail", slug=slug, campaign_id=campaign.id)), 409
+        return redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=campaign.id)), 409
     flash("Follow-up drafted with everyone not reached. Review and launch it.", "success")
-    return redirect(url_for("campaigns.detail", slug=slug, campaign_id=follow.id))
+    return redirect(url_for("campaigns.detail", slug=business.slug, campaign_id=follow.id))
 
 
 @bp.get("/<campaign_id>/export.csv")
 @login_required
-def export(slug, campaign_id):
-    business, campaign = _owned_campaign(slug, campaign_id)
+@requires_feature(CAMPAIGNS, _upgrade_page)
+def export(business, campaign_id):
+    campaign = _campaign_or_404(business, campaign_id)
     return Response(reporting.export_csv(campaign, business), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}.csv"'})

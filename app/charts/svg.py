@@ -18,6 +18,8 @@ from typing import Callable, Sequence
 
 from markupsafe import Markup, escape
 
+# Axis steps and maxima are these multiples of a power of ten (both chart modules).
+NICE_STEPS = (1, 2, 2.5, 5, 10)
 PALETTE = ("#4f46e5", "#16a34a", "#0891b2", "#f59e0b", "#dc2626", "#7c3aed", "#db2777", "#65a30d")
 
 
@@ -50,7 +52,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
         high = low + 1
     raw = (high - low) / max(1, count)
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = next(m * magnitude for m in NICE_STEPS if m * magnitude >= raw)
     first = math.floor(low / step) * step
     ticks, value = [], first
     while value < high + step * 0.999:

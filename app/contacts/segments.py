@@ -18,6 +18,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import String, and_, cast, exists, func, select
 
+from app.contacts.tags import clean_tags
 from app.extensions import db
 from app.models import Appointment, Contact, ContactSegment, ContactTag
 from app.models.base import utcnow
@@ -51,7 +52,7 @@ def clean_rules(raw: dict) -> dict:
     tags = raw.get("tags") or []
     if isinstance(tags, str):
         tags = tags.split(",")
-    tags = sorted({t.strip().lower()[:60] for t in tags if t and t.strip()})
+    tags = sorted(clean_tags(tags))
     if len(tags) > MAX_TAGS:
         errors["tags"] = f"Use at most {MAX_TAGS} tags."
     fields = []

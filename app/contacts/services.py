@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, or_, select
 
 from app.contacts.fields import field_definitions, parse_custom_value
 from app.contacts.phone import InvalidPhone, normalise_phone
+from app.contacts.tags import clean_tags
 from app.extensions import db
 from app.integrations.wiring import emit_contact_change
 from app.models import Business, Contact, ContactTag, SyncState
@@ -255,15 +256,6 @@ def delete_contact(business: Business, contact: Contact) -> None:
     count_contacts(business, -1)
     db.session.commit()
     _queue_push(contact)
-
-
-def clean_tags(tags: list[str]) -> list[str]:
-    cleaned = []
-    for tag in tags:
-        tag = " ".join((tag or "").split()).lower()[:50]
-        if tag and tag not in cleaned:
-            cleaned.append(tag)
-    return cleaned
 
 
 def set_tags(contact: Contact, tags: list[str]) -> None:

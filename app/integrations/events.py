@@ -21,6 +21,7 @@ import uuid
 from sqlalchemy import event as sa_event, select
 
 from app.extensions import db
+from app.jobs.after_commit import enqueue_after_commit
 from app.models import Business, OutgoingEvent, WebhookDelivery, WebhookEndpoint
 from app.models.base import utcnow
 
@@ -43,7 +44,7 @@ EVENT_TYPES: dict[str, str] = {
 }
 # Not a subscribable type: sent only by "Send test event", to one endpoint.
 TEST_EVENT = "ping"
-_PENDING_KEY = "webhook_delivery_ids"
+_ENDPOINT_CACHE_KEY = "webhook_endpoints_by_business"
 # Timestamps change on every write; they do not make an update worth sending.
 _VOLATILE = ("updated_at",)
 
@@ -60,7 +61,7 @@ def _data_hash(payload: dict) -> str:
 
 
 def _listening_endpoints(business: Business, event_type: str) -> list[WebhookEndpoint]:
-    cache = db.session.info.setdefault("webhook_endpoints_by_business", {})
+    cache = db.session.info.setdefault(_ENDPOINT_CACHE_KEY, {})
     if business.id not in cache:
         cache[business.id] = db.session.scalars(select(WebhookEndpoint).where(
             WebhookEndpoint.business_id == business.id, WebhookEndpoint.enabled.is_(True),
@@ -108,7 +109,8 @@ def queue_delivery(event: OutgoingEvent, endpoint: WebhookEndpoint, redelivery_o
                                event_id=event.id, next_attempt_at=utcnow(),
                                redelivery_of_id=getattr(redelivery_of, "id", None))
     db.session.add(delivery)
-    db.session.info.setdefault(_PENDING_KEY, []).append(delivery.id)
+    enqueue_after_commit("app.integrations.jobs.deliver_webhook_job", delivery.id,
+                         job_id=f"webhook-delivery:{delivery.id}", retries=0)
     return delivery
 
 
@@ -135,30 +137,15 @@ def emit_event(business: Business, event_type: str, payload: dict, *, object_key
     return event
 
 
-def _enqueue_after_commit(session) -> None:
-    session.info.pop("webhook_endpoints_by_business", None)
-    ids = session.info.pop(_PENDING_KEY, None)
-    if not ids:
-        return
-    from app.jobs import enqueue
-
-    for delivery_id in ids:
-        try:
-            enqueue("app.integrations.jobs.deliver_webhook_job", str(delivery_id),
-                    job_id=f"webhook-delivery:{delivery_id}", retries=0)
-        except Exception:  # Redis down: the sweep picks it up
-            log.warning("could not enqueue webhook delivery %s; the sweep will send it", delivery_id)
-
-
-def _forget(session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-    session.info.pop("webhook_endpoints_by_business", None)
+def _forget_endpoint_cache(session) -> None:
+    session.info.pop(_ENDPOINT_CACHE_KEY, None)
 
 
 def init_app(app) -> None:
     from sqlalchemy.orm import Session
 
     if not getattr(init_app, "_listening", False):
-        sa_event.listen(Session, "after_commit", _enqueue_after_commit)
-        sa_event.listen(Session, "after_soft_rollback", lambda session, _tx: _forget(session))
+        # The endpoint list is cached per transaction; the next one reads it afresh.
+        sa_event.listen(Session, "after_commit", _forget_endpoint_cache)
+        sa_event.listen(Session, "after_soft_rollback", lambda session, _tx: _forget_endpoint_cache(session))
         init_app._listening = True

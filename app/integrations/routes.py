@@ -2,18 +2,16 @@
 delivery log, and API tokens. Lower packages see what they would get."""
 from __future__ import annotations
 
-from functools import wraps
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.api import tokens as api_tokens
 from app.integrations import endpoints as service
-from app.integrations.events import EVENT_TYPES, FEATURE, enabled_for
+from app.integrations.events import EVENT_TYPES, FEATURE
 from app.integrations.forms import ConfirmForm, EndpointForm, TokenForm
 from app.models import WebhookDeliveryStatus, TokenScope
-from app.packages.offers import feature_label, smallest_package_with
-from app.web import owned_business_or_404, render_partial_or_page
+from app.packages.offers import feature_label, requires_feature, smallest_package_with
+from app.web import render_partial_or_page
 
 bp = Blueprint("integrations", __name__, url_prefix="/businesses/<slug>/integrations")
 
@@ -23,17 +21,13 @@ def _upsell(business, status=200):
                            offer=smallest_package_with(FEATURE), event_types=EVENT_TYPES), status
 
 
-def gated(view):
-    """The owner's business as the view's first argument when its package includes the
-    feature; the upgrade offer otherwise (403 for anything that would change something)."""
-    @wraps(view)
-    def wrapper(slug, **kwargs):
-        business = owned_business_or_404(slug)
-        if not enabled_for(business):
-            return _upsell(business, 200 if request.method == "GET" else 403)
-        return view(business, **kwargs)
+def _offer(business):
+    return _upsell(business, 200 if request.method == "GET" else 403)
 
-    return wrapper
+
+# The owner's business as the view's first argument when its package includes the
+# feature; the upgrade offer otherwise (403 for anything that would change something).
+gated = requires_feature(FEATURE, _offer)
 
 
 def _endpoint_or_404(business, endpoint_id):

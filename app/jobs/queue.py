@@ -223,6 +223,9 @@ class RQQueue:
 
 
 def init_queue(app: Flask):
+    from app.jobs.after_commit import install as install_after_commit
+
+    install_after_commit()
     backend = app.config["JOB_BACKEND"]
     if backend == "rq":
         queue = RQQueue(app)

@@ -7,17 +7,13 @@ Idempotent: one lead per call (unique business_id + call_id) and one per
 """
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.jobs.after_commit import after_commit
 from app.models import Business, Call
 from app.models.leads import Lead, LeadSource, LeadStatus, Qualification
-
-
-def after_commit(callback) -> None:
-    """Run `callback` once the current transaction commits (jobs must see the rows)."""
-    event.listen(db.session(), "after_commit", lambda _session: callback(), once=True)
 
 
 def _insert_once(lead: Lead) -> bool:

@@ -16,14 +16,14 @@ from email.utils import formataddr, make_msgid
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs.after_commit import enqueue_after_commit
 from app.models.base import utcnow
 from app.models.mail import EmailStatus, OutboundEmail
 
 log = logging.getLogger(__name__)
-_PENDING_KEY = "outbound_email_ids"
 
 
 class MailDeliveryError(RuntimeError):
@@ -63,34 +63,8 @@ def send_email(to: str, template: str, *, business=None, idempotency_key: str | 
     # A concurrent send with the same key fails the second transaction on the
     # unique index; the job that sent it retries and then finds the key used.
     db.session.add(email)
-    db.session.info.setdefault(_PENDING_KEY, []).append(email.id)
+    enqueue_after_commit("app.mail.jobs.deliver_email_job", email.id, job_id=f"email:{email.id}")
     return email
-
-
-def _enqueue_after_commit(session) -> None:
-    ids = session.info.pop(_PENDING_KEY, None)
-    if not ids:
-        return
-    from app.jobs import enqueue
-
-    for email_id in ids:
-        try:
-            enqueue("app.mail.jobs.deliver_email_job", str(email_id), job_id=f"email:{email_id}")
-        except Exception:  # Redis down: the sweep picks it up
-            log.warning("could not enqueue email %s; the sweep will deliver it", email_id)
-
-
-def _forget_after_rollback(session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
-def init_app(app) -> None:
-    from sqlalchemy.orm import Session
-
-    if not getattr(init_app, "_listening", False):
-        event.listen(Session, "after_commit", _enqueue_after_commit)
-        event.listen(Session, "after_soft_rollback", lambda session, _tx: _forget_after_rollback(session))
-        init_app._listening = True
 
 
 def deliver(email_id) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.do_not_contact.services import is_blocked
 from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
-from app.leads.intake import after_commit
+from app.jobs.after_commit import after_commit
 from app.messaging.compose import Draft, DraftError
 from app.messaging.quiet_hours import held_until
 from app.models import Business, Contact

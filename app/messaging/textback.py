@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client
-from app.leads.intake import after_commit
+from app.jobs.after_commit import after_commit
 from app.leads.errors import FieldErrors
 from app.messaging.compose import DraftError, check_draft, unknown_variables_error
 from app.models import Business, Call, Contact

@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.jobs.after_commit import enqueue_after_commit
 from app.models import (Business, DeliveryStatus, Notification, NotificationDelivery, NotificationSettings,
                         OutboundEmail, User)
 from app.models.base import utcnow
@@ -24,7 +25,6 @@ from app.notifications.events import CHANNELS, event_kind
 from app.timezones import local_wall_time, to_local
 
 log = logging.getLogger(__name__)
-_PENDING_SMS = "notification_sms_ids"
 
 
 def recipients_for(business: Business) -> list[User]:
@@ -149,29 +149,7 @@ def dispatch(delivery: NotificationDelivery) -> None:
             select(OutboundEmail.id).where(OutboundEmail.idempotency_key == key))
     else:
         db.session.flush()
-        db.session.info.setdefault(_PENDING_SMS, []).append(delivery.id)
-
-
-def _enqueue_after_commit(session) -> None:
-    ids = session.info.pop(_PENDING_SMS, None)
-    if not ids:
-        return
-    from app.jobs import enqueue
-
-    for delivery_id in ids:
-        try:
-            enqueue("app.notifications.jobs.send_sms_job", str(delivery_id), job_id=f"notify-sms:{delivery_id}")
-        except Exception:  # the sweep sends it
-            log.warning("could not enqueue SMS notification %s; the sweep will send it", delivery_id)
-
-
-def init_app(app) -> None:
-    from sqlalchemy.orm import Session
-
-    if not getattr(init_app, "_listening", False):
-        event.listen(Session, "after_commit", _enqueue_after_commit)
-        event.listen(Session, "after_soft_rollback", lambda session, _tx: session.info.pop(_PENDING_SMS, None))
-        init_app._listening = True
+        enqueue_after_commit("app.notifications.jobs.send_sms_job", delivery.id, job_id=f"notify-sms:{delivery.id}")
 
 
 # ------------------------------------------------------------------ reading

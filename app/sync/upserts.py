@@ -20,6 +20,7 @@ from typing import Iterable
 
 from sqlalchemy import select, update
 
+from app.contacts.tags import clean_tags
 from app.extensions import db
 from app.integrations.wiring import emit_applied
 from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
@@ -113,7 +114,7 @@ def _apply_contact_batch(business: Business, batch: list[dict]) -> ApplyResult:
     values = [_contact_values(business, row, now) for row in batch]
     result = upsert(Contact, values, _CONTACT_UPDATED, protect_pending=True)
     if result.written_ids:
-        tags_by_remote = {row["id"]: _clean_tags(row.get("tags")) for row in batch}
+        tags_by_remote = {row["id"]: sorted(clean_tags(row.get("tags"))) for row in batch}
         written = _local_contact_ids(business, set(result.written_ids))
         _replace_tags(business, {contact_id: tags_by_remote[remote_id] for remote_id, contact_id in written.items()})
     if result.inserted_ids:
@@ -141,10 +142,6 @@ def _adopt_unlinked_local_contacts(business: Business, batch: list[dict]) -> Non
         if phones[phone] not in known:
             db.session.execute(update(Contact).where(Contact.id == contact_id).values(remote_id=phones[phone]))
             known.add(phones[phone])
-
-
-def _clean_tags(tags) -> list[str]:
-    return sorted({str(t).strip()[:60] for t in (tags or []) if str(t).strip()})
 
 
 def _replace_tags(business: Business, tags_by_contact: dict[uuid.UUID, list[str]]) -> None:

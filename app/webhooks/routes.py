@@ -6,11 +6,10 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 
 from app.extensions import csrf, limiter
-from app.jobs import enqueue
-from app.webhooks.jobs import process_fourcalls_event
 from app.webhooks.services import (
     InvalidSignature,
     business_id_for_organization,
+    queue_processing,
     store_event,
     verify_fourcalls_signature,
 )
@@ -50,5 +49,5 @@ def fourcalls():
     )
     if not created:
         return jsonify(received=True, duplicate=True), 200
-    enqueue(process_fourcalls_event, str(row.id), job_id=f"webhook:fourcalls:{row.id}")
+    queue_processing("fourcalls", row.id, row.event_id)
     return jsonify(received=True), 200

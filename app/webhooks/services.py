@@ -120,17 +120,34 @@ def process_fourcalls_event(event: WebhookEvent) -> None:
     try:
         outcome = handler(event) if handler else "ignored_unknown_type"
     except Exception as exc:
-        db.session.rollback()
-        event = db.session.get(WebhookEvent, event.id)
-        event.attempts += 1
-        event.error = f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
+        record_failure(event.id, f"{type(exc).__name__}: {exc}", count_attempt=True)
         raise
     event.attempts += 1
-    event.outcome = outcome or "applied"
-    event.error = None
+    record_outcome(event, outcome or "applied")
+
+
+# --------------------------------------------------------------- bookkeeping (every source)
+
+
+def record_outcome(event: WebhookEvent, outcome: str, *, error: str | None = None) -> None:
+    """The event is applied (or will never apply): keep the outcome, commit."""
     event.processed_at = utcnow()
+    event.outcome = outcome[:40]
+    event.error = error[:2000] if error else None
     db.session.commit()
+
+
+def record_failure(event_id, error: str, *, count_attempt: bool) -> WebhookEvent:
+    """A try failed: undo its changes and keep the error on the row for the
+    retry, the sweep and the admin page. `count_attempt` is False for a
+    processor that counted the attempt when it began."""
+    db.session.rollback()
+    event = db.session.get(WebhookEvent, event_id)
+    if count_attempt:
+        event.attempts += 1
+    event.error = error[:2000]
+    db.session.commit()
+    return event
 
 
 # --------------------------------------------------------------- recovery
@@ -143,13 +160,20 @@ EVENT_PROCESSORS = {
 SWEEP_MAX_ATTEMPTS = 10
 
 
+def queue_processing(source: str, row_id, event_id: str) -> None:
+    """Queue the job that applies one stored event: the one place that names
+    each source's job and its unique id (receipt, sweep and admin replay)."""
+    from app.jobs import enqueue
+
+    path, job_id = EVENT_PROCESSORS[source]
+    enqueue(path, str(row_id), job_id=job_id.format(row_id=row_id, event_id=event_id))
+
+
 def sweep_unprocessed_events(older_than_seconds: int = 120, limit: int = 500) -> int:
     """Queue again every stored event that is still unprocessed a while after it
     arrived: its job was never enqueued (Redis down) or failed every retry.
     Processing is idempotent, so a duplicate run changes nothing."""
     from datetime import timedelta
-
-    from app.jobs import enqueue
 
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     rows = db.session.execute(
@@ -159,6 +183,5 @@ def sweep_unprocessed_events(older_than_seconds: int = 120, limit: int = 500) ->
         .order_by(WebhookEvent.received_at).limit(limit)
     ).all()
     for row_id, source, event_id in rows:
-        path, job_id = EVENT_PROCESSORS[source]
-        enqueue(path, str(row_id), job_id=job_id.format(row_id=row_id, event_id=event_id))
+        queue_processing(source, row_id, event_id)
     return len(rows)

@@ -47,3 +47,20 @@ def sign_up_and_confirm(page, base: str, name: str, email: str, password: str = 
     page.fill("#password", password)
     page.click("button:has-text('Log in')")
     expect(page).to_have_url(base + "/businesses")
+
+
+def log_in(page, base: str, email: str, password: str, *, wait_for: str | None = "topbar",
+           timeout: float | None = None) -> None:
+    """Log in through the form. `wait_for`: "topbar" waits until the topbar offers
+    "Log out"; "left-login" until the page has left /login (a second step such as
+    two-factor may follow); None waits for nothing (the caller checks)."""
+    base = getattr(base, "url", base)  # a live server or its URL
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("main button:has-text('Log in')")
+    if wait_for == "topbar":
+        kwargs = {"timeout": timeout} if timeout else {}
+        expect(page.locator(".topbar")).to_contain_text("Log out", **kwargs)
+    elif wait_for == "left-login":
+        expect(page).not_to_have_url(base + "/login")

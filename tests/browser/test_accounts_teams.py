@@ -8,15 +8,13 @@ from playwright.sync_api import expect
 
 from app.demo import CLAIMED_DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD
 from tests.browser.mail_helpers import follow_mail_link, open_latest_mail, sign_up
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
 
 def log_in(page, base, email, password):
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button:has-text('Log in')")
+    shared_log_in(page, base, email, password, wait_for=None)
 
 
 def test_forgot_password_reset_ends_the_old_session(live_server, browser, page, shot):

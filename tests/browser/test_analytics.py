@@ -20,11 +20,16 @@ from app.models import Business, FourCallsIntegration, IntegrationStatus
 from app.sync.jobs import sync_business
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
 OWNER_EMAIL = "analytics.owner@example.com"
 OWNER_PASSWORD = "analytics-owner-password"
+
+
+def log_in(page, server):
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +64,6 @@ def analytics_site(tmp_path_factory):
         server.start()
         yield {"server": server, "slug": slug, "app": app, "business_id": business.id}
         server.stop()
-
-
-def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
 
 
 def test_owner_explores_analytics_and_answers_a_question(analytics_site, page, shot):

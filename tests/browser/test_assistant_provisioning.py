@@ -14,8 +14,13 @@ from app.extensions import db
 from app.models import Business, FourCallsIntegration, WebhookEvent
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
+
+
+def log_in(page, base, email, password):
+    shared_log_in(page, base, email, password, wait_for="left-login")
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +33,6 @@ def assistant_site(tmp_path_factory):
         server.start()
         yield {"server": server, "app": app, "fourcalls": fourcalls}
         server.stop()
-
-
-def log_in(page, base, email, password):
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("button:has-text('Log in')")
-    expect(page).not_to_have_url(base + "/login")
 
 
 def test_admin_activates_and_owner_watches_setup_then_edits_a_greeting(assistant_site, browser, page, shot):

@@ -20,12 +20,17 @@ from app.fourcalls import organization_client, platform_client
 from app.models import Business, Contact, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
 OWNER_EMAIL = "camp.owner@example.com"
 OWNER_PASSWORD = "camp-owner-password"
 PHONES = ["+15125557001", "+15125557002", "+15125557003"]
+
+
+def log_in(page, server):
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD)
 
 
 def zone_inside_calling_hours() -> str:
@@ -75,14 +80,6 @@ def campaign_site(tmp_path_factory):
         server.start()
         yield {"server": server, "fourcalls": fourcalls, "slug": slug}
         server.stop()
-
-
-def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
 
 
 def test_tag_create_launch_watch_pause_resume_export_and_opt_out(campaign_site, page, shot):

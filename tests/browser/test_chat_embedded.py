@@ -18,6 +18,7 @@ from app.models import Appointment, Business
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.chat_helpers import provision_chat
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,19 +41,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def log_in_as_owner(page, server):
+    shared_log_in(page, server, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)
+
+
 def open_chat(page, label="Chat with"):
     page.locator("button", has_text=label).click()
     frame = page.frame_locator("iframe[title^='Chat with']")
     expect(frame.locator("body[data-ready]")).to_have_count(1)
     return frame
-
-
-def log_in_as_owner(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", DEMO_OWNER_EMAIL)
-    page.fill("#password", DEMO_OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from app.models import Business, Contact, ContactTag
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app
 from tests.fourcalls_helpers import provision, next_weekday_at
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +21,10 @@ pytestmark = pytest.mark.browser
 SLOW = 15_000
 OWNER_EMAIL = "crm.owner@example.com"
 OWNER_PASSWORD = "crm-owner-password"
+
+
+def log_in(page, server):
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD, timeout=SLOW)
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +51,6 @@ def crm_site(tmp_path_factory):
         server.start()
         yield server
         server.stop()
-
-
-def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out", timeout=SLOW)
 
 
 def test_search_and_click_to_edit(crm_site, page, shot):

@@ -18,11 +18,16 @@ from app.models import Business, FourCallsIntegration, IntegrationStatus
 from app.sync.jobs import sync_business
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
 OWNER_EMAIL = "dash.owner@example.com"
 OWNER_PASSWORD = "dash-owner-password"
+
+
+def log_in(page, server):
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +57,6 @@ def dashboard_site(tmp_path_factory):
         server.start()
         yield {"server": server, "fourcalls": fourcalls, "org_id": organization["id"], "slug": slug}
         server.stop()
-
-
-def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
 
 
 def test_new_call_appears_live_and_sync_now_reports_progress(dashboard_site, page, shot):

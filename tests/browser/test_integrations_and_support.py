@@ -20,12 +20,17 @@ from app.extensions import db
 from app.models import Business, FourCallsIntegration
 from tests.browser.conftest import LiveServer, build_live_app
 from tests.integrations_helpers import Receiver
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
 SLOW = 15_000
 OWNER_EMAIL = "enterprise.owner@example.com"
 OWNER_PASSWORD = "enterprise-owner-password"
+
+
+def log_in(page, server, email, password):
+    shared_log_in(page, server, email, password, timeout=SLOW)
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +48,6 @@ def site(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-
-
-def log_in(page, server, email, password):
-    page.goto(server.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out", timeout=SLOW)
 
 
 def test_webhook_delivery_is_signed_and_logged(site, page, shot):

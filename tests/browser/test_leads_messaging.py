@@ -22,6 +22,7 @@ from app.models.messaging import MessagingSettings
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.messaging_helpers import midday_zone
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +31,10 @@ OWNER_PASSWORD = "leads-owner-password"
 # Toll-free numbers pin no time zone, so quiet hours use the business's zone (set to midday now).
 REPLIES_WITH_INTENT = "+18005550121"  # the sandbox's customer ...1 answers "Yes please, call me back..."
 SENDS_STOP = "+18005550127"  # ...7 answers STOP
+
+
+def log_in(page, server):
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +67,6 @@ def site(tmp_path_factory):
         yield {"server": server, "fourcalls": fourcalls, "org_id": organization["id"], "slug": slug, "app": app,
                "business_id": business_id}
         server.stop()
-
-
-def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
 
 
 def local_contact(site, phone, timeout=15.0):

@@ -16,8 +16,13 @@ from app.fourcalls import provisioning
 from app.models import Business, CallHandling, Coordinator, FourCallsIntegration
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
+
+
+def log_in(page, base):
+    shared_log_in(page, base, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, wait_for="left-login")
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +44,6 @@ def suite_site(tmp_path_factory):
             time.sleep(0.2)
         yield {"server": server, "app": app, "fourcalls": fourcalls}
         server.stop()
-
-
-def log_in(page, base):
-    page.goto(base + "/login")
-    page.fill("#email", DEMO_OWNER_EMAIL)
-    page.fill("#password", DEMO_OWNER_PASSWORD)
-    page.click("button:has-text('Log in')")
-    expect(page).not_to_have_url(base + "/login")
 
 
 def remote_state(site):

@@ -1,4 +1,7 @@
-"""Server-rendered SVG charts with axes, labels and a text alternative.
+"""SVG charts coloured by the stylesheet (`.chart-s-<name>` classes), with axes,
+labels and a text alternative: the owner's analytics pages use these.
+(`app/charts/svg.py` draws the operator console's charts, coloured inline,
+with negative stacks and linked bars.)
 
 Generic on purpose (labels and numbers in, markup out) so other pages can use
 them: nothing here knows about calls. Every chart carries a one-sentence
@@ -11,6 +14,8 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from markupsafe import Markup, escape
+
+from app.charts.svg import NICE_STEPS
 
 WIDTH, HEIGHT = 720, 240
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 12, 36
@@ -38,10 +43,7 @@ def nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1
     magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 0.1
-    for step in (1, 2, 2.5, 5, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+    return next((step * magnitude for step in NICE_STEPS if step * magnitude >= value), 10 * magnitude)
 
 
 def _fmt(value: float, percent: bool) -> str:
