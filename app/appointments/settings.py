@@ -55,6 +55,7 @@ def settings_for(business: Business) -> AppointmentSettings:
             appointment_types=default_appointment_types(business),
             reminder_offsets=list(DEFAULT_REMINDER_OFFSETS),
             sync_state=SyncState.PENDING,
+            min_notice_minutes=0, horizon_days=0,
         )
     return settings
 

@@ -36,6 +36,7 @@ BLUEPRINT_PERMISSIONS: dict[str, str] = {
     "taken_messages": CALLS,  # messages the AI took on calls
     "contact_consent": CONTACTS,
     "rollout": BILLING,  # joining the waitlist is the first step of buying
+    "scheduling": MANAGE,  # staff, resources and closures (issue 19)
 }
 
 # Single pages; these win over the blueprint's entry.
