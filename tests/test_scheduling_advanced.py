@@ -171,12 +171,11 @@ def test_twenty_concurrent_claims_of_one_staff_slot_let_exactly_one_through(app,
     """The database alone decides (no 4calls involved): on SQLite and, with
     TEST_DATABASE_URL, on PostgreSQL."""
     business = factories.business(name="Claim Race")
-    start = next_weekday_at(10)
+    business_id, start = business.id, next_weekday_at(10)  # read here: the racers share no ORM objects
 
     def attempt():
         with Session(db.engine) as session:
-            # Each racer covers the slot slightly differently (buffers): overlaps are what collide.
-            return claims.try_claim(session, business.id, "staff-1", start - timedelta(minutes=5), start + timedelta(minutes=45))
+            return claims.try_claim(session, business_id, "staff-1", start - timedelta(minutes=5), start + timedelta(minutes=45))
 
     results = _race(app, attempt)
     assert len(results) == 20 and not [r for r in results if isinstance(r, Exception)]
@@ -188,14 +187,15 @@ def test_twenty_concurrent_claims_of_one_staff_slot_let_exactly_one_through(app,
 
 def test_twenty_concurrent_bookings_of_one_staff_member_book_exactly_one(app, client, salon):
     (maria,) = staffed_salon(salon, names=("Maria",))
-    ten = iso(next_weekday_at(10))
+    ten, salon_id, maria_id = iso(next_weekday_at(10)), salon.id, str(maria.id)  # the racers share no ORM objects
 
     def attempt():
+        from app.models import Business
+
         with app.test_request_context():
             request = booking.BookingRequest(starts_at=ten, appointment_type="Haircut", name="Racer",
-                                             phone="555 201 3344", staff_id=str(maria.id))
-            from app.models import Business
-            return booking.book(db.session.get(Business, salon.id), request)
+                                             phone="555 201 3344", staff_id=maria_id)
+            return booking.book(db.session.get(Business, salon_id), request)
 
     results = _race(app, attempt)
     booked = [r for r in results if isinstance(r, Appointment)]
