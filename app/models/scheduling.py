@@ -44,7 +44,7 @@ class StaffMember(UUIDPrimaryKey, Timestamps, db.Model):
 
     def serves(self, type_name: str) -> bool:
         names = {n.lower() for n in self.appointment_types or []}
-        return not names or (type_name or "").lower() in names
+        return not names or not type_name or type_name.lower() in names
 
 
 class ScheduleClosure(UUIDPrimaryKey, Timestamps, db.Model):
