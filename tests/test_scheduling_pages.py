@@ -3,7 +3,7 @@ upgrade offer, a downgrade that keeps the data, validation, another owner's
 404, and local rules in the business's zone across a DST change."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -100,7 +100,7 @@ def test_staff_and_closure_forms_give_field_errors(client, business):
     assert again.status_code == 422 and "already on your staff list" in again.get_data(as_text=True)
     bad_hours = client.post(url, data={"name": "Jonas", "own_hours": "1", "monday_open": "17:00", "monday_close": "09:00",
                                        **{f"{d}_off": "1" for d in ("tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}})
-    assert bad_hours.status_code == 422 and "end must be after the start" in bad_hours.get_data(as_text=True)
+    assert bad_hours.status_code == 422 and "closing time must be after opening time" in bad_hours.get_data(as_text=True)
     unknown_type = client.post(url, data={"name": "Jonas", "appointment_types": "Massage"})
     assert unknown_type.status_code == 422
     closures = f"/businesses/{business.slug}/appointments/closures"
@@ -152,22 +152,22 @@ def test_local_rules_use_the_business_zone_across_the_dst_change(app, business, 
     business.opening_hours = {d: {"open": "09:00", "close": "17:00"} for d in
                               ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
     db.session.commit()
-    clock.set(datetime(2027, 3, 12, 20, 0, tzinfo=timezone.utc))
-    assert staff_hours_window(business, member, date(2027, 3, 13))[0] == datetime(2027, 3, 13, 17, 0, tzinfo=timezone.utc)
-    assert staff_hours_window(business, member, date(2027, 3, 14))[0] == datetime(2027, 3, 14, 16, 0, tzinfo=timezone.utc)
+    clock.set(datetime(2027, 3, 12, 20, 0, tzinfo=UTC))
+    assert staff_hours_window(business, member, date(2027, 3, 13))[0] == datetime(2027, 3, 13, 17, 0, tzinfo=UTC)
+    assert staff_hours_window(business, member, date(2027, 3, 14))[0] == datetime(2027, 3, 14, 16, 0, tzinfo=UTC)
 
     # 16:30 on the 20th in Los Angeles is already the 21st in UTC; the closure of the 20th (local) blocks it.
     db.session.add(ScheduleClosure(business_id=business.id, first_day=date(2027, 3, 20), last_day=date(2027, 3, 20),
                                    reason="Inventory"))
     db.session.commit()
-    late = datetime(2027, 3, 21, 0, 30, tzinfo=timezone.utc)
+    late = datetime(2027, 3, 21, 0, 30, tzinfo=UTC)
     with pytest.raises(booking.BookingError, match="closed on Sat Mar 20"):
         booking.check_local_rules(business, late, late.replace(hour=1), type_name="Haircut")
-    sunday_open = datetime(2027, 3, 14, 16, 0, tzinfo=timezone.utc)  # 09:00 PDT
+    sunday_open = datetime(2027, 3, 14, 16, 0, tzinfo=UTC)  # 09:00 PDT
     assert booking.check_local_rules(business, sunday_open, sunday_open.replace(hour=16, minute=45),
                                      type_name="Haircut")[0].id == member.id
     with pytest.raises(booking.BookingError, match="outside the working hours of Maria"):
-        early = datetime(2027, 3, 14, 15, 30, tzinfo=timezone.utc)  # 08:30 PDT
+        early = datetime(2027, 3, 14, 15, 30, tzinfo=UTC)  # 08:30 PDT
         booking.check_local_rules(business, early, early.replace(hour=16, minute=15), type_name="Haircut")
 
     # Minimum notice and horizon count from the injected now, in local days.
@@ -177,10 +177,10 @@ def test_local_rules_use_the_business_zone_across_the_dst_change(app, business, 
         settings = ensure_settings(business)
     settings.min_notice_minutes, settings.horizon_days = 24 * 60, 10
     db.session.commit()
-    soon = datetime(2027, 3, 13, 17, 0, tzinfo=timezone.utc)  # 09:00 tomorrow local, 21 hours away
+    soon = datetime(2027, 3, 13, 17, 0, tzinfo=UTC)  # 09:00 tomorrow local, 21 hours away
     with pytest.raises(booking.BookingError, match="at least 24 hours' notice"):
         booking.check_local_rules(business, soon, soon.replace(minute=45), type_name="Haircut")
-    beyond = datetime(2027, 3, 23, 16, 0, tzinfo=timezone.utc)  # local Mar 23 > Mar 12 + 10 days
+    beyond = datetime(2027, 3, 23, 16, 0, tzinfo=UTC)  # local Mar 23 > Mar 12 + 10 days
     with pytest.raises(booking.BookingError, match="at most 10 days ahead"):
         booking.check_local_rules(business, beyond, beyond.replace(minute=45), type_name="Haircut")
     assert rules_for(business).horizon_days == 10

@@ -27,8 +27,7 @@ from app.inputs import iso_moment
 from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import Appointment, AppointmentReminder, Business
-from app.models.base import utcnow
-from app.timezones import format_local, local_today, to_local, zone_of
+from app.timezones import local_today, zone_of
 from app.web import parse_uuid
 from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
 

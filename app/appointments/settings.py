@@ -94,15 +94,18 @@ def check_organization_zone(business: Business, organization: dict) -> None:
                     business.id, known, remote, business.timezone)
 
 
-def parse_hours(form) -> tuple[dict, dict]:
+def parse_hours(form, off: str = "closed") -> tuple[dict, dict]:
+    """Per weekday open/close times from `{day}_open`/`{day}_close`, None where
+    `{day}_{off}` is ticked (the business's "Closed", a staff member's "Off")."""
     hours, errors = {}, {}
     for day in WEEKDAYS:
-        if form.get(f"{day}_closed"):
+        if form.get(f"{day}_{off}"):
             hours[day] = None
             continue
         opens, closes = (form.get(f"{day}_open") or "").strip(), (form.get(f"{day}_close") or "").strip()
         if not _CLOCK.match(opens) or not (_CLOCK.match(closes) or closes == "24:00"):
-            errors[day] = f"{day.capitalize()}: enter opening and closing times like 09:00 and 17:30, or tick Closed."
+            errors[day] = (f"{day.capitalize()}: enter opening and closing times like 09:00 and 17:30, "
+                           f"or tick {off.capitalize()}.")
         elif closes != "24:00" and closes <= opens:
             errors[day] = f"{day.capitalize()}: closing time must be after opening time."
         else:

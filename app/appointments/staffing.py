@@ -4,20 +4,18 @@ Each change is saved, audited and marks the scheduling settings pending, so
 the push job sends the organization's staff and closures to 4calls."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy import select
 
-from app.appointments.settings import ensure_settings, queue_settings_push
+from app.appointments.settings import ensure_settings, parse_hours, queue_settings_push
 from app.extensions import db
 from app.inputs import iso_day
-from app.models import WEEKDAYS, Business, SyncState
+from app.models import Business, SyncState
 from app.models.base import utcnow
 from app.models.scheduling import ScheduleClosure, StaffKind, StaffMember
 from app.web import parse_uuid
 
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_STAFF = 100
 
 
@@ -69,17 +67,8 @@ def parse_staff_form(business: Business, form, type_names: list[str], member: St
         errors["appointment_types"] = "Choose from your appointment types."
     hours = {}
     if form.get("own_hours"):
-        for day in WEEKDAYS:
-            if form.get(f"{day}_off"):
-                hours[day] = None
-                continue
-            opens, closes = (form.get(f"{day}_open") or "").strip(), (form.get(f"{day}_close") or "").strip()
-            if not _CLOCK.match(opens) or not (_CLOCK.match(closes) or closes == "24:00"):
-                errors[day] = f"{day.capitalize()}: enter times like 09:00 and 17:30, or tick Off."
-            elif closes != "24:00" and closes <= opens:
-                errors[day] = f"{day.capitalize()}: the end must be after the start."
-            else:
-                hours[day] = {"open": opens, "close": closes}
+        hours, hour_errors = parse_hours(form, off="off")
+        errors.update(hour_errors)
     if errors:
         raise StaffingError(errors)
     values.update(name=name, kind=kind, appointment_types=chosen, hours=hours, active=not form.get("inactive"))

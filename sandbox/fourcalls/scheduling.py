@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from . import staffing
 from .contacts import upsert_contact
-from .errors import conflict, invalid
+from .errors import invalid
 from .runtime import new_record, runtime
-from .timeutil import format_ts, local_iso, local_label, now_utc, parse_ts
+from .timeutil import format_ts, local_iso, local_label, now_utc
 from .webhooks import emit
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
