@@ -103,6 +103,14 @@ def test_staff_and_closure_forms_give_field_errors(client, business):
     assert bad_hours.status_code == 422 and "closing time must be after opening time" in bad_hours.get_data(as_text=True)
     unknown_type = client.post(url, data={"name": "Jonas", "appointment_types": "Massage"})
     assert unknown_type.status_code == 422
+    maria = db.session.scalar(select(StaffMember))
+    edited = client.post(f"{url}/{maria.id}", data={"name": "Maria", "kind": "person", "own_hours": "1",
+                                                    "monday_open": "10:00", "monday_close": "14:00",
+                                                    **{f"{d}_off": "1" for d in ("tuesday", "wednesday", "thursday",
+                                                                                 "friday", "saturday", "sunday")}})
+    assert edited.status_code == 302
+    db.session.refresh(maria)
+    assert maria.hours["monday"] == {"open": "10:00", "close": "14:00"} and maria.hours["sunday"] is None
     closures = f"/businesses/{business.slug}/appointments/closures"
     for data, message in (({"first_day": "nope"}, "Pick the first closed day"),
                           ({"first_day": "2031-12-26", "last_day": "2031-12-24"}, "cannot be before the first"),

@@ -46,17 +46,20 @@ def staff(slug):
     return _page(business, editing=editing)
 
 
+def _save_staff(business, member=None):
+    _advanced_or_403(business)
+    try:
+        saved = staffing.save_staff(business, request.form, _type_names(business), member)
+    except staffing.StaffingError as exc:
+        return _page(business, errors=exc.errors, values=request.form, editing=member, status=422)
+    flash(f"{saved.name} {'saved' if member else 'added'}. Your AI assistant books them within a minute.", "success")
+    return redirect(url_for("scheduling.staff", slug=business.slug))
+
+
 @bp.post("/staff")
 @login_required
 def add_staff(slug):
-    business = owned_business_or_404(slug)
-    _advanced_or_403(business)
-    try:
-        member = staffing.save_staff(business, request.form, _type_names(business))
-    except staffing.StaffingError as exc:
-        return _page(business, errors=exc.errors, values=request.form, status=422)
-    flash(f"{member.name} added. Your AI assistant books them within a minute.", "success")
-    return redirect(url_for("scheduling.staff", slug=slug))
+    return _save_staff(owned_business_or_404(slug))
 
 
 @bp.post("/staff/<staff_id>")
@@ -66,13 +69,7 @@ def edit_staff(slug, staff_id):
     member = staffing.get_staff(business, staff_id)
     if member is None:
         abort(404)
-    _advanced_or_403(business)
-    try:
-        staffing.save_staff(business, request.form, _type_names(business), member)
-    except staffing.StaffingError as exc:
-        return _page(business, errors=exc.errors, values=request.form, editing=member, status=422)
-    flash(f"{member.name} saved.", "success")
-    return redirect(url_for("scheduling.staff", slug=slug))
+    return _save_staff(business, member)
 
 
 @bp.post("/staff/<staff_id>/delete")
