@@ -91,6 +91,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, businesses_bp, packages_bp, contacts_bp, appointments_bp):
         app.register_blueprint(blueprint)
+    from app.appointments.staff_routes import bp as scheduling_bp  # -- advanced scheduling (issue 19)
+
+    app.register_blueprint(scheduling_bp)
     from app.chat.routes import bp as chat_bp
     from app.chat.widget_routes import bp as widget_bp
 

@@ -129,6 +129,10 @@ BUSINESS_SCOPED_URLS = [
     ("GET", "/businesses/{slug}/team"),
     ("POST", "/businesses/{slug}/team/invite"),
     ("GET", "/businesses/{slug}/audit"),
+    # advanced scheduling (issue 19; URLs with a staff or closure id: tests/test_scheduling_pages.py)
+    ("GET", "/businesses/{slug}/appointments/staff"),
+    ("POST", "/businesses/{slug}/appointments/staff"),
+    ("POST", "/businesses/{slug}/appointments/closures"),
 ]
 
 
@@ -359,6 +363,13 @@ EXPECTED_PERMISSIONS = {
     "taken_messages.handled": "calls",
     "taken_messages.inbox": "calls",
     "taken_messages.read": "calls",
+    # -- advanced scheduling (issue 19)
+    "scheduling.staff": MANAGE,
+    "scheduling.add_staff": MANAGE,
+    "scheduling.edit_staff": MANAGE,
+    "scheduling.delete_staff": MANAGE,
+    "scheduling.add_closure": MANAGE,
+    "scheduling.delete_closure": MANAGE,
 }
 
 

@@ -17,15 +17,17 @@ from datetime import date, datetime, timedelta
 from flask import g
 from sqlalchemy import delete, select
 
-from app.appointments.settings import check_organization_zone, settings_for
+from app.appointments import claims
+from app.appointments.local_rules import RuleBroken, check_cap, check_hours, check_window, clash_message, find_clash, padded
+from app.appointments.rules import ScheduleRules, rules_for
+from app.appointments.settings import check_organization_zone
 from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import clean_email
 from app.inputs import iso_moment
 from app.extensions import db
 from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
 from app.models import Appointment, AppointmentReminder, Business
-from app.models.base import utcnow
-from app.timezones import format_local, local_today, to_local, zone_of
+from app.timezones import local_today, zone_of
 from app.web import parse_uuid
 from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
 
@@ -50,6 +52,7 @@ class BookingRequest:
     # Set when the form is first shown and sent back with it, so a retried
     # submission is the same booking to 4calls, and a new form is a new one.
     request_key: str = ""
+    staff_id: str = ""  # advanced scheduling: a staff member, or "" for the first free one
 
 
 def bookable_types(business: Business) -> list[dict]:
@@ -65,8 +68,12 @@ def bookable_types(business: Business) -> list[dict]:
         check_organization_zone(business, organization)
         types = organization.get("appointment_types") or []
     except FourCallsError:
-        types = settings_for(business).appointment_types
-    types = [{"name": t["name"], "duration_minutes": int(t["duration_minutes"])} for t in types]
+        types = rules_for(business).types
+    # Only types the package allows (4calls may still hold a downgraded business's others for a moment).
+    allowed = {t["name"].lower() for t in rules_for(business).types}
+    types = [{"name": t["name"], "duration_minutes": int(t["duration_minutes"]),
+              **({"price_cents": t["price_cents"]} if t.get("price_cents") is not None else {})}
+             for t in types if t["name"].lower() in allowed]
     g.bookable_types = {**cached, business.id: types}
     return types
 
@@ -78,15 +85,19 @@ def type_duration(business: Business, type_name: str) -> tuple[str, int]:
     raise BookingError("Pick one of your appointment types.", "appointment_type")
 
 
-def free_slots(business: Business, day: date, type_name: str) -> list[dict]:
-    """Free start times on `day` from 4calls' real-time availability."""
+def free_slots(business: Business, day: date, type_name: str, staff_id: str = "") -> list[dict]:
+    """Free start times on `day` from 4calls' real-time availability (with the
+    staff members free for each, when the business has staff)."""
     name, minutes = type_duration(business, type_name)
     if day < local_today(business):
         raise BookingError("That day is in the past. Pick today or a later day.", "day")
+    staff = _chosen_staff(rules_for(business), name, staff_id)
     try:
         client = organization_client(business)
         answer = client.check_availability({"date_from": day.isoformat(), "date_to": day.isoformat(),
-                                            "duration_minutes": minutes, "slot_interval_minutes": 30})
+                                            "appointment_type": name, "slot_interval_minutes": 15
+                                            if minutes % 30 else 30,
+                                            **({"staff_id": str(staff.id)} if staff else {})})
     except FourCallsError as exc:
         raise BookingError(f"Free times could not be loaded: {plain_words(exc)}") from exc
     return answer.get("slots", [])
@@ -102,38 +113,72 @@ def parse_start(business: Business, raw: str) -> datetime:
     return moment
 
 
-def _minutes_of(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
+def _chosen_staff(rules: ScheduleRules, type_name: str, staff_id: str):
+    """The staff member the owner picked (None: any free one)."""
+    if not staff_id or not rules.staff:
+        return None
+    member = next((s for s in rules.staff if str(s.id) == staff_id), None)
+    if member is None:
+        raise BookingError("Pick one of your staff, or “Anyone free”.", "staff_id")
+    if not member.serves(type_name):
+        raise BookingError(f"{member.name} does not take {type_name} appointments.", "staff_id")
+    return member
 
 
-def check_local_rules(business: Business, start: datetime, end: datetime, ignore: Appointment | None = None) -> None:
-    if start <= utcnow():
-        raise BookingError("That time is in the past. Pick a time from the free slots.")
-    local_start = to_local(start, business)
-    hours = (business.opening_hours or {}).get(local_start.strftime("%A").lower())
-    if not hours:
-        raise BookingError(f"You are closed on {local_start.strftime('%A')}s. Pick a day you are open.")
-    opens, closes = _minutes_of(hours["open"]), _minutes_of(hours["close"])
-    starts = local_start.hour * 60 + local_start.minute
-    ends = starts + int((end - start).total_seconds() // 60)
-    if starts < opens or ends > closes:
-        raise BookingError(f"That time is outside business hours ({hours['open']}–{hours['close']} on "
-                           f"{local_start.strftime('%A')}s).")
-    clash = db.session.scalar(
-        select(Appointment).where(
-            Appointment.business_id == business.id, Appointment.status == "scheduled",
-            Appointment.starts_at < end, Appointment.ends_at > start,
-            Appointment.id != (ignore.id if ignore else uuid.uuid4()),
-        ).limit(1)
-    )
-    if clash is not None:
-        raise BookingError(f"That time overlaps {clash.customer_name or 'another appointment'} at "
-                           f"{format_local(clash.starts_at, business, '%H:%M')}. Pick another free time.")
+def check_local_rules(business: Business, start: datetime, end: datetime, ignore: Appointment | None = None,
+                      type_name: str = "", staff_id: str = "") -> list:
+    """Raise for a broken rule; otherwise the staff members (None: the one
+    calendar) who could take the booking, in the order to try them."""
+    rules = rules_for(business)
+    type_name = type_name or (ignore.appointment_type if ignore else "") or ""
+    try:
+        check_window(business, rules, start)
+        check_cap(business, rules, type_name, start, ignore.id if ignore else None)
+        if not rules.staff:
+            check_hours(business, None, start, end)
+            clash = find_clash(business, rules, None, start, end, type_name, ignore.id if ignore else None)
+            if clash is not None:
+                raise RuleBroken(clash_message(business, clash, rules, type_name))
+            return [None]
+        picked = _chosen_staff(rules, type_name, staff_id)
+        members = [picked] if picked else rules.staff_serving(type_name)
+        if not members:
+            raise RuleBroken(f"Nobody on your staff takes {type_name} appointments. Check the staff settings.")
+        free, first_problem = [], None
+        for member in members:
+            try:
+                check_hours(business, member, start, end)
+                clash = find_clash(business, rules, member.id, start, end, type_name, ignore.id if ignore else None)
+                if clash is not None:
+                    raise RuleBroken(clash_message(business, clash, rules, type_name))
+            except RuleBroken as exc:
+                first_problem = first_problem or exc
+                continue
+            free.append(member)
+        if not free:
+            raise first_problem
+        return free
+    except RuleBroken as exc:
+        field = "staff_id" if staff_id and "staff" in str(exc) else "slot"
+        raise BookingError(str(exc), field) from None
+
+
+def claim_for(business: Business, candidates: list, type_name: str, start: datetime, end: datetime):
+    """Claim the first candidate's time in the database (see claims.py): the
+    (staff member, hold key) pair, or a BookingError when every one is taken."""
+    rules = rules_for(business)
+    first, last = padded(rules, type_name, start, end)
+    for member in candidates:
+        hold = claims.try_claim(db.session, business.id, claims.staff_key(member.id if member else None), first, last)
+        if hold:
+            return member, hold
+    raise BookingError("Someone has just booked that time. Pick another free time.")
 
 
 def _explain(exc: FourCallsError, outcome: str = "Nothing was booked") -> BookingError:
     if isinstance(exc, Conflict):
+        if exc.details.get("reason") == "daily_cap_reached":
+            return BookingError("That appointment type is fully booked that day. Pick another day.")
         return BookingError("Someone has just booked that time. Pick another free time.")
     if isinstance(exc, ValidationError):
         reason = exc.details.get("reason")
@@ -141,6 +186,10 @@ def _explain(exc: FourCallsError, outcome: str = "Nothing was booked") -> Bookin
             return BookingError("That time is in the past. Pick a time from the free slots.")
         if reason == "outside_business_hours":
             return BookingError("That time is outside business hours. Pick a time from the free slots.")
+        wording = {"too_soon": "That time is too soon to book.", "beyond_horizon": "That time is too far ahead to book.",
+                   "closed": "You are closed that day.", "staff_not_serving": "That staff member does not take this type."}
+        if reason in wording:
+            return BookingError(f"{wording[reason]} Pick a time from the free slots.")
     if isinstance(exc, NotProvisioned):
         return BookingError("Your AI assistant is not set up yet, so appointments cannot be booked.")
     return BookingError(f"{outcome}: {plain_words(exc)} Your details are kept; try again in a moment.")
@@ -161,20 +210,25 @@ def book(business: Business, request: BookingRequest) -> Appointment:
         email = clean_email(request.email)
     except ValueError as exc:
         raise BookingError(str(exc), "email") from None
-    check_local_rules(business, start, end)
+    candidates = check_local_rules(business, start, end, type_name=type_name, staff_id=request.staff_id)
     customer = {"name": name[:200], **({"phone": phone} if phone else {}), **({"email": email} if email else {})}
+    member, hold = claim_for(business, candidates, type_name, start, end)
     payload = {"starts_at": start.isoformat(), "duration_minutes": minutes, "appointment_type": type_name,
-               "customer": customer, "source": "manual", **({"notes": request.notes.strip()} if request.notes.strip() else {})}
+               "customer": customer, "source": "manual", **({"notes": request.notes.strip()} if request.notes.strip() else {}),
+               **({"staff_id": str(member.id)} if member else {})}
     try:
         client = organization_client(business)
-        key = f"booking:{business.id}:{request.request_key or uuid.uuid4()}:{start.isoformat()}"
+        key = f"booking:{business.id}:{request.request_key or uuid.uuid4()}:{start.isoformat()}:{payload.get('staff_id', '')}"
         remote = client.create_booking(payload, idempotency_key=key[:255])
         contact_row = _fetch_contact(client, remote.get("contact_id"))
     except FourCallsError as exc:
+        claims.release(db.session, hold)
         error = _explain(exc)
         error.fresh_key = not exc.retryable and not isinstance(exc, NotProvisioned)
         raise error from exc
-    return _store(business, remote, contact_row)
+    appointment = _store(business, remote, contact_row)
+    claims.attach(db.session, hold, appointment.id)
+    return appointment
 
 
 def _fetch_contact(client, contact_id: str | None) -> dict | None:
@@ -205,15 +259,31 @@ def reschedule(business: Business, appointment: Appointment, raw_start: str) -> 
         raise BookingError("Only scheduled appointments can be moved.")
     start = parse_start(business, raw_start)
     end = start + (appointment.ends_at - appointment.starts_at)
-    check_local_rules(business, start, end, ignore=appointment)
+    staff_id = str(appointment.staff_id) if appointment.staff_id else ""
+    candidates = check_local_rules(business, start, end, ignore=appointment, staff_id=staff_id)
+    if not appointment.remote_id:
+        raise BookingError("This appointment has not reached 4calls yet; try again in a minute.")
+    # Its own old claims would clash with an overlapping new time: the new
+    # time is claimed for the same staff member under a fresh hold key.
+    own = claims.staff_key(appointment.staff_id)
+    claims.release_appointment(db.session, [appointment.id])
+    db.session.commit()
+    try:
+        member, hold = claim_for(business, [c for c in candidates if claims.staff_key(c.id if c else None) == own]
+                                 or candidates[:1], appointment.appointment_type or "", start, end)
+    except BookingError:
+        _reclaim(business, appointment)
+        raise
     try:
         client = organization_client(business)
-        if not appointment.remote_id:
-            raise BookingError("This appointment has not reached 4calls yet; try again in a minute.")
         remote = client.update_appointment(client.organization_id, appointment.remote_id,
-                                           {"starts_at": start.isoformat(), "ends_at": end.isoformat()})
+                                           {"starts_at": start.isoformat(), "ends_at": end.isoformat(),
+                                            **({"staff_id": str(member.id)} if member else {})})
     except FourCallsError as exc:
+        claims.release(db.session, hold)
+        _reclaim(business, appointment)
         raise _explain(exc, "The appointment was not moved") from exc
+    claims.attach(db.session, hold, appointment.id)
     # Reminders already sent spoke of the old time: the customer gets them again for the new one.
     db.session.execute(delete(AppointmentReminder).where(AppointmentReminder.appointment_id == appointment.id))
     return _store(business, remote)
@@ -228,7 +298,17 @@ def cancel(business: Business, appointment: Appointment, reason: str = "") -> Ap
             "status": "cancelled", "cancellation_reason": (reason or "").strip()[:1000] or None})
     except FourCallsError as exc:
         raise _explain(exc, "The appointment was not cancelled") from exc
+    claims.release_appointment(db.session, [appointment.id])
     return _store(business, remote)
+
+
+def _reclaim(business: Business, appointment: Appointment) -> None:
+    """Put back the claim of an appointment whose move failed (best effort:
+    the appointment itself is unchanged either way)."""
+    first, last = padded(rules_for(business), appointment.appointment_type or "", appointment.starts_at, appointment.ends_at)
+    hold = claims.try_claim(db.session, business.id, claims.staff_key(appointment.staff_id), first, last)
+    if hold:
+        claims.attach(db.session, hold, appointment.id)
 
 
 def get_appointment(business: Business, appointment_id) -> Appointment | None:

@@ -25,6 +25,8 @@ class CalendarView:
     last: date  # inclusive
     today: date
     by_day: dict = field(default_factory=dict)  # date -> [Appointment]
+    staff: object = None  # the staff member filtered on, if any
+    closed: dict = field(default_factory=dict)  # date -> closure reason
 
     @property
     def days(self) -> list[date]:
@@ -63,7 +65,7 @@ def parse_anchor(raw: str | None, today: date) -> date:
         return today
 
 
-def build_view(business: Business, view: str, raw_anchor: str | None) -> CalendarView:
+def build_view(business: Business, view: str, raw_anchor: str | None, staff=None) -> CalendarView:
     view = view if view in VIEWS else "week"
     today = local_today(business)
     anchor = parse_anchor(raw_anchor, today)
@@ -78,17 +80,35 @@ def build_view(business: Business, view: str, raw_anchor: str | None) -> Calenda
     else:
         first = last = anchor
     result = CalendarView(view, anchor, first, last, today)
-    result.by_day = appointments_by_day(business, first, last)
+    result.by_day = appointments_by_day(business, first, last, staff)
+    result.staff = staff
+    result.closed = closed_days(business, first, last)
     return result
 
 
-def appointments_by_day(business: Business, first: date, last: date) -> dict:
+def closed_days(business: Business, first: date, last: date) -> dict:
+    """Local day -> the reason it is closed (whole-business closures only)."""
+    from app.appointments.rules import closures_of
+
+    closed = {}
+    for closure in closures_of(business, first):
+        if closure.staff_id is None:
+            day = max(closure.first_day, first)
+            while day <= min(closure.last_day, last):
+                closed[day] = closure.reason or "Closed"
+                day += timedelta(days=1)
+    return closed
+
+
+def appointments_by_day(business: Business, first: date, last: date, staff=None) -> dict:
+    """Appointments per local day; with `staff`, only theirs (the calendar's staff filter)."""
     start, end = local_days_bounds(business, first, last)
-    rows = db.session.scalars(
-        select(Appointment)
-        .where(Appointment.business_id == business.id, Appointment.starts_at >= start, Appointment.starts_at < end)
-        .order_by(Appointment.starts_at)
-    )
+    query = (select(Appointment)
+             .where(Appointment.business_id == business.id, Appointment.starts_at >= start, Appointment.starts_at < end)
+             .order_by(Appointment.starts_at))
+    if staff is not None:
+        query = query.where(Appointment.staff_id == staff.id)
+    rows = db.session.scalars(query)
     grouped = defaultdict(list)
     for appointment in rows:
         grouped[to_local(appointment.starts_at, business).date()].append(appointment)

@@ -11,7 +11,9 @@ from flask_login import login_required
 from app.appointments import booking
 from app.appointments.calendar import build_view, todays_appointments
 from app.appointments.reminders import can_retry, describe_offset, retry_reminder
-from app.appointments.settings import SettingsError, reminders_as_text, settings_for, update_settings
+from app.appointments.rules import FEATURE, advanced_enabled, staff_of
+from app.appointments.settings import SettingsError, reminders_as_text, settings_for, type_as_line, update_settings
+from app.packages.offers import smallest_package_with
 from app.inputs import iso_day
 from app.extensions import db
 from app.models import AppointmentReminder
@@ -37,10 +39,13 @@ def _appointment_or_404(business, appointment_id):
 @login_required
 def calendar(slug):
     business = owned_business_or_404(slug)
-    view = build_view(business, request.args.get("view", "week"), request.args.get("date"))
+    staff = staff_of(business)
+    staff_filter = next((s for s in staff if str(s.id) == request.args.get("staff")), None)
+    view = build_view(business, request.args.get("view", "week"), request.args.get("date"), staff_filter)
     return render_partial_or_page(
         "appointments/calendar.html", "appointments/_calendar.html", business=business, cal=view,
         today_list=todays_appointments(business), settings=settings_for(business),
+        staff=staff, staff_filter=staff_filter, staff_names={s.id: s.name for s in staff},
     )
 
 
@@ -56,13 +61,14 @@ def _day_arg(business) -> date:
         return local_today(business)
 
 
-def _slots_context(business, day, type_name):
+def _slots_context(business, day, type_name, staff_id=""):
     slots, error = [], None
     try:
-        slots = booking.free_slots(business, day, type_name)
+        slots = booking.free_slots(business, day, type_name, staff_id)
     except booking.BookingError as exc:
         error = str(exc)
-    return {"slots": slots, "slots_error": error}
+    staff = staff_of(business, active_only=True) if advanced_enabled(business) else []
+    return {"slots": slots, "slots_error": error, "staff_names": {str(s.id): s.name for s in staff}}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -76,6 +82,7 @@ def new(slug):
         name=request.form.get("name", ""), phone=request.form.get("phone", ""),
         email=request.form.get("email", ""), notes=request.form.get("notes", ""),
         request_key=_request_key(request.form.get("request_key")),
+        staff_id=request.values.get("staff_id", ""),
     )
     day = _day_arg(business)
     error = None
@@ -91,8 +98,9 @@ def new(slug):
             flash(f"Booked {appointment.customer_name} on {when}.", "success")
             local_day = to_local(appointment.starts_at, business).date()
             return redirect(url_for("appointments.calendar", slug=slug, view="week", date=local_day.isoformat()))
-    context = dict(business=business, form=form, day=day, types=types, error=error,
-                   **_slots_context(business, day, form.appointment_type))
+    staff = staff_of(business, active_only=True) if advanced_enabled(business) else []
+    context = dict(business=business, form=form, day=day, types=types, error=error, staff=staff,
+                   **_slots_context(business, day, form.appointment_type, form.staff_id))
     return render_template("appointments/new.html", **context), (422 if error else 200)
 
 
@@ -105,7 +113,7 @@ def slots(slug):
     type_name = request.args.get("appointment_type", "")
     return render_template("appointments/_slots.html", business=business, day=day,
                            selected=request.args.get("selected", ""), field_name=request.args.get("field", "starts_at"),
-                           **_slots_context(business, day, type_name))
+                           **_slots_context(business, day, type_name, request.args.get("staff_id", "")))
 
 
 @bp.get("/<appointment_id>")
@@ -186,6 +194,8 @@ def settings(slug):
         else:
             flash("Settings saved. Your AI assistant receives them within a minute.", "success")
             return redirect(url_for("appointments.settings", slug=slug))
+    advanced = advanced_enabled(business)
     return render_template("appointments/settings.html", business=business, settings=current, errors=errors,
-                           reminders_text=reminders_as_text(current.reminder_offsets),
+                           reminders_text=reminders_as_text(current.reminder_offsets), advanced=advanced,
+                           type_line=type_as_line, offer=None if advanced else smallest_package_with(FEATURE),
                            values=request.form if errors else None), (422 if errors else 200)

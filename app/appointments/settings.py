@@ -56,6 +56,7 @@ def settings_for(business: Business) -> AppointmentSettings:
             appointment_types=default_appointment_types(business),
             reminder_offsets=list(DEFAULT_REMINDER_OFFSETS),
             sync_state=SyncState.PENDING,
+            min_notice_minutes=0, horizon_days=0,
         )
     return settings
 
@@ -72,12 +73,15 @@ def ensure_settings(business: Business) -> AppointmentSettings:
 
 
 def schedule_fields(business: Business) -> dict:
-    """What 4calls needs to book for the business: its zone, hours and types."""
+    """What 4calls needs to book for the business: its zone, hours, the types,
+    staff, closures and booking window its package allows (rules.py)."""
+    from app.appointments.rules import organization_fields
+
     hours = business.opening_hours or {}
     return {
         "timezone": business.timezone,
         "business_hours": {day: (dict(hours[day]) if hours.get(day) else None) for day in WEEKDAYS},
-        "appointment_types": [dict(t) for t in settings_for(business).appointment_types],
+        **organization_fields(business),
     }
 
 
@@ -91,15 +95,18 @@ def check_organization_zone(business: Business, organization: dict) -> None:
                     business.id, known, remote, business.timezone)
 
 
-def parse_hours(form) -> tuple[dict, dict]:
+def parse_hours(form, off: str = "closed") -> tuple[dict, dict]:
+    """Per weekday open/close times from `{day}_open`/`{day}_close`, None where
+    `{day}_{off}` is ticked (the business's "Closed", a staff member's "Off")."""
     hours, errors = {}, {}
     for day in WEEKDAYS:
-        if form.get(f"{day}_closed"):
+        if form.get(f"{day}_{off}"):
             hours[day] = None
             continue
         opens, closes = (form.get(f"{day}_open") or "").strip(), (form.get(f"{day}_close") or "").strip()
         if not _CLOCK.match(opens) or not (_CLOCK.match(closes) or closes == "24:00"):
-            errors[day] = f"{day.capitalize()}: enter opening and closing times like 09:00 and 17:30, or tick Closed."
+            errors[day] = (f"{day.capitalize()}: enter opening and closing times like 09:00 and 17:30, "
+                           f"or tick {off.capitalize()}.")
         elif closes != "24:00" and closes <= opens:
             errors[day] = f"{day.capitalize()}: closing time must be after opening time."
         else:
@@ -107,28 +114,84 @@ def parse_hours(form) -> tuple[dict, dict]:
     return hours, errors
 
 
-def parse_types(text: str) -> tuple[list[dict], str | None]:
-    """One type per line: "Haircut, 45" (minutes)."""
+_NUMBER = re.compile(r"^\$?\d+(\.\d{1,2})?$")
+
+
+def _type_line(number: int, line: str) -> tuple[dict | None, str | None]:
+    """ "Haircut, 45" or, with advanced scheduling, "Haircut, 45, 5, 10, 30.00, 8":
+    minutes, buffer before, buffer after, price, daily cap (blank: none)."""
+    parts = [p.strip() for p in line.split(",")]
+    cut = next((i for i in range(1, len(parts)) if all(not p or _NUMBER.match(p) for p in parts[i:])), len(parts))
+    name, numbers = ", ".join(parts[:cut]).strip(), parts[cut:] + [""] * 5
+    if not name or not numbers[0].isdigit():
+        return None, f"Line {number}: write the type's name, a comma and its length in minutes, e.g. “Haircut, 45”."
+    duration = int(numbers[0])
+    if not 5 <= duration <= 480 or duration % 5:
+        return None, f"Line {number}: appointments last between 5 and 480 minutes, in steps of 5."
+    if len(name) > 100:
+        return None, f"Line {number}: names are at most 100 characters."
+    entry = {"name": name, "duration_minutes": duration}
+    for key, raw in (("buffer_before_minutes", numbers[1]), ("buffer_after_minutes", numbers[2])):
+        if raw:
+            if not raw.isdigit() or int(raw) > 240 or int(raw) % 5:
+                return None, f"Line {number}: buffers are whole minutes from 0 to 240, in steps of 5."
+            if int(raw):
+                entry[key] = int(raw)
+    if numbers[3]:
+        entry["price_cents"] = int(round(float(numbers[3].lstrip("$")) * 100))
+    if numbers[4]:
+        if not numbers[4].isdigit() or not 1 <= int(numbers[4]) <= 500:
+            return None, f"Line {number}: a daily cap is a whole number from 1 to 500."
+        entry["daily_cap"] = int(numbers[4])
+    return entry, None
+
+
+def parse_types(text: str, advanced: bool = True) -> tuple[list[dict], str | None]:
+    """One type per line (see _type_line). Basic scheduling takes one plain type."""
     types, seen = [], set()
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
-        name, _, minutes = line.rpartition(",")
-        name = name.strip()
-        if not name or not minutes.strip().isdigit():
-            return [], f"Line {number}: write the type's name, a comma and its length in minutes, e.g. “Haircut, 45”."
-        duration = int(minutes)
-        if not 5 <= duration <= 480:
-            return [], f"Line {number}: appointments last between 5 and 480 minutes."
-        if len(name) > 100:
-            return [], f"Line {number}: names are at most 100 characters."
-        if name.lower() in seen:
-            return [], f"Line {number}: “{name}” is listed twice."
-        seen.add(name.lower())
-        types.append({"name": name, "duration_minutes": duration})
+        entry, error = _type_line(number, line)
+        if error:
+            return [], error
+        if entry["name"].lower() in seen:
+            return [], f"Line {number}: “{entry['name']}” is listed twice."
+        if not advanced and set(entry) - {"name", "duration_minutes"}:
+            return [], (f"Line {number}: buffers, prices and daily caps come with Advanced appointment scheduling; "
+                        "write just the name and minutes.")
+        seen.add(entry["name"].lower())
+        types.append(entry)
     if not types:
         return [], "List at least one appointment type."
+    if not advanced and len(types) > 1:
+        return [], "Your package includes one appointment type. Upgrade to offer several."
     return types, None
+
+
+def type_as_line(entry: dict) -> str:
+    extras = [str(entry.get("buffer_before_minutes") or ""), str(entry.get("buffer_after_minutes") or ""),
+              f"{entry['price_cents'] / 100:.2f}" if entry.get("price_cents") is not None else "",
+              str(entry.get("daily_cap") or "")]
+    while extras and not extras[-1]:
+        extras.pop()
+    return ", ".join([entry["name"], str(entry["duration_minutes"]), *extras])
+
+
+def parse_window(form, errors: dict) -> tuple[int, int]:
+    """Minimum notice (hours) and booking horizon (days) from the form."""
+    values = []
+    for key, label, top in (("min_notice_hours", "Minimum notice", 720), ("horizon_days", "Booking horizon", 730)):
+        raw = (form.get(key) or "0").strip()
+        try:
+            number = float(raw)
+        except ValueError:
+            number = -1
+        if not 0 <= number <= top:
+            errors[key] = f"{label}: a number from 0 to {top}."
+            number = 0
+        values.append(number)
+    return int(round(values[0] * 60)), int(values[1])
 
 
 def parse_reminders(text: str) -> tuple[list[int], str | None]:
@@ -157,8 +220,12 @@ def _types_summary(types: list | None) -> str:
 
 
 def update_settings(business: Business, form) -> AppointmentSettings:
+    from app.appointments.rules import advanced_enabled
+
+    advanced = advanced_enabled(business)
     hours, errors = parse_hours(form)
-    types, type_error = parse_types(form.get("appointment_types", ""))
+    types, type_error = parse_types(form.get("appointment_types", ""), advanced)
+    notice, horizon = parse_window(form, errors) if advanced else (None, None)
     offsets, reminder_error = parse_reminders(form.get("reminders", ""))
     if type_error:
         errors["appointment_types"] = type_error
@@ -174,6 +241,11 @@ def update_settings(business: Business, form) -> AppointmentSettings:
         record("appointments.types_changed", business=business, actor=current_actor(), target_type="business",
                before={"appointment_types": _types_summary(settings.appointment_types)},
                after={"appointment_types": _types_summary(types)})
+    if not advanced:
+        # A downgraded business keeps its other types for when it upgrades again.
+        types += [t for t in (settings.appointment_types or [])[1:] if t["name"].lower() != types[0]["name"].lower()]
+    else:
+        settings.min_notice_minutes, settings.horizon_days = notice, horizon
     settings.appointment_types = types
     settings.reminder_offsets = offsets
     settings.sync_state = SyncState.PENDING

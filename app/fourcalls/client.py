@@ -71,7 +71,8 @@ class FourCallsClient(Transport):
         return self.get(f"/organizations/{_segment(organization_id)}")
 
     def update_organization(self, organization_id: str, fields: dict) -> dict:
-        """PUT: omitted fields stay; `status` may be "active" or "suspended"."""
+        """PUT: omitted fields stay; `status` may be "active" or "suspended". `staff`
+        and `closures` (advanced scheduling) are replaced as a whole when given."""
         return self.put(f"/organizations/{_segment(organization_id)}", fields)
 
     def rotate_organization_key(self, organization_id: str, *, idempotency_key: str | None = None) -> dict:
@@ -200,7 +201,9 @@ class FourCallsClient(Transport):
 
     def check_availability(self, params: dict, *, organization_id: str | None = None) -> dict:
         """params: date_from, date_to (local dates, inclusive), appointment_type?,
-        duration_minutes?, slot_interval_minutes?. Answers {"slots": [...], ...}."""
+        duration_minutes?, slot_interval_minutes?, staff_id? (one staff member's times).
+        Answers {"slots": [...], ...}; with staff, each slot lists its free `staff_ids`.
+        Minimum notice, horizon, closures, buffers and daily caps are applied by 4calls."""
         return self.post("/real-time/availability", _with_org(params, organization_id))
 
     def lookup_customer(self, phone: str, *, organization_id: str | None = None) -> dict | None:
@@ -214,8 +217,11 @@ class FourCallsClient(Transport):
 
     def create_booking(self, data: dict, *, organization_id: str | None = None,
                        idempotency_key: str | None = None) -> dict:
-        """Book {"starts_at", "customer": {...}, ...}. Overlap -> Conflict; past or
-        outside business hours -> ValidationError (`details.reason`)."""
+        """Book {"starts_at", "customer": {...}, "staff_id"?, ...}; without staff_id the
+        first free staff member taking the type is booked (the answer's `staff_id`).
+        Overlap (buffers included) or a full daily cap (`reason` daily_cap_reached) ->
+        Conflict; past, outside hours, too_soon, beyond_horizon, closed or
+        staff_not_serving -> ValidationError (`details.reason`)."""
         return self.post("/real-time/booking", _with_org(data, organization_id), idempotency_key=idempotency_key)
 
     def create_lead(self, data: dict, *, organization_id: str | None = None,

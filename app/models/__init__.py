@@ -69,6 +69,8 @@ from app.models.campaigns import (Campaign, CampaignDial, CampaignStatus, Campai
 from app.models.accounts import RecoveryCode, UserSession
 from app.models.embed_refusals import EmbedRefusal
 from app.models.teams import Invitation, Membership, Role
+# -- advanced scheduling (issue 19)
+from app.models.scheduling import ScheduleClosure, SlotClaim, StaffKind, StaffMember
 
 
 __all__ = [
@@ -152,6 +154,8 @@ __all__ = [
     # -- campaigns (issue 14)
     "Campaign", "CampaignDial", "CampaignStatus", "CampaignTarget", "ContactConsent", "ContactSegment",
     "DialState", "SkipReason", "TargetStatus",
+    # -- advanced scheduling (issue 19)
+    "ScheduleClosure", "SlotClaim", "StaffKind", "StaffMember",
 ]
 
 # -- knowledge base (issue 19)

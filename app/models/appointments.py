@@ -26,6 +26,9 @@ class AppointmentSettings(UUIDPrimaryKey, Timestamps, db.Model):
     business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"), unique=True, nullable=False)
     appointment_types: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
     reminder_offsets: Mapped[list] = mapped_column(JSONType, nullable=False, default=list)
+    # -- advanced scheduling (issue 19): how soon and how far ahead customers may book
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    horizon_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # 0: no limit
     sync_state: Mapped[str] = mapped_column(String(12), nullable=False, default=SyncState.PENDING)
     sync_error: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None] = mapped_column(UTC)

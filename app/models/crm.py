@@ -132,6 +132,8 @@ class Appointment(UUIDPrimaryKey, Timestamps, db.Model):
     sync_state: Mapped[str] = mapped_column(String(12), nullable=False, default=SyncState.SYNCED)
     sync_error: Mapped[str | None] = mapped_column(Text)
     remote_updated_at: Mapped[datetime | None] = mapped_column(UTC)
+    # -- advanced scheduling (issue 19): who or what was booked
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
 
     contact = relationship("Contact", lazy="select")
 

@@ -294,12 +294,13 @@ def _meter_new_calls(business: Business, new_calls: list[dict]) -> None:
 
 _APPOINTMENT_UPDATED = ("contact_id", "contact_remote_id", "customer_name", "customer_phone", "customer_email",
                         "appointment_type", "starts_at", "ends_at", "status", "source", "notes", "sync_state",
-                        "sync_error", "remote_updated_at", "updated_at")
+                        "sync_error", "remote_updated_at", "updated_at", "staff_id")
 
 
 def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResult:
     now = utcnow()
     contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")})
+    staff = _local_staff_ids(business, {row.get("staff_id") for row in batch if row.get("staff_id")})
     values = []
     for row in batch:
         starts_at = parse_timestamp(row.get("starts_at")) or now
@@ -313,6 +314,7 @@ def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResu
             "customer_phone": row.get("customer_phone"),
             "customer_email": row.get("customer_email"),
             "appointment_type": row.get("appointment_type"),
+            "staff_id": staff.get(row.get("staff_id")),
             "starts_at": starts_at,
             "ends_at": parse_timestamp(row.get("ends_at")) or starts_at,
             "status": row.get("status") or "scheduled",
@@ -329,4 +331,35 @@ def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResu
     from app.taken_messages.capture import after_appointments_applied
 
     after_appointments_applied(business, batch, result.inserted_ids)
+    _free_claims_of_ended(business, [row["id"] for row in batch if (row.get("status") or "scheduled") != "scheduled"])
     return result
+
+
+# -- advanced scheduling (issue 19)
+def _local_staff_ids(business: Business, remote_ids: set) -> dict:
+    """4calls knows staff by our own ids; only this business's count."""
+    from app.models.scheduling import StaffMember
+
+    wanted = {key for key in (_uuid_or_none(r) for r in remote_ids) if key}
+    if not wanted:
+        return {}
+    found = db.session.scalars(select(StaffMember.id).where(StaffMember.business_id == business.id,
+                                                            StaffMember.id.in_(wanted)))
+    return {str(key): key for key in found}
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _free_claims_of_ended(business: Business, remote_ids: list) -> None:
+    """Cancelled (or completed) appointments no longer hold their staff member's time."""
+    from app.appointments.claims import release_appointment
+
+    if remote_ids:
+        ended = db.session.scalars(select(Appointment.id).where(Appointment.business_id == business.id,
+                                                                Appointment.remote_id.in_(remote_ids)))
+        release_appointment(db.session, list(ended))

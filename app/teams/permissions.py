@@ -37,6 +37,7 @@ BLUEPRINT_PERMISSIONS: dict[str, str] = {
     "contact_consent": CONTACTS,
     "rollout": BILLING,  # joining the waitlist is the first step of buying
     "knowledge": MANAGE,  # what the assistants are taught (issue 19), like the assistant itself
+    "scheduling": MANAGE,  # staff, resources and closures (issue 19)
 }
 
 # Single pages; these win over the blueprint's entry.

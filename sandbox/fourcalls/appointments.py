@@ -86,7 +86,7 @@ def create_appointment(org_id):
         appointment = book_appointment(
             org, start=start, end=end, appointment_type=type_name, customer=customer,
             contact_id=contact_id, source=body.get("source", "manual"), notes=body.get("notes"),
-            enforce_hours=False)
+            enforce_hours=False, staff_id=body.get("staff_id"))
     return jsonify(appointment), 201
 
 
@@ -110,7 +110,8 @@ def update_appointment(org_id, appointment_id):
     with store.transaction():
         appointment = visible("appointments", appointment_id, "appointment", org["id"])
         was_cancelled = appointment["status"] == "cancelled"
-        reschedule = any(k in body for k in ("starts_at", "ends_at", "duration_minutes", "appointment_type"))
+        reschedule = any(k in body for k in ("starts_at", "ends_at", "duration_minutes", "appointment_type",
+                                             "staff_id"))
         if reschedule:
             if appointment["status"] != "scheduled":
                 raise conflict("Only scheduled appointments can be rescheduled.",
@@ -118,7 +119,11 @@ def update_appointment(org_id, appointment_id):
             start = (parse_body_ts(body["starts_at"], "starts_at", org_zone(org)) if "starts_at" in body
                      else parse_ts(appointment["starts_at"]))
             type_name, end = _end_of(start, body, org, appointment["duration_minutes"])
-            check_bookable(org, start, end, exclude_id=appointment["id"], enforce_hours=False)
+            staff_id = body.get("staff_id", appointment.get("staff_id"))
+            appointment["staff_id"] = check_bookable(
+                org, start, end, exclude_id=appointment["id"], enforce_hours=False,
+                type_name=type_name if "appointment_type" in body else appointment.get("appointment_type"),
+                staff_id=staff_id)
             appointment.update({"starts_at": format_ts(start), "ends_at": format_ts(end),
                                 "duration_minutes": int((end - start).total_seconds() // 60)})
             if "appointment_type" in body:

@@ -164,7 +164,7 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
         type_name, minutes = resolve_duration(org, None, None)
         slot = None
         if outcome == "booked":
-            slots = upcoming_slots(org, minutes, count=12)
+            slots = upcoming_slots(org, minutes, count=12, type_name=type_name)
             if slots:
                 slot = rng.choice(slots)
             else:

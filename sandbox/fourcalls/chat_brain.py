@@ -124,7 +124,7 @@ class Conversation:
 
     def _offer_slots(self, lead_in: str | None = None) -> None:
         type_name, minutes = resolve_duration(self.org, None, None)
-        slots = upcoming_slots(self.org, minutes, SLOTS_OFFERED)
+        slots = upcoming_slots(self.org, minutes, SLOTS_OFFERED, type_name=type_name)
         if not slots:
             self.reply.lines.append("I'm sorry, there are no openings in the next two weeks. "
                                     "Would you like someone to call you back?")

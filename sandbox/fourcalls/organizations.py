@@ -42,6 +42,17 @@ def _check_settings(body: dict) -> None:
     names = [t["name"].strip().lower() for t in body.get("appointment_types") or []]
     if len(names) != len(set(names)):
         fields["appointment_types"] = "names must be unique"
+    # -- advanced scheduling (issue 19)
+    staff_ids = [s["id"] for s in body.get("staff") or []]
+    if len(staff_ids) != len(set(staff_ids)):
+        fields["staff"] = "staff ids must be unique"
+    for number, member in enumerate(body.get("staff") or []):
+        for day, hours in (member.get("hours") or {}).items():
+            if hours and hours["close"] != "24:00" and hours["close"] <= hours["open"]:
+                fields[f"staff.{number}.hours.{day}"] = "close must be later than open"
+    for number, closure in enumerate(body.get("closures") or []):
+        if closure["last_day"] < closure["first_day"]:
+            fields[f"closures.{number}.last_day"] = "must not be before first_day"
     if fields:
         raise invalid(fields)
 
@@ -65,6 +76,9 @@ def _apply(org: dict, body: dict) -> None:
         org["business_hours"].update(body["business_hours"])
     if "appointment_types" in body:
         org["appointment_types"] = body["appointment_types"]
+    for name in ("staff", "closures", "booking_window"):  # -- advanced scheduling (issue 19)
+        if name in body:
+            org[name] = body[name]
 
 
 @bp.post("/organizations")
@@ -82,6 +96,7 @@ def create_organization():
             "profile": {"description": "", "services": [], "hours": "", "faq": []},
             "webhook_url": None, "business_hours": default_business_hours(),
             "appointment_types": [dict(t) for t in DEFAULT_APPOINTMENT_TYPES],
+            "staff": [], "closures": [], "booking_window": {"min_notice_minutes": 0, "horizon_days": 0},
             "status": "active",
         })
         _apply(org, body)

@@ -12,6 +12,7 @@ from .leads import capture_lead
 from .params import json_body, parse_body_ts
 from .runtime import runtime
 from .scheduling import MAX_RANGE_DAYS, book_appointment, free_slots, org_zone, resolve_duration
+from .staffing import visible_staff
 from .timeutil import format_ts, now_utc, parse_date
 
 bp = Blueprint("realtime", __name__)
@@ -42,7 +43,10 @@ def availability():
     if (last_day - first_day).days >= MAX_RANGE_DAYS:
         raise invalid({"date_to": f"the range may cover at most {MAX_RANGE_DAYS} days"})
     type_name, minutes = resolve_duration(org, body.get("appointment_type"), body.get("duration_minutes"))
-    slots = free_slots(org, first_day, last_day, minutes, body.get("slot_interval_minutes", 30))
+    if body.get("staff_id"):
+        visible_staff(org, body["staff_id"])
+    slots = free_slots(org, first_day, last_day, minutes, body.get("slot_interval_minutes", 30),
+                       type_name=type_name, staff_id=body.get("staff_id"))
     return jsonify({"organization_id": org["id"], "timezone": org["timezone"],
                     "appointment_type": type_name, "duration_minutes": minutes, "slots": slots})
 
@@ -92,7 +96,7 @@ def booking():
     appointment = book_appointment(
         org, start=start, end=end, appointment_type=type_name, customer=customer,
         source=body.get("source", "call"), notes=body.get("notes"), call_id=body.get("call_id"),
-        coordinator_id=body.get("coordinator_id"))
+        coordinator_id=body.get("coordinator_id"), staff_id=body.get("staff_id"))
     return jsonify(appointment), 201
 
 

@@ -51,14 +51,17 @@ def test_provisioning_sends_zone_hours_and_types_before_active(salon, fourcalls,
     assert integration.status == "active"
     organization = fourcalls.state(integration.organization_id)["organization"]
     assert organization["timezone"] == "America/Los_Angeles"
-    assert [t["name"] for t in organization["appointment_types"]] == ["Haircut", "Colour"]
+    # AI Receptionist schedules one appointment type (several are advanced scheduling, issue 19);
+    # the business's other services stay in its settings for an upgrade.
+    assert [t["name"] for t in organization["appointment_types"]] == ["Haircut"]
     assert organization["business_hours"]["saturday"] == WEEKDAY_HOURS
     settings = db.session.scalar(select(AppointmentSettings).where(AppointmentSettings.business_id == salon.id))
     assert settings.sync_state == SyncState.SYNCED and settings.synced_at is not None
+    assert [t["name"] for t in settings.appointment_types] == ["Haircut", "Colour"]
 
     # The form offers exactly what 4calls knows (not a default "Consultation").
     form = client.get(f"/businesses/{salon.slug}/appointments/new").get_data(as_text=True)
-    assert re.findall(r'<option value="([^"]+)"', form) == ["Haircut", "Colour"]
+    assert re.findall(r'<option value="([^"]+)"', form) == ["Haircut"]
 
 
 def test_a_zone_changed_in_the_profile_reaches_4calls(salon, fourcalls, run_jobs):
