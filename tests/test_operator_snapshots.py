@@ -161,3 +161,28 @@ def test_the_rebuild_is_idempotent(businesses):
     first = sorted((r.month, r.package, r.figures) for r in db.session.query(MetricSnapshot))
     snapshots.rebuild()
     assert sorted((r.month, r.package, r.figures) for r in db.session.query(MetricSnapshot)) == first
+
+
+def test_the_overviews_lagging_count_is_counted_in_sql(factories):
+    """Live integrations more than 30 minutes since their last successful sync (the oldest
+    sync cursor when there are cursors, else the integration's own time); never synced counts."""
+    from app.admin.health import lagging_count
+    from app.models import FourCallsIntegration, SyncCursor
+
+    now = at("2027-06-15 12:00")
+    cases = [  # (integration synced, cursor times, target status, lagging?)
+        ("2027-06-15 11:50", [], "active", False),
+        ("2027-06-15 11:00", [], "active", True),
+        (None, [], "active", True),
+        ("2027-06-15 11:55", ["2027-06-15 11:58", "2027-06-15 11:00"], "active", True),  # the oldest cursor counts
+        ("2027-06-15 10:00", ["2027-06-15 11:58", None], "active", False),  # a cursor not yet synced is ignored
+        (None, [], "paused", False),
+    ]
+    for index, (synced, cursors, target, _lagging) in enumerate(cases):
+        business = factories.business(owner=factories.user(), name=f"Lag {index}")
+        db.session.add(FourCallsIntegration(business_id=business.id, service_package=R, status="active",
+                                            target_status=target, last_synced_at=synced and at(synced)))
+        for kind, cursor in zip(("calls", "contacts"), cursors):
+            db.session.add(SyncCursor(business_id=business.id, kind=kind, last_synced_at=cursor and at(cursor)))
+    db.session.commit()
+    assert lagging_count(now) == sum(1 for case in cases if case[3]) == 3
