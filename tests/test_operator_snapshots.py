@@ -186,3 +186,15 @@ def test_the_overviews_lagging_count_is_counted_in_sql(factories):
             db.session.add(SyncCursor(business_id=business.id, kind=kind, last_synced_at=cursor and at(cursor)))
     db.session.commit()
     assert lagging_count(now) == sum(1 for case in cases if case[3]) == 3
+
+
+def test_claimed_counts_per_month_end_at_the_operators_midnight(factories):
+    from app.admin.metrics.adoption import claimed_by_month_end
+
+    for index, claimed in enumerate(["2027-01-10 15:00", "2027-03-01 03:00", "2027-03-01 05:30", None]):
+        business = factories.business(owner=factories.user(), name=f"Claim {index}")
+        business.claimed_at = claimed and at(claimed)
+    db.session.commit()
+    # 03:00 UTC on March 1st is still February in New York; 05:30 UTC is March.
+    assert claimed_by_month_end(months_between(date(2027, 1, 1), date(2027, 4, 1))) == [1, 2, 3, 3]
+    assert claimed_by_month_end(months_between(date(2027, 3, 1), date(2027, 3, 1))) == [3]
