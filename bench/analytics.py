@@ -1,6 +1,6 @@
 """Analytics latency and SQL per request on the 200k-call business of bench/dashboard.py.
 
-    .venv/bin/python bench/analytics.py [--calls 200000] [--requests 40]
+    .venv/bin/python bench/analytics.py [--calls 200000] [--requests 40] [--reuse] [--profile URL]
 
 Builds the same data as bench/dashboard.py (a fresh SQLite file, or
 BENCH_DATABASE_URL, which is wiped), puts the large business in
@@ -8,8 +8,9 @@ America/Los_Angeles and gives its calls topics, then prints, in one run:
 
 * the rollup rebuild time (the `flask analytics rebuild-rollups` work);
 * p50/p95 and SQL statements per request of the analytics page for 7, 90 and
-  365 days, its htmx range swap and the reports page, beside the dashboard
-  page of the same business measured in the same run (the baseline);
+  365 days, its htmx range swap and the reports page, beside a trivial
+  signed-in page and the dashboard of the same business measured in the same
+  run (the baselines, bench/common.py);
 * the same 90-day figures and heatmap aggregated straight from the calls
   table (what the page would cost without rollups), beside the rollup read;
 * the cost the rollup upkeep adds to applying 2,000 new calls from a sync.
@@ -19,17 +20,16 @@ Figures are printed, not asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.dashboard import PASSWORD, build_data, measure  # noqa: E402
+from bench.common import add_common_arguments, analyze, bench_app, measure, profile, statements_label, timed  # noqa: E402
+from bench.dashboard import PASSWORD, build_data  # noqa: E402
 
 TOPICS = ("Bookings", "Prices", "Opening hours", "Location and parking", "Questions about services",
           "Messages for the team", "Missed calls", "Quotes and follow-ups")
@@ -48,27 +48,6 @@ def give_topics(db, slug: str) -> None:
     for start in range(0, len(rows), 5000):
         db.session.execute(statement, rows[start:start + 5000])
     db.session.commit()
-
-
-def timed(function, repeats: int) -> tuple[float, float, int]:
-    """p50, p95 (ms) and statements of the last run, for a function run in an app context."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    statements = []
-    listener = lambda *args: statements.append(1)  # noqa: E731
-    function()
-    timings = []
-    for _ in range(repeats):
-        statements.clear()
-        event.listen(db.engine, "before_cursor_execute", listener)
-        started = time.perf_counter()
-        function()
-        timings.append((time.perf_counter() - started) * 1000)
-        event.remove(db.engine, "before_cursor_execute", listener)
-    timings.sort()
-    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))], len(statements)
 
 
 def direct_from_calls(business, period):
@@ -93,57 +72,62 @@ def direct_from_calls(business, period):
     return per_day, heat
 
 
+def _existing(db):
+    """(email, large slug, small slug) of an earlier run's data (bench/dashboard.py names), or None."""
+    from sqlalchemy import select
+
+    from app.models import CallRollupState, User
+
+    owner = db.session.scalar(select(User.email).where(User.email == "bench-owner@example.com"))
+    counted = db.session.scalar(select(CallRollupState.business_id).limit(1))
+    return (owner, "bench-business-0", "bench-business-1") if owner and counted else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200_000)
-    parser.add_argument("--requests", type=int, default=40)
+    add_common_arguments(parser, requests=40)
     args = parser.parse_args()
-
-    import logging
 
     from sqlalchemy import select
 
-    from app import create_app
     from app.analytics import rollups, services
     from app.analytics.ranges import preset_range
-    from app.config import TestingConfig
     from app.extensions import db
     from app.models import Business
 
-    logging.disable(logging.WARNING)
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, JOB_BACKEND="eager", WTF_CSRF_ENABLED=False)
+    app, fresh = bench_app(args.reuse, lambda: _existing(db) is not None)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        from app.packages.services import sync_catalog
-
-        sync_catalog()
-        started = time.perf_counter()
-        email, large, small = build_data(db, args.calls)
-        give_topics(db, large)
-        print(f"database: {db.engine.dialect.name}; {args.calls:,} calls for the large business "
-              f"(built in {time.perf_counter() - started:.0f} s)")
-        business = db.session.scalar(select(Business).where(Business.slug == large))
-        started = time.perf_counter()
-        counted = rollups.rebuild(business)
-        db.session.commit()
-        print(f"rollup rebuild: {counted:,} calls in {time.perf_counter() - started:.1f} s")
-        rebuild_small = db.session.scalar(select(Business).where(Business.slug == small))
-        rollups.rebuild(rebuild_small)
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
+        if fresh:
+            started = time.perf_counter()
+            email, large, small = build_data(db, args.calls)
+            give_topics(db, large)
+            print(f"database: {db.engine.dialect.name}; {args.calls:,} calls for the large business "
+                  f"(built in {time.perf_counter() - started:.0f} s)")
+            business = db.session.scalar(select(Business).where(Business.slug == large))
+            started = time.perf_counter()
+            counted = rollups.rebuild(business)
+            db.session.commit()
+            print(f"rollup rebuild: {counted:,} calls in {time.perf_counter() - started:.1f} s")
+            rebuild_small = db.session.scalar(select(Business).where(Business.slug == small))
+            rollups.rebuild(rebuild_small)
+            db.session.commit()
+            analyze(db)
+        else:
+            email, large, small = _existing(db)
+            print(f"database: {db.engine.dialect.name}; reusing the data of an earlier run")
 
     client = app.test_client()
     client.post("/login", data={"email": email, "password": PASSWORD})
+    if args.profile:
+        profile(client, args.profile.replace("{large}", large))
+        return
     pages = [
         ("dashboard (baseline)", "/dashboard", None),
         ("analytics, 7 days", "/analytics?range=7d", None),
         ("analytics, 90 days", "/analytics?range=90d", None),
         ("analytics, 90 days, htmx swap", "/analytics?range=90d", {"HX-Request": "true"}),
-        ("analytics, 365 days", f"/analytics?range=custom&from={{first}}&to={{last}}", None),
+        ("analytics, 365 days", "/analytics?range=custom&from={first}&to={last}", None),
         ("reports, 90 days", "/analytics/reports?range=90d", None),
     ]
     with app.app_context():
@@ -151,12 +135,13 @@ def main() -> None:
         year = preset_range(business, "90d")
         first, last = year.last - timedelta(days=364), year.last
     print(f"\n{'request':32} {'business':>8} {'p50 ms':>8} {'p95 ms':>8} {'SQL/request':>12}")
+    p50, p95, low, high = measure(app, client, "/help", args.requests)
+    print(f"{'baseline: trivial page (/help)':32} {'':>8} {p50:8.1f} {p95:8.1f} {statements_label(low, high):>12}")
     for name, path, headers in pages:
         for label, slug in (("small", small), ("large", large)):
             target = path.replace("{first}", first.isoformat()).replace("{last}", last.isoformat())
             p50, p95, low, high = measure(app, client, f"/businesses/{slug}{target}", args.requests, headers)
-            queries = f"{low}" if low == high else f"{low}-{high}"
-            print(f"{name:32} {label:>8} {p50:8.1f} {p95:8.1f} {queries:>12}")
+            print(f"{name:32} {label:>8} {p50:8.1f} {p95:8.1f} {statements_label(low, high):>12}")
 
     with app.app_context():
         business = db.session.scalar(select(Business).where(Business.slug == large))
@@ -173,7 +158,9 @@ def main() -> None:
         ):
             p50, p95, count = timed(function, min(args.requests, 20))
             print(f"{name:44} {p50:8.1f} {p95:8.1f} {count:5d}")
-        upkeep(db, business)
+        if fresh:  # the upkeep adds calls: measured once, on fresh data
+            upkeep(db, business)
+    print("\nIndicative on a shared machine: read each figure against the baselines of the same run.")
 
 
 def upkeep(db, business) -> None:

@@ -1,43 +1,42 @@
-"""Operator console latency: the first screen and the MRR page, p50/p95 and
-SQL statements per request, with 10,000 businesses and 5 years of history.
+"""Operator console latency: the first screen, the MRR, revenue, adoption and
+usage pages, p50/p95 and SQL statements per request, with 10,000 businesses
+and 5 years of history.
 
     .venv/bin/python bench/operator_console.py [--businesses 10000] [--years 5] [--requests 30]
+        [--reuse] [--profile /admin/]
 
 Builds the data in a fresh SQLite file, or BENCH_DATABASE_URL (a scratch
-PostgreSQL database: it is wiped). Subscription histories follow the demo's
-lifecycle odds (upgrades, downgrades, failed payments, cancellations,
-comebacks); calls fill the last two months, when the console reads them.
+PostgreSQL database: it is wiped; --reuse keeps an earlier run's data).
+Subscription histories follow the demo's lifecycle odds (upgrades,
+downgrades, failed payments, cancellations, comebacks); calls fill the last
+two months.
 
 Closed months come from the monthly snapshots, rebuilt first as the hourly
 job would (its duration is printed); the live month is computed on read.
 
-Baselines measured in the same run: the console's plain businesses list
-(one paged query), and reading every history row the MRR computation needs
-(`load_rows`) without computing anything. Figures are printed, not asserted.
+Baselines measured in the same run (bench/common.py): a trivial signed-in
+page, the console's plain businesses list (one paged query), and reading every
+history row the full MRR computation needs (`load_rows`) without computing
+anything. Figures are printed, not asserted.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
 import sys
-import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import (add_common_arguments, analyze, bench_app, chunks, percentiles, print_pages,  # noqa: E402
+                          profile)
+
 PASSWORD = "bench-password-1"
 PRICES = {"ai_receptionist": 4900, "ai_sales": 9900, "ai_business_suite": 19900, "ai_enterprise": 39900}
 LADDER = list(PRICES)
-
-
-def _chunks(rows, size=5000):
-    for start in range(0, len(rows), size):
-        yield rows[start:start + size]
 
 
 def _history(rng, business_id, start, now):
@@ -114,37 +113,11 @@ def build_data(db, businesses: int, years: int, calls_per_month: int) -> str:
                                   "search_text": "", "created_at": now, "updated_at": now})
     for table, rows in ((Business.__table__, business_rows), (SubscriptionHistory.__table__, history_rows),
                         (FourCallsIntegration.__table__, integrations), (Call.__table__, calls)):
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             db.session.execute(table.insert(), chunk)
     db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:  # as autovacuum would after a bulk load
-            conn.exec_driver_sql("ANALYZE")
+    analyze(db)
     return f"{businesses:,} businesses, {len(history_rows):,} history rows, {len(integrations):,} paying, {len(calls):,} calls"
-
-
-def measure(app, client, url: str, requests: int) -> tuple[float, float, int, int]:
-    from sqlalchemy import event
-
-    from app.extensions import db
-
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(1)  # noqa: E731
-    client.get(url)
-    timings, counts = [], []
-    for _ in range(requests):
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", listener)
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        event.remove(engine, "before_cursor_execute", listener)
-        counts.append(len(statements))
-        assert response.status_code == 200, (url, response.status_code)
-    timings.sort()
-    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))], min(counts), max(counts)
 
 
 def load_rows_baseline(app, requests: int) -> tuple[float, float]:
@@ -157,8 +130,16 @@ def load_rows_baseline(app, requests: int) -> tuple[float, float]:
             started = time.perf_counter()
             load_rows(utcnow())
             timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return statistics.median(timings), timings[min(len(timings) - 1, int(len(timings) * 0.95))]
+    return percentiles(timings)
+
+
+def _has_data() -> bool:
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import User
+
+    return bool(db.session.scalar(select(func.count()).select_from(User).where(User.email == "bench-admin@example.com")))
 
 
 def main() -> None:
@@ -166,27 +147,19 @@ def main() -> None:
     parser.add_argument("--businesses", type=int, default=10_000)
     parser.add_argument("--years", type=int, default=5)
     parser.add_argument("--calls-per-month", type=int, default=30)
-    parser.add_argument("--requests", type=int, default=30)
+    add_common_arguments(parser, requests=30)
     args = parser.parse_args()
 
-    import logging
-
-    from app import create_app
-    from app.config import TestingConfig
     from app.extensions import db
 
-    logging.disable(logging.WARNING)
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, JOB_BACKEND="eager", WTF_CSRF_ENABLED=False)
+    app, fresh = bench_app(args.reuse, _has_data)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        from app.packages.services import sync_catalog
-
-        sync_catalog()
-        started = time.perf_counter()
-        built = build_data(db, args.businesses, args.years, args.calls_per_month)
-        print(f"database: {db.engine.dialect.name}; built {built} in {time.perf_counter() - started:.0f} s")
+        if fresh:
+            started = time.perf_counter()
+            built = build_data(db, args.businesses, args.years, args.calls_per_month)
+            print(f"database: {db.engine.dialect.name}; built {built} in {time.perf_counter() - started:.0f} s")
+        else:
+            print(f"database: {db.engine.dialect.name}; reusing the data of an earlier run")
     with app.test_request_context():
         from app.admin.metrics import snapshots
 
@@ -196,23 +169,25 @@ def main() -> None:
               f"in {time.perf_counter() - started:.1f} s")
     client = app.test_client()
     client.post("/login", data={"email": "bench-admin@example.com", "password": PASSWORD})
-    pages = [
-        ("baseline: businesses list", "/admin/businesses"),
-        ("console first screen", "/admin/"),
-        ("  its margin card (htmx, after)", "/admin/overview/margin-floor"),
-        ("MRR page, last 12 months", "/admin/metrics/mrr"),
-        ("MRR page, since launch", "/admin/metrics/mrr?range=all"),
-        ("MRR drill-down, one month", "/admin/metrics/mrr/businesses?month={month}&kind=new"),
-    ]
-    from datetime import date
-
+    if args.profile:
+        profile(client, args.profile)
+        return
     month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-    print(f"\n{'request':30} {'p50 ms':>8} {'p95 ms':>8} {'SQL/request':>12}")
-    for name, path in pages:
-        p50, p95, low, high = measure(app, client, path.replace("{month}", month), args.requests)
-        print(f"{name:30} {p50:8.1f} {p95:8.1f} {(str(low) if low == high else f'{low}-{high}'):>12}")
+    print_pages(app, client, [
+        ("baseline: businesses list", "/admin/businesses", None),
+        ("console first screen", "/admin/", None),
+        ("  its margin card (htmx, after)", "/admin/overview/margin-floor", None),
+        ("MRR page, last 12 months", "/admin/metrics/mrr", None),
+        ("MRR page, since launch", "/admin/metrics/mrr?range=all", None),
+        ("MRR drill-down, one month", f"/admin/metrics/mrr/businesses?month={month}&kind=new", None),
+        ("revenue page, last 12 months", "/admin/metrics/revenue", None),
+        ("revenue page, since launch", "/admin/metrics/revenue?range=all", None),
+        ("adoption page, last 12 months", "/admin/metrics/adoption", None),
+        ("usage page, last 12 months", "/admin/metrics/usage", None),
+    ], args.requests)
     p50, p95 = load_rows_baseline(app, args.requests)
-    print(f"{'baseline: read history rows':30} {p50:8.1f} {p95:8.1f} {'1':>12}")
+    print(f"{'baseline: read history rows':34} {p50:8.1f} {p95:8.1f} {'1':>12}")
+    print("\nIndicative on a shared machine: read each figure against the baselines of the same run.")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from app.extensions import db
 from app.models import SubscriptionHistory
 
@@ -21,3 +23,13 @@ def history(business, *rows) -> None:
             unit_amount=amount, currency="usd", status=status, started_at=at(start), ended_at=ended, reason=reason,
             cancel_at_period_end=reason == "cancellation_scheduled"))
     db.session.commit()
+
+
+@pytest.fixture
+def new_york_mid_june(clock, app):
+    """The frame of the hand-computed histories: operator zone America/New_York, "now" mid-June 2027.
+    A test module uses it with `pytestmark = pytest.mark.usefixtures("new_york_mid_june")`."""
+    app.config["OPERATOR_TIMEZONE"] = "America/New_York"
+    clock.set(at("2027-06-15 12:00"))
+    yield
+    app.config["OPERATOR_TIMEZONE"] = "America/New_York"

@@ -12,18 +12,12 @@ from app.admin.metrics import adoption, mrr, revenue
 from app.admin.metrics.periods import months_between
 from app.extensions import db
 from app.models import BillingInvoice
-from tests.operator_helpers import at, history
+from tests.operator_helpers import at, history, new_york_mid_june  # noqa: F401  (fixture)
 
 R, S, SUITE = "ai_receptionist", "ai_sales", "ai_business_suite"
 MARCH = date(2027, 3, 1)
 
-
-@pytest.fixture(autouse=True)
-def _now(clock, app):
-    app.config["OPERATOR_TIMEZONE"] = "America/New_York"
-    clock.set(at("2027-06-15 12:00"))
-    yield
-    app.config["OPERATOR_TIMEZONE"] = "America/New_York"
+pytestmark = pytest.mark.usefixtures("new_york_mid_june")
 
 
 def figures(first, last, package=None):

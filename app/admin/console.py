@@ -55,10 +55,13 @@ class Overview:
 def overview() -> Overview:
     this_month = current_month()
     months = [add_months(this_month, offset) for offset in range(-11, 1)]
-    figures = snapshots.figures_for(months)
+    view = snapshots.Monthly(months)
+    figures = view.figures()
     now_figure = figures[-1]
+    last_month = view.usage_cells(months[-2])
     items = kpis.kpis(now_figure.mrr_end, now_figure.customers_end, figures[-2].customers_end,
-                      local_today(operator_zone()))
+                      local_today(operator_zone()),
+                      calls_last_month=None if last_month is None else sum(cell.calls for cell in last_month))
     return Overview(items, now_figure.mrr_end, now_figure.customers_end, movements_chart(figures, None), months)
 
 
@@ -101,12 +104,13 @@ def mrr_line_chart(figures) -> str:
 # ---------------------------------------------------------------- revenue
 
 def revenue_page(filters: RangeFilter) -> dict:
-    timeline = mrr.build_timeline(filters.months, filters.package)
-    months = revenue.revenue_months(timeline)
+    view = snapshots.Monthly(filters.months, filters.package)
+    figures = view.figures()
+    months = revenue.revenue_months_from(figures, view.retentions())
     return {
         "months": months,
-        "ltv": revenue.ltv(timeline.figures, current_month()),
-        "cohorts": revenue.cohort_grid(timeline) if not filters.package else [],
+        "ltv": revenue.ltv(figures, current_month()),
+        "cohorts": revenue.cohort_grid_from(view.cohorts()) if not filters.package else [],
         "chart": line_chart(Chart(
             title="Retention per month", categories=[m.month.strftime("%b %y") for m in months],
             series=[Series("Gross revenue retention", [_pct(m.gross_retention) for m in months], "#4f46e5"),
@@ -175,8 +179,7 @@ def adoption_table_rows(months: list[adoption.AdoptionMonth]) -> list[dict]:
 # ---------------------------------------------------------------- usage
 
 def usage_page(filters: RangeFilter) -> dict:
-    timeline = mrr.build_timeline(filters.months)
-    table = usage.usage_months(timeline)
+    table = snapshots.Monthly(filters.months).usage()
     totals = usage.totals_by_month(table, filters.months, filters.package)
     by_package = {p.slug: usage.totals_by_month(table, filters.months, p.slug) for p in PACKAGES}
     chart = stacked_bars(Chart(

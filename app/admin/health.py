@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.audit import services as audit
 from app.extensions import db
@@ -231,13 +231,14 @@ def business_health(business_ids: list[uuid.UUID] | None = None, now: datetime |
 
 
 def lagging_count(now: datetime | None = None) -> int:
-    """How many live integrations have gone more than 30 minutes without a successful sync (the overview's card)."""
+    """How many live integrations have gone more than 30 minutes without a successful sync (the overview's card).
+    Counted in SQL: the overview must not load every integration to count a few."""
     now = now or utcnow()
-    integrations = db.session.execute(
-        select(FourCallsIntegration.business_id, FourCallsIntegration.last_synced_at)
-        .where(FourCallsIntegration.target_status == "active")).all()
-    cursors = dict(db.session.execute(
-        select(SyncCursor.business_id, func.min(SyncCursor.last_synced_at)).group_by(SyncCursor.business_id)).all())
-    limit = now - SYNC_LAG_LIMIT
-    return sum(1 for business_id, synced in integrations
-               if (cursors.get(business_id) or synced) is None or (cursors.get(business_id) or synced) < limit)
+    cursors = (select(SyncCursor.business_id, func.min(SyncCursor.last_synced_at).label("synced"))
+               .group_by(SyncCursor.business_id).subquery())
+    synced = func.coalesce(cursors.c.synced, FourCallsIntegration.last_synced_at)
+    return db.session.scalar(
+        select(func.count()).select_from(FourCallsIntegration)
+        .outerjoin(cursors, cursors.c.business_id == FourCallsIntegration.business_id)
+        .where(FourCallsIntegration.target_status == "active",
+               or_(synced.is_(None), synced < now - SYNC_LAG_LIMIT))) or 0

@@ -92,4 +92,4 @@ def analytics_template_helpers():
     # The analytics tabs mark the sections a package lacks.
     from app.models.base import utcnow
 
-    return {"package_has": gating.allowed, "now_utc": utcnow}
+    return {"package_has": gating.allowed, "now_utc": utcnow, "chart_numbers": presenters.numbers_table}

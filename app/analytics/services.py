@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date
 
 from sqlalchemy import case, func, select
@@ -192,18 +193,20 @@ def _filtered(query, model, business: Business, filters: dict | None):
 _SUMMED = ("calls", "inbound", "outbound", "answered", "missed", "voicemail", "talk_seconds", "bookings", "leads")
 
 
+@cache
 def _sums():
     """Every measure as one SUM column, so SQL returns one row per group
-    (per day: 90 rows for 90 days, not one per dimension combination)."""
+    (per day: 90 rows for 90 days, not one per dimension combination).
+    Built once: the expressions are immutable, and building them cost a tenth of the page."""
     m = CallDailyRollup
 
     def where(condition):
         return func.sum(case((condition, m.calls), else_=0))
 
-    return [func.sum(m.calls), where(m.direction == "inbound"), where(m.direction == "outbound"),
+    return (func.sum(m.calls), where(m.direction == "inbound"), where(m.direction == "outbound"),
             where(m.status == "answered"), where(m.status == "missed"), where(m.status == "voicemail"),
             func.sum(m.talk_seconds), func.sum(m.bookings), func.sum(m.leads),
-            *[where(m.outcome == outcome) for outcome in OUTCOMES]]
+            *[where(m.outcome == outcome) for outcome in OUTCOMES])
 
 
 def _grouped(business: Business, first: date, last: date, filters: dict | None, *columns):

@@ -215,8 +215,11 @@ def _record_history(business: Business, entitlement: Entitlement, subscription: 
             reason=reason,
         )
     )
+    from app.admin.metrics.snapshots import queue_rebuild_if_closed
     from app.audit.services import current_actor, record
 
+    # Stripe's start or end date can fall in a month the console has already snapshotted.
+    queue_rebuild_if_closed(changed_at)
     # Owner actions (checkout return, change, cancel, resume) carry the owner; webhooks are the system.
     record(f"billing.{reason}", business=business, actor=current_actor(), target_type="subscription",
            target_id=new_state.subscription_id, target_label=new_state.package_slug,

@@ -85,7 +85,9 @@ class SubscriptionHistory(UUIDPrimaryKey, Timestamps, db.Model):
     # cancelled, price_changed, renewed_after_suspension
     reason: Mapped[str] = mapped_column(String(60), nullable=False)
 
-    __table_args__ = (Index("ix_subscription_history_business_started", "business_id", "started_at"),)
+    __table_args__ = (Index("ix_subscription_history_business_started", "business_id", "started_at"),
+                      # The console's live month and launch month range over started_at alone.
+                      Index("ix_subscription_history_started", "started_at"))
 
 
 class BillingInvoice(UUIDPrimaryKey, Timestamps, db.Model):

@@ -2,12 +2,11 @@
 they move, and how long they take from claiming to a first package."""
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import median
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from app.admin.metrics.mrr import MRR_STATUSES, MonthFigures
 from app.admin.metrics.periods import add_months, month_start
@@ -29,17 +28,28 @@ class AdoptionMonth:
     packages: dict[str, int]
 
 
-def claimed_instants() -> list:
-    return sorted(db.session.scalars(select(Business.claimed_at).where(Business.claimed_at.is_not(None))))
+def claimed_by_month_end(months: list[date]) -> list[int]:
+    """Businesses claimed before each month's end (operator zone), counted in SQL:
+    one row per month rather than every claimed business."""
+    if not months:
+        return []
+    ends = [month_start(add_months(m, 1)) for m in months]
+    bucket = case(*[(Business.claimed_at < end, index) for index, end in enumerate(ends)], else_=None)
+    per_month = dict(db.session.execute(
+        select(bucket, func.count()).where(Business.claimed_at.is_not(None), Business.claimed_at < ends[-1])
+        .group_by(bucket)).all())
+    totals, running = [], 0
+    for index in range(len(months)):
+        running += per_month.get(index, 0)
+        totals.append(running)
+    return totals
 
 
 def adoption_months(figures: list[MonthFigures], launch_month: date) -> list[AdoptionMonth]:
-    """From a month's MRR figures (snapshots or a timeline) and the claim instants."""
-    claimed = claimed_instants()
+    """From a month's MRR figures (snapshots or a timeline) and the claim counts."""
+    claimed = claimed_by_month_end([figure.month for figure in figures])
     result = []
-    for figure in figures:
-        end = month_start(add_months(figure.month, 1))
-        claimed_count = bisect_left(claimed, end)
+    for figure, claimed_count in zip(figures, claimed):
         since = (figure.month.year - launch_month.year) * 12 + figure.month.month - launch_month.month
         result.append(AdoptionMonth(
             month=figure.month,

@@ -75,19 +75,22 @@ def satisfaction(since: datetime | None = None) -> tuple[float | None, int]:
     return (float(average) if average is not None else None), int(count or 0)
 
 
-def calls_last_complete_month(paying_businesses: int) -> tuple[float | None, date]:
+def calls_last_complete_month(paying_businesses: int, calls: int | None = None) -> tuple[float | None, date]:
+    """Calls in the last closed month per business paying at its end; `calls` when a snapshot has them."""
     month = add_months(current_month(), -1)
-    calls = db.session.scalar(select(func.count()).select_from(Call).where(
-        Call.started_at >= month_start(month), Call.started_at < month_start(add_months(month, 1))))
+    if calls is None:
+        calls = db.session.scalar(select(func.count()).select_from(Call).where(
+            Call.started_at >= month_start(month), Call.started_at < month_start(add_months(month, 1))))
     return ratio(calls or 0, paying_businesses), month
 
 
-def kpis(mrr_now: int, customers_now: int, customers_last_month: int, today: date) -> list[Kpi]:
+def kpis(mrr_now: int, customers_now: int, customers_last_month: int, today: date,
+         calls_last_month: int | None = None) -> list[Kpi]:
     launch = launch_day()
     claimed = db.session.scalar(select(func.count()).select_from(Business).where(Business.claimed_at.is_not(None)))
     adoption = ratio(customers_now, claimed)
     adoption_due, mrr_due = _add_months_day(launch, ADOPTION_MONTHS), _add_months_day(launch, MRR_MONTHS)
-    calls, calls_month = calls_last_complete_month(customers_last_month)
+    calls, calls_month = calls_last_complete_month(customers_last_month, calls_last_month)
     average, count = satisfaction()
     return [
         Kpi("adoption", "Adoption", "20 % of claimed businesses", adoption,

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from app.admin.metrics.periods import add_months, month_start
 from app.extensions import db
@@ -91,8 +91,9 @@ def load_rows(until: datetime, *, since: datetime | None = None, paying_at_since
         if paying_at_since:
             in_effect = and_(in_effect, SubscriptionHistory.status.in_(MRR_STATUSES))
         stmt = stmt.where(or_(SubscriptionHistory.started_at >= since, in_effect))
-    if business_ids is not None:
-        stmt = stmt.where(SubscriptionHistory.business_id.in_(list(business_ids)))
+    if business_ids is not None:  # ids, or a SELECT of them
+        stmt = stmt.where(SubscriptionHistory.business_id.in_(
+            business_ids if isinstance(business_ids, Select) else list(business_ids)))
     states: dict[uuid.UUID, list] = defaultdict(list)
     for business_id, started_at, amount, status, package in db.session.execute(stmt):
         states[business_id].append((started_at, amount if status in MRR_STATUSES else 0, package))

@@ -2,8 +2,8 @@
 retention, LTV and the cohort grid (definitions in docs/metrics.md)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from app.admin.metrics.mrr import MonthFigures, Timeline
 from app.admin.metrics.periods import add_months, month_of_instant, month_start
@@ -30,31 +30,51 @@ class RevenueMonth:
     net_retention: float | None
 
 
-def _retention(timeline: Timeline, month_index: int) -> tuple[float | None, float | None]:
-    """Over the businesses paying at the month's start only: (gross, net) retention."""
-    start = month_start(timeline.months[month_index])
-    end = month_start(add_months(timeline.months[month_index], 1))
-    base = kept = net = 0
-    for rows in timeline.states.values():
-        before = after = 0
-        for started_at, mrr, _package in rows:
-            if started_at < start:
-                before = mrr
-            if started_at < end:
-                after = mrr
-            else:
-                break
-        if before > 0:
-            base += before
-            kept += min(before, after)
-            net += after
-    return ratio(kept, base), ratio(net, base)
+@dataclass
+class RetentionSums:
+    """Cents over the businesses paying at a month's start: their MRR then (base),
+    what they kept of it (at most the base each), and their MRR at the month's end."""
+    base: int = 0
+    kept: int = 0
+    net: int = 0
+
+    @property
+    def gross_rate(self) -> float | None:
+        return ratio(self.kept, self.base)
+
+    @property
+    def net_rate(self) -> float | None:
+        return ratio(self.net, self.base)
+
+
+def retention_by_month(states: dict, months: list[date]) -> list[RetentionSums]:
+    """One pass over each business's rows for every month of `months` (consecutive)."""
+    bounds = [month_start(m) for m in months] + [month_start(add_months(months[-1], 1))]
+    sums = [RetentionSums() for _ in months]
+    for rows in states.values():
+        position, mrr, at_bounds = 0, 0, []
+        for boundary in bounds:
+            while position < len(rows) and rows[position][0] < boundary:
+                mrr = rows[position][1]
+                position += 1
+            at_bounds.append(mrr)
+        for index, month_sums in enumerate(sums):
+            before, after = at_bounds[index], at_bounds[index + 1]
+            if before > 0:
+                month_sums.base += before
+                month_sums.kept += min(before, after)
+                month_sums.net += after
+    return sums
 
 
 def revenue_months(timeline: Timeline) -> list[RevenueMonth]:
+    return revenue_months_from(timeline.figures, retention_by_month(timeline.states, timeline.months))
+
+
+def revenue_months_from(figures: list[MonthFigures], retentions: list[RetentionSums]) -> list[RevenueMonth]:
+    """From each month's MRR figures and retention sums (a timeline's or the snapshots')."""
     result = []
-    for index, figure in enumerate(timeline.figures):
-        gross, net = _retention(timeline, index)
+    for figure, retention in zip(figures, retentions):
         lost = -(figure.amounts["churn"] + figure.amounts["contraction"])
         regained = figure.amounts["expansion"] + figure.amounts["reactivation"]
         result.append(RevenueMonth(
@@ -64,8 +84,8 @@ def revenue_months(timeline: Timeline) -> list[RevenueMonth]:
             arpa=ratio(figure.mrr_end, figure.customers_end),
             logo_churn=ratio(figure.counts["churn"], figure.customers_start),
             net_mrr_churn=ratio(lost - regained, figure.mrr_start),
-            gross_retention=gross,
-            net_retention=net,
+            gross_retention=retention.gross_rate,
+            net_retention=retention.net_rate,
         ))
     return result
 
@@ -107,30 +127,54 @@ class CohortRow:
     retained: list[float | None]  # share still paying at the end of month 0, 1, 2, ...
 
 
-def cohort_grid(timeline: Timeline) -> list[CohortRow]:
-    """Businesses grouped by the month of their first subscription; each cell is
-    the share of the cohort paying at the end of that many months later."""
-    months = timeline.months
+@dataclass
+class CohortMonth:
+    """One month's contribution to the cohort grid: how many businesses first
+    paid in it, and per cohort (month of first payment) how many pay at its end."""
+    month: date
+    started: int = 0
+    paying_by_cohort: dict = field(default_factory=dict)  # cohort month -> businesses paying at this month's end
+
+
+def first_paid(rows) -> datetime | None:
+    return next((started_at for started_at, mrr, _ in rows if mrr > 0), None)
+
+
+def cohort_months(states: dict, months: list[date]) -> list[CohortMonth]:
+    """Per month of `months` (consecutive): cohort sizes and who still pays, for every
+    cohort including those that started before the first month."""
     ends = [month_start(add_months(m, 1)) for m in months]
-    index_of = {m: i for i, m in enumerate(months)}
-    sizes = [0] * len(months)
-    alive = [[0] * (len(months) - i) for i in range(len(months))]
-    for rows in timeline.states.values():
-        first = next((started_at for started_at, mrr, _ in rows if mrr > 0), None)
+    result = [CohortMonth(m) for m in months]
+    for rows in states.values():
+        first = first_paid(rows)
         if first is None:
             continue
-        cohort = index_of.get(month_of_instant(first))
-        if cohort is None:
-            continue
-        sizes[cohort] += 1
+        cohort = month_of_instant(first)
         position, mrr = 0, 0
-        for offset, end in enumerate(ends[cohort:]):
+        for index, end in enumerate(ends):
+            if months[index] < cohort:
+                continue
+            if months[index] == cohort:
+                result[index].started += 1
             while position < len(rows) and rows[position][0] < end:
                 mrr = rows[position][1]
                 position += 1
             if mrr > 0:
-                alive[cohort][offset] += 1
-    return [
-        CohortRow(month, sizes[i], [ratio(count, sizes[i]) for count in alive[i]])
-        for i, month in enumerate(months) if sizes[i]
-    ]
+                result[index].paying_by_cohort[cohort] = result[index].paying_by_cohort.get(cohort, 0) + 1
+    return result
+
+
+def cohort_grid(timeline: Timeline) -> list[CohortRow]:
+    """Businesses grouped by the month of their first subscription; each cell is
+    the share of the cohort paying at the end of that many months later."""
+    return cohort_grid_from(cohort_months(timeline.states, timeline.months))
+
+
+def cohort_grid_from(months: list[CohortMonth]) -> list[CohortRow]:
+    rows = []
+    for index, cohort in enumerate(months):
+        if not cohort.started:
+            continue
+        rows.append(CohortRow(cohort.month, cohort.started, [
+            ratio(later.paying_by_cohort.get(cohort.month, 0), cohort.started) for later in months[index:]]))
+    return rows

@@ -42,19 +42,32 @@ def _grouped(model, time_column, months, *aggregates, where=()):
     return db.session.execute(stmt).all()
 
 
+SUMMED = ("paying_businesses", "inbound_seconds", "outbound_seconds", "calls", "answered_calls", "ai_bookings",
+          "contacts_created", "chat_conversations")
+
+
 @dataclass
 class UsageMonth:
     month: date
     package: str
     paying_businesses: int = 0
-    inbound_minutes: float = 0.0
-    outbound_minutes: float = 0.0
+    # Whole seconds, so sums are exact in any order (snapshots add months up again).
+    inbound_seconds: int = 0
+    outbound_seconds: int = 0
     calls: int = 0
     answered_calls: int = 0
     ai_bookings: int = 0
     contacts_created: int = 0
     chat_conversations: int = 0
     extra: dict = field(default_factory=dict)
+
+    @property
+    def inbound_minutes(self) -> float:
+        return self.inbound_seconds / 60
+
+    @property
+    def outbound_minutes(self) -> float:
+        return self.outbound_seconds / 60
 
     @property
     def calls_per_business(self) -> float | None:
@@ -76,6 +89,11 @@ def package_in_month(timeline: Timeline) -> dict[tuple[uuid.UUID, int], str]:
     result = {}
     for business_id, rows in timeline.states.items():
         position, mrr, package = 0, 0, None
+        # The state at the first month's start: a business that stopped paying before it
+        # did not "last pay during" that month.
+        while position < len(rows) and rows[position][0] < starts[0]:
+            _at, mrr, package = rows[position]
+            position += 1
         for index in range(len(months)):
             last_paid = package if mrr > 0 else None
             while position < len(rows) and rows[position][0] < starts[index + 1]:
@@ -112,10 +130,10 @@ def usage_months(timeline: Timeline) -> dict[tuple[date, str], UsageMonth]:
         func.sum(case((Call.status == "answered", 1), else_=0)),
     ):
         target = cell(business_id, index)
-        target.inbound_minutes += (inbound or 0) / 60
-        target.outbound_minutes += (outbound or 0) / 60
+        target.inbound_seconds += int(inbound or 0)
+        target.outbound_seconds += int(outbound or 0)
         target.calls += calls
-        target.answered_calls += answered or 0
+        target.answered_calls += int(answered or 0)
     for business_id, index, count in _grouped(Appointment, Appointment.created_at, months, func.count(),
                                               where=(Appointment.source.in_(AI_BOOKING_SOURCES),)):
         cell(business_id, index).ai_bookings += count
@@ -135,8 +153,7 @@ def totals_by_month(table: dict[tuple[date, str], UsageMonth], months: list[date
         for (cell_month, cell_package), cell in table.items():
             if cell_month != month or cell_package != (package or cell_package) or cell_package == NO_PACKAGE:
                 continue
-            for name in ("paying_businesses", "inbound_minutes", "outbound_minutes", "calls", "answered_calls",
-                         "ai_bookings", "contacts_created", "chat_conversations"):
+            for name in SUMMED:
                 setattr(total, name, getattr(total, name) + getattr(cell, name))
         rows.append(total)
     return rows
