@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.analytics.charts import Chart
+from app.charts.styled import Chart
 from app.analytics.presenters import numbers_table
 
 
