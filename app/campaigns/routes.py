@@ -10,12 +10,18 @@ from app.campaigns import audience, csv_audience, forms, reporting, services
 from app.campaigns.purposes import PURPOSES
 from app.contacts.segments import SegmentError, clean_rules, describe, segments_of
 from app.extensions import db
-from app.packages.catalog import PACKAGES
+from app.packages.offers import smallest_package_with
 from app.models import Campaign, CampaignStatus, Coordinator, SkipReason, TargetStatus
 from app.usage.services import OUTBOUND_MINUTES, upgrade_offer
 from app.web import owned_business_or_404, parse_uuid, render_partial_or_page
 
 bp = Blueprint("campaigns", __name__, url_prefix="/businesses/<slug>/campaigns")
+
+
+@bp.app_template_global()
+def campaigns_offer():
+    """The smallest package with campaigns, for offers outside this area (the dashboard's outbound meter)."""
+    return smallest_package_with("campaigns")
 
 
 def _campaign_or_404(business, campaign_id) -> Campaign:
@@ -31,8 +37,10 @@ def _coordinators(business):
 
 
 def _upgrade_page(business):
-    offer = next((p for p in sorted(PACKAGES, key=lambda p: p.display_order) if p.has("campaigns")), None)
-    return render_template("campaigns/upgrade.html", business=business, offer=offer), 403
+    """What a package without campaigns sees at every campaign URL: a page on GET
+    (as the other gated areas), 403 for anything that would change something."""
+    page = render_template("campaigns/upgrade.html", business=business, offer=campaigns_offer())
+    return page, (200 if request.method == "GET" else 403)
 
 
 def _gate(business):
