@@ -30,12 +30,14 @@ _CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
 
 @dataclass
 class CallStats:
-    """Totals over a window. "Missed" counts every unanswered call, voicemail included."""
+    """Totals over a window. "Missed" counts every unanswered incoming call, voicemail
+    included; outbound calls (campaigns) are counted apart and never as missed."""
 
     label: str
     total: int = 0
     answered: int = 0
     missed: int = 0
+    outbound: int = 0
     answered_seconds: int = 0
     booked: int = 0
     leads: int = 0
@@ -94,11 +96,14 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
     day_index, start, end = _local_day_index(business, first_day, CHART_DAYS)
     day = day_index.label("day")
     answered = Call.status == "answered"
+    outbound = Call.direction == "outbound"
     rows = db.session.execute(
         select(
             day,
             func.count().label("total"),
             func.sum(case((answered, 1), else_=0)).label("answered"),
+            func.sum(case((outbound, 1), else_=0)).label("outbound"),
+            func.sum(case((outbound, 0), (answered, 0), else_=1)).label("missed"),
             func.sum(case((answered, Call.duration_seconds), else_=0)).label("answered_seconds"),
             func.sum(case((Call.outcome == "booked", 1), else_=0)).label("booked"),
             func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
@@ -124,8 +129,8 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
                 window.answered_seconds += int(row.answered_seconds or 0)
                 window.booked += int(row.booked or 0)
                 window.leads += int(row.leads or 0)
-    for window in stats.values():
-        window.missed = window.total - window.answered
+                window.outbound += int(row.outbound or 0)
+                window.missed += int(row.missed or 0)
     return stats, chart
 
 
