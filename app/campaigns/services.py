@@ -3,31 +3,28 @@ draft → scheduled → running ⇄ paused → completed | cancelled, and follow
 Every state change is written to the audit log (who, when)."""
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from app.audit.services import record as audit
 from app.campaigns import audience, csv_audience
+from app.campaigns.estimates import estimate  # noqa: F401  (the pages ask the services for it)
 from app.campaigns.purposes import PURPOSES_BY_KEY, purpose_of
 from app.campaigns.windows import EARLIEST, LATEST, parse_clock
 from app.contacts.segments import SegmentError, clean_rules, save_segment
 from app.extensions import db
-from app.models import (Call, Campaign, CampaignStatus, CampaignTarget, ContactSegment, Coordinator, SkipReason,
+from app.models import (Campaign, CampaignStatus, CampaignTarget, ContactSegment, Coordinator, SkipReason,
                         TargetStatus)
 from app.models.base import utcnow
 from app.packages.catalog import outbound_lines
 from app.timezones import zone_of
 from app.web import parse_uuid
-from app.usage.services import (OUTBOUND_MINUTES, current_period, has_feature, limit_for, package_of,
-                                usage_summary)
+from app.usage.services import (OUTBOUND_MINUTES, current_period, has_feature, limit_for, package_of)
 
 DEFAULT_RETRY_DELAYS = [60, 1440]  # 1 hour, then the next day
 RETRYABLE = ("no_answer", "busy", "voicemail")
 AUDIENCE_SOURCES = ("segment", "csv")  # what the form offers; follow-ups are drafted from a finished campaign
-UNREACHED_SHARE = 0.42  # share of dials that reach no one, for the estimate
-DEFAULT_CALL_SECONDS = 120
 
 
 class CampaignError(ValueError):
@@ -250,28 +247,6 @@ def audience_of(campaign: Campaign) -> dict:
     if campaign.audience_source == "csv":
         return {"rules": {}, "import_id": campaign.contact_import_id}
     return {"rules": rules_of(campaign), "import_id": None}
-
-
-# --- estimate -----------------------------------------------------------------
-
-
-def average_call_seconds(business) -> int:
-    average = db.session.scalar(select(func.avg(Call.duration_seconds)).where(
-        Call.business_id == business.id, Call.direction == "outbound", Call.duration_seconds > 0))
-    return int(average or DEFAULT_CALL_SECONDS)
-
-
-def estimate(business, targets: int, campaign_or_values) -> dict:
-    """Targets × expected attempts × average call length, against the outbound minutes left."""
-    max_attempts = getattr(campaign_or_values, "max_attempts", None) or 1
-    retried = bool(getattr(campaign_or_values, "retry_results", None))
-    attempts = sum(UNREACHED_SHARE ** k for k in range(max_attempts if retried else 1))
-    seconds = average_call_seconds(business)
-    minutes = math.ceil(targets * attempts * seconds / 60)
-    meter = next((m for m in usage_summary(business) if m.service_type == OUTBOUND_MINUTES), None)
-    left = None if meter is None or meter.unlimited else max(meter.limit - meter.used, 0)
-    return {"targets": targets, "attempts": round(attempts, 2), "call_seconds": seconds, "minutes": minutes,
-            "minutes_left": left, "fits": left is None or minutes <= left}
 
 
 # --- lifecycle ----------------------------------------------------------------
