@@ -18,14 +18,13 @@ from app.contacts.phone import normalise_phone
 from app.timezones import zone_for_phone
 from app.businesses.services import claim_business
 from app.demo import CLAIMED_DEMO_SLUG
-from app.encryption import encrypt
 from app.extensions import db
-from app.fourcalls import organization_client, platform_client
-from app.models import (Business, Contact, Coordinator, CoordinatorStatus, FourCallsIntegration, ImportedContact,
+from app.models import (Business, Contact, FourCallsIntegration, ImportedContact,
                         IntegrationStatus)
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
-from tests.browser.test_campaigns import zone_inside_calling_hours
+from tests.browser import test_campaigns as campaigns_flow
+from tests.browser.test_campaigns import connect_to_sandbox, zone_inside_calling_hours
 
 pytestmark = pytest.mark.browser
 
@@ -61,18 +60,7 @@ def list_site(tmp_path_factory):
             owner = register_user("List Owner", OWNER_EMAIL, OWNER_PASSWORD)
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = owner.id
-            organization = platform_client().create_organization({
-                "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls"})
-            db.session.add(FourCallsIntegration(
-                business_id=business.id, organization_id=organization["id"],
-                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
-                service_package="ai_sales", status=IntegrationStatus.ACTIVE,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=3)))
-            db.session.commit()
-            client = organization_client(business)
-            remote = client.create_coordinator(client.organization_id, {"name": "Sam", "role": "sales"})
-            db.session.add(Coordinator(business_id=business.id, fourcalls_id=remote["id"], role="sales", name="Sam",
-                                       status=CoordinatorStatus.ACTIVE, synced_version=1, position=9))
+            connect_to_sandbox(app, business, server_url, "ai_sales")
             zone = zone_inside_calling_hours()
             # Already a contact: the list's row for this number updates it instead of adding a second.
             db.session.add(Contact(id=uuid.uuid4(), business_id=business.id, name="Known Customer",
@@ -97,11 +85,7 @@ def list_site(tmp_path_factory):
 
 
 def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out")
+    campaigns_flow.log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD)
 
 
 def settle(page):

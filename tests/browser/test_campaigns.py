@@ -38,6 +38,22 @@ def zone_inside_calling_hours() -> str:
     return "UTC"
 
 
+def connect_to_sandbox(app, business, server_url, package) -> None:
+    """A 4calls organization in the sandbox on `package`, with a Sales assistant to make the calls."""
+    organization = platform_client().create_organization({
+        "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls"})
+    db.session.add(FourCallsIntegration(
+        business_id=business.id, organization_id=organization["id"],
+        api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
+        service_package=package, status=IntegrationStatus.ACTIVE,
+        activated_at=datetime.now(timezone.utc) - timedelta(days=3)))
+    db.session.commit()
+    client = organization_client(business)
+    remote = client.create_coordinator(client.organization_id, {"name": "Sam", "role": "sales"})
+    db.session.add(Coordinator(business_id=business.id, fourcalls_id=remote["id"], role="sales", name="Sam",
+                               status=CoordinatorStatus.ACTIVE, synced_version=1, position=9))
+
+
 @pytest.fixture(scope="module")
 def campaign_site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("campaigns-browser")
@@ -49,18 +65,7 @@ def campaign_site(tmp_path_factory):
         with app.app_context():
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Cam Owner", OWNER_EMAIL, OWNER_PASSWORD).id
-            organization = platform_client().create_organization({
-                "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls"})
-            db.session.add(FourCallsIntegration(
-                business_id=business.id, organization_id=organization["id"],
-                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
-                service_package="ai_business_suite", status=IntegrationStatus.ACTIVE,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=3)))
-            db.session.commit()
-            client = organization_client(business)
-            remote = client.create_coordinator(client.organization_id, {"name": "Sam", "role": "sales"})
-            db.session.add(Coordinator(business_id=business.id, fourcalls_id=remote["id"], role="sales", name="Sam",
-                                       status=CoordinatorStatus.ACTIVE, synced_version=1, position=9))
+            connect_to_sandbox(app, business, server_url, "ai_business_suite")
             zone = zone_inside_calling_hours()
             for n, phone in enumerate(PHONES):
                 db.session.add(Contact(id=uuid.uuid4(), business_id=business.id, name=f"Campaign Person {n + 1}",
@@ -78,10 +83,10 @@ def campaign_site(tmp_path_factory):
         server.stop()
 
 
-def log_in(page, server):
+def log_in(page, server, email=OWNER_EMAIL, password=OWNER_PASSWORD):
     page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
+    page.fill("#email", email)
+    page.fill("#password", password)
     page.click("main button:has-text('Log in')")
     expect(page.locator(".topbar")).to_contain_text("Log out")
 
