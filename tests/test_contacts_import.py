@@ -47,6 +47,7 @@ def test_import_maps_previews_merges_and_reports_bad_rows(client, business, run_
                                              "map_tags": "Tags", "action": "start"})
     assert response.status_code == 302
     run_jobs()
+    db.session.expire_all()  # the job committed in its own session; read what it wrote
     imp = db.session.scalar(select(ContactImport))
     assert (imp.status, imp.created_count, imp.merged_count) == ("done", 2, 2)
     assert imp.row_errors == [{"row": 4, "errors": [imp.row_errors[0]["errors"][0]]}]

@@ -183,3 +183,23 @@ def test_live_feed_refreshes_meters_assistants_and_last_synced_without_a_new_cal
     assert 'id="usage-meters" hx-swap-oob="true"' in html and "7 of 500" in html
     assert 'id="assistant-status" hx-swap-oob="true"' in html
     assert 'id="last-synced" hx-swap-oob="true"' in html
+
+
+def test_campaign_calls_count_as_outbound_and_never_as_missed(client, auth, factories):
+    # -- campaigns (issue 14)
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    now = datetime.now(timezone.utc).replace(hour=12)
+    apply_remote_calls(business, [
+        remote_call(11, started_at=now - timedelta(minutes=30), direction="outbound", outcome="booked"),
+        remote_call(12, started_at=now - timedelta(minutes=20), direction="outbound", status="missed",
+                    duration_seconds=0, outcome="no_answer", transcript=[]),
+        remote_call(13, started_at=now - timedelta(minutes=10), status="missed", duration_seconds=0,
+                    outcome="no_answer", transcript=[]),
+    ])
+    db.session.commit()
+    today = services.call_statistics(business, now=now)[0]["today"]
+    assert (today.total, today.outbound, today.missed, today.answered) == (3, 2, 1, 1)
+    auth.login(owner.email)
+    html = client.get(f"/businesses/{business.slug}/dashboard").get_data(as_text=True)
+    assert "Outbound (campaigns)" in html

@@ -1,5 +1,5 @@
-"""Who a campaign calls: the segment's contacts, minus those it must not
-call, with the reason each excluded contact is left out. Shown before launch
+"""Who a campaign calls: the segment's contacts (or an uploaded list's),
+minus those it must not call, with the reason each excluded contact is left out. Shown before launch
 and applied again (for do-not-call and consent) at every dial."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, select
 
+from app.campaigns.csv_audience import contact_ids_of
 from app.campaigns.purposes import needs_consent
 from app.contacts.consent import consented_subquery
 from app.contacts.segments import segment_contacts
@@ -42,9 +43,14 @@ def _busy_contact_ids(business, except_campaign_id=None):
     return query
 
 
-def classify(business, rules: dict, purpose: str, except_campaign_id=None, contact_ids=None):
-    """Rows (contact, exclusion reason or None) for the audience, in name order."""
-    query = segment_contacts(business, rules)
+def classify(business, rules: dict, purpose: str, except_campaign_id=None, contact_ids=None, import_id=None):
+    """Rows (contact, exclusion reason or None) for the audience, in name order:
+    the contacts matching `rules`, or with `import_id` exactly those of an uploaded list."""
+    if import_id is not None:
+        query = select(Contact).where(Contact.business_id == business.id, Contact.deleted_at.is_(None),
+                                      Contact.id.in_(contact_ids_of(import_id)))
+    else:
+        query = segment_contacts(business, rules)
     if contact_ids is not None:
         query = query.where(Contact.id.in_(list(contact_ids)))
     contacts = db.session.scalars(query.order_by(Contact.name, Contact.id)).all()
@@ -64,9 +70,9 @@ def classify(business, rules: dict, purpose: str, except_campaign_id=None, conta
             yield contact, None
 
 
-def preview(business, rules: dict, purpose: str, except_campaign_id=None) -> AudiencePreview:
+def preview(business, rules: dict, purpose: str, except_campaign_id=None, import_id=None) -> AudiencePreview:
     result = AudiencePreview()
-    for _contact, reason in classify(business, rules, purpose, except_campaign_id):
+    for _contact, reason in classify(business, rules, purpose, except_campaign_id, import_id=import_id):
         result.matching += 1
         if reason is None:
             result.eligible += 1
@@ -75,7 +81,7 @@ def preview(business, rules: dict, purpose: str, except_campaign_id=None) -> Aud
     return result
 
 
-def enrol(campaign: Campaign, rules: dict, contact_ids=None) -> int:
+def enrol(campaign: Campaign, rules: dict, contact_ids=None, import_id=None) -> int:
     """Add the eligible contacts not yet in the campaign as pending targets (one
     bulk INSERT). Returns how many were added. The caller commits."""
     business = campaign.business
@@ -84,7 +90,7 @@ def enrol(campaign: Campaign, rules: dict, contact_ids=None) -> int:
                                  .where(CampaignTarget.campaign_id == campaign.id)) or 0
     now = utcnow()
     rows = []
-    for contact, reason in classify(business, rules, campaign.purpose, campaign.id, contact_ids):
+    for contact, reason in classify(business, rules, campaign.purpose, campaign.id, contact_ids, import_id):
         if reason is not None or contact.id in present:
             continue
         position += 1

@@ -7,12 +7,15 @@ from app.timezones import to_local
 
 FIELDS = ("name", "purpose", "opening", "goal", "coordinator_id", "segment_id", "tags", "last_interaction_before",
           "last_interaction_after", "upcoming_appointment", "starts_at", "ends_at", "window_start", "window_end",
-          "max_attempts", "retry_delays", "voicemail_action", "voicemail_message", "concurrency", "segment_name")
+          "max_attempts", "retry_delays", "voicemail_action", "voicemail_message", "concurrency", "segment_name",
+          "audience_source", "contact_import_id")
 CHECKBOXES = ("retry_no_answer", "retry_busy", "retry_voicemail", "auto_enrol")
 
 
-def form_data(form) -> dict:
+def form_data(form, files=None) -> dict:
     data = {name: (form.get(name) or "").strip() for name in FIELDS}
+    data["audience_source"] = data["audience_source"] or "segment"
+    data["csv_upload"] = files.get("csv_file") if files is not None else None
     data.update({name: bool(form.get(name)) for name in CHECKBOXES})
     data["days"] = form.getlist("days")
     data["fields"] = [{"key": form.get("field_key", ""), "value": form.get("field_value", "")}]
@@ -29,7 +32,7 @@ def defaults(coordinators) -> dict:
             "retry_no_answer": True, "retry_busy": True, "retry_voicemail": False, "voicemail_action": "hang_up",
             "voicemail_message": "", "concurrency": "1", "starts_at": "", "ends_at": "", "upcoming_appointment": "",
             "last_interaction_before": "", "last_interaction_after": "", "field_key": "", "field_value": "",
-            "auto_enrol": False}
+            "auto_enrol": False, "audience_source": "segment", "contact_import_id": ""}
 
 
 def from_campaign(campaign, business) -> dict:
@@ -49,4 +52,6 @@ def from_campaign(campaign, business) -> dict:
             "upcoming_appointment": rules.get("upcoming_appointment") or "",
             "last_interaction_before": rules.get("last_interaction_before") or "",
             "last_interaction_after": rules.get("last_interaction_after") or "",
-            "field_key": field.get("key", ""), "field_value": field.get("value", ""), "auto_enrol": campaign.auto_enrol}
+            "field_key": field.get("key", ""), "field_value": field.get("value", ""), "auto_enrol": campaign.auto_enrol,
+            "audience_source": "csv" if campaign.audience_source == "csv" else "segment",
+            "contact_import_id": str(campaign.contact_import_id or "")}

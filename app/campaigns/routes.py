@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.campaigns import audience, forms, reporting, services
+from app.campaigns import audience, csv_audience, forms, reporting, services
 from app.campaigns.purposes import PURPOSES
 from app.contacts.segments import SegmentError, clean_rules, describe, segments_of
 from app.extensions import db
@@ -17,6 +17,12 @@ from app.web import parse_uuid, render_partial_or_page
 
 CAMPAIGNS = "campaigns"
 bp = Blueprint("campaigns", __name__, url_prefix="/businesses/<slug>/campaigns")
+
+
+@bp.app_template_global()
+def campaigns_offer():
+    """The smallest package with campaigns, for offers outside this area (the dashboard's outbound meter)."""
+    return smallest_package_with("campaigns")
 
 
 def _campaign_or_404(business, campaign_id) -> Campaign:
@@ -32,8 +38,10 @@ def _coordinators(business):
 
 
 def _upgrade_page(business):
-    offer = smallest_package_with(CAMPAIGNS)
-    return render_template("campaigns/upgrade.html", business=business, offer=offer), 403
+    """What a package without campaigns sees at every campaign URL: a page on GET
+    (as the other gated areas), 403 for anything that would change something."""
+    page = render_template("campaigns/upgrade.html", business=business, offer=campaigns_offer())
+    return page, (200 if request.method == "GET" else 403)
 
 
 @bp.get("")
@@ -48,16 +56,44 @@ def index(business):
 
 
 def _form_page(business, values, errors=None, campaign=None, status=200):
-    rules = _rules_from(values, business)
-    preview = audience.preview(business, rules, values.get("purpose") or "lead_follow_up",
-                               campaign.id if campaign else None) if rules is not None else None
+    shown = _shown_audience(business, values, campaign)
     return render_template(
         "campaigns/form.html", business=business, values=values, errors=errors or {}, campaign=campaign,
         purposes=PURPOSES, coordinators=_coordinators(business), segments=segments_of(business),
-        preview=preview, exclusion_labels=audience.EXCLUSION_LABELS,
-        estimate=services.estimate(business, preview.eligible if preview else 0, _Shape(values)),
+        exclusion_labels=audience.EXCLUSION_LABELS, **shown,
+        estimate=services.estimate(business, shown["preview"].eligible if shown["preview"] else 0, _Shape(values)),
         max_concurrency=services.max_concurrency(business), advanced=services.is_advanced(business),
     ), status
+
+
+def _shown_audience(business, values, campaign=None, try_upload=False) -> dict:
+    """The audience preview for the form as typed: `preview` (or None), `rules_text`,
+    `csv_problem`, and `kept_list` (a draft's uploaded list). A newly chosen file is
+    imported for a look and rolled back (`try_upload`, the htmx preview only: a
+    full page after a refused POST has no file left to read)."""
+    purpose = values.get("purpose") or "lead_follow_up"
+    except_id = campaign.id if campaign else None
+    shown = {"preview": None, "rules_text": None, "csv_problem": None, "kept_list": None}
+    if values.get("audience_source") != "csv":
+        rules = _rules_from(values, business)
+        if rules is not None:
+            shown.update(preview=audience.preview(business, rules, purpose, except_id), rules_text=describe(rules))
+        return shown
+    upload = values.get("csv_upload")
+    if try_upload and upload is not None and upload.filename:
+        def measure(contact_import):
+            return (audience.preview(business, {}, purpose, except_id, import_id=contact_import.id),
+                    csv_audience.describe(contact_import))
+        measured, shown["csv_problem"] = csv_audience.preview_upload(business, upload, measure)
+        if measured:
+            shown["preview"], shown["rules_text"] = measured
+        return shown
+    kept = (campaign.contact_import if campaign is not None and campaign.contact_import_id
+            else csv_audience.kept_import(business, values.get("contact_import_id")))
+    if kept is not None:
+        shown.update(preview=audience.preview(business, {}, purpose, except_id, import_id=kept.id),
+                     rules_text=csv_audience.describe(kept), kept_list=kept)
+    return shown
 
 
 class _Shape:
@@ -88,7 +124,7 @@ def _rules_from(values, business):
 def new(business):
     if request.method == "GET":
         return _form_page(business, forms.defaults(_coordinators(business)))
-    values = forms.form_data(request.form)
+    values = forms.form_data(request.form, request.files)
     try:
         campaign = services.create_draft(business, values, actor=current_user)
     except services.CampaignError as exc:
@@ -103,13 +139,12 @@ def new(business):
 @requires_feature(CAMPAIGNS, _upgrade_page)
 def preview(business):
     """The audience count, exclusions and estimate for the form as typed (htmx)."""
-    values = forms.form_data(request.form)
-    rules = _rules_from(values, business)
-    result = audience.preview(business, rules, values.get("purpose") or "lead_follow_up") if rules is not None else None
-    return render_template("campaigns/_preview.html", business=business, preview=result,
+    values = forms.form_data(request.form, request.files)
+    shown = _shown_audience(business, values, try_upload=True)
+    return render_template("campaigns/_preview.html", business=business, values=values,
                            exclusion_labels=audience.EXCLUSION_LABELS,
-                           rules_text=describe(rules) if rules is not None else None,
-                           estimate=services.estimate(business, result.eligible if result else 0, _Shape(values)))
+                           **shown, estimate=services.estimate(business, shown["preview"].eligible if shown["preview"]
+                                                               else 0, _Shape(values)))
 
 
 @bp.route("/<campaign_id>/edit", methods=["GET", "POST"])
@@ -124,7 +159,7 @@ def edit(business, campaign_id):
         return (back, 409) if request.method == "POST" else back
     if request.method == "GET":
         return _form_page(business, forms.from_campaign(campaign, business), campaign=campaign)
-    values = forms.form_data(request.form)
+    values = forms.form_data(request.form, request.files)
     try:
         services.update_draft(business, campaign, values, actor=current_user)
     except services.CampaignError as exc:
@@ -141,7 +176,8 @@ def _live_context(business, campaign):
     counts = reporting.counts(campaign.id)
     draft_preview = None
     if campaign.status == CampaignStatus.DRAFT and campaign.audience_source != "follow_up":
-        draft_preview = audience.preview(business, services.rules_of(campaign), campaign.purpose, campaign.id)
+        draft_preview = audience.preview(business, purpose=campaign.purpose, except_campaign_id=campaign.id,
+                                         **services.audience_of(campaign))
     planned = counts.total or (draft_preview.eligible if draft_preview else 0)
     return dict(business=business, campaign=campaign, counts=counts,
                 funnel=reporting.funnel(campaign.id), minutes=reporting.minutes_used(campaign.id),
@@ -152,9 +188,17 @@ def _live_context(business, campaign):
                 minutes_offer=upgrade_offer(business, OUTBOUND_MINUTES) if campaign.paused_reason == "minutes" else None,
                 estimate=services.estimate(business, planned, campaign) if campaign.status == CampaignStatus.DRAFT else None,
                 preview=draft_preview,
-                exclusion_labels=audience.EXCLUSION_LABELS, rules_text=describe(services.rules_of(campaign)),
+                exclusion_labels=audience.EXCLUSION_LABELS, rules_text=_audience_text(campaign),
                 live=campaign.status in (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING)
                 or (campaign.status == CampaignStatus.PAUSED and bool(counts.by_status[TargetStatus.DIALLING])))
+
+
+def _audience_text(campaign) -> str:
+    if campaign.audience_source == "follow_up":
+        return "not reached by the previous campaign"
+    if campaign.audience_source == "csv":
+        return csv_audience.describe(campaign.contact_import) if campaign.contact_import else "an uploaded list"
+    return describe(services.rules_of(campaign))
 
 
 @bp.get("/<campaign_id>")

@@ -3,30 +3,28 @@ draft → scheduled → running ⇄ paused → completed | cancelled, and follow
 Every state change is written to the audit log (who, when)."""
 from __future__ import annotations
 
-import math
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from app.audit.services import record as audit
-from app.campaigns import audience
+from app.campaigns import audience, csv_audience
+from app.campaigns.estimates import estimate  # noqa: F401  (the pages ask the services for it)
 from app.campaigns.purposes import PURPOSES_BY_KEY, purpose_of
 from app.campaigns.windows import EARLIEST, LATEST, parse_clock
 from app.contacts.segments import SegmentError, clean_rules, save_segment
 from app.extensions import db
-from app.models import (Call, Campaign, CampaignStatus, CampaignTarget, ContactSegment, Coordinator, SkipReason,
+from app.models import (Campaign, CampaignStatus, CampaignTarget, ContactSegment, Coordinator, SkipReason,
                         TargetStatus)
 from app.models.base import utcnow
 from app.packages.catalog import outbound_lines
 from app.timezones import zone_of
 from app.web import parse_uuid
-from app.usage.services import (OUTBOUND_MINUTES, current_period, has_feature, limit_for, package_of,
-                                usage_summary)
+from app.usage.services import (OUTBOUND_MINUTES, current_period, has_feature, limit_for, package_of)
 
 DEFAULT_RETRY_DELAYS = [60, 1440]  # 1 hour, then the next day
 RETRYABLE = ("no_answer", "busy", "voicemail")
-UNREACHED_SHARE = 0.42  # share of dials that reach no one, for the estimate
-DEFAULT_CALL_SECONDS = 120
+AUDIENCE_SOURCES = ("segment", "csv")  # what the form offers; follow-ups are drafted from a finished campaign
 
 
 class CampaignError(ValueError):
@@ -94,8 +92,11 @@ def _int(raw, field: str, errors: dict, low: int, high: int, default: int) -> in
     return value
 
 
-def clean_campaign(business, data: dict) -> tuple[dict, dict]:
-    """Validated column values and the audience rules from form data; raises CampaignError."""
+def clean_campaign(business, data: dict, current_import_id=None) -> tuple[dict, dict]:
+    """Validated column values and the audience rules from form data; raises CampaignError.
+    A CSV audience is imported here, in the caller's transaction: the caller rolls
+    back on CampaignError, so a refused form leaves neither campaign nor contacts.
+    `current_import_id` is a draft's uploaded list, kept when no new file is chosen."""
     errors: dict[str, str] = {}
     values: dict = {}
     values["name"] = (data.get("name") or "").strip()[:120]
@@ -113,21 +114,17 @@ def clean_campaign(business, data: dict) -> tuple[dict, dict]:
         errors["coordinator_id"] = "Choose one of this business's AI assistants."
     else:
         values["coordinator_id"] = coordinator.id
-    rules = {}
-    segment_id = (data.get("segment_id") or "").strip()
-    if segment_id:
-        segment = db.session.get(ContactSegment, parse_uuid(segment_id)) if parse_uuid(segment_id) else None
-        if segment is None or segment.business_id != business.id:
-            errors["segment_id"] = "Choose one of your saved segments."
-        else:
-            rules, values["segment_id"] = segment.rules, segment.id
+    source = data.get("audience_source") or "segment"
+    if source not in AUDIENCE_SOURCES:
+        errors["audience_source"] = "Choose a saved segment or upload a CSV file."
+    values["audience_source"] = source
+    rules, values["segment_id"], values["contact_import_id"] = {}, None, None
+    if source == "csv":
+        _csv_audience(business, data, values, errors, current_import_id)
     else:
-        try:
-            rules = clean_rules(data)
-        except SegmentError as exc:
-            errors.update(exc.errors)
-    values["audience_source"] = "segment"
-    values["auto_enrol"] = bool(data.get("auto_enrol")) and is_advanced(business)
+        _segment_audience(business, data, values, errors)
+        rules = values.pop("rules", {})
+    values["auto_enrol"] = bool(data.get("auto_enrol")) and is_advanced(business) and source == "segment"
     starts_at = _parse_local(data.get("starts_at"), business, "starts_at", errors) or utcnow()
     ends_at = _parse_local(data.get("ends_at"), business, "ends_at", errors)
     if ends_at is not None and ends_at <= starts_at:
@@ -165,16 +162,50 @@ def clean_campaign(business, data: dict) -> tuple[dict, dict]:
         errors["voicemail_message"] = "Write the message to leave."
     lines = max_concurrency(business)
     values["concurrency"] = _int(data.get("concurrency"), "concurrency", errors, 1, max(lines, 1), 1)
-    if not errors and audience.preview(business, rules, purpose).eligible == 0:
+    if not errors and audience.preview(business, rules, purpose, import_id=values["contact_import_id"]).eligible == 0:
         errors["audience"] = "No contact in this audience can be called."
+    if errors and values.get("csv_imported"):
+        errors.setdefault(csv_audience.FIELD, "The file was read without problems, but nothing was saved: "
+                                              "choose it again after fixing the fields above.")
+    values.pop("csv_imported", None)
     if errors:
         raise CampaignError(errors)
     return values, rules
 
 
+def _segment_audience(business, data: dict, values: dict, errors: dict) -> None:
+    segment_id = (data.get("segment_id") or "").strip()
+    if segment_id:
+        segment = db.session.get(ContactSegment, parse_uuid(segment_id)) if parse_uuid(segment_id) else None
+        if segment is None or segment.business_id != business.id:
+            errors["segment_id"] = "Choose one of your saved segments."
+        else:
+            values["rules"], values["segment_id"] = segment.rules, segment.id
+        return
+    try:
+        values["rules"] = clean_rules(data)
+    except SegmentError as exc:
+        errors.update(exc.errors)
+
+
+def _csv_audience(business, data: dict, values: dict, errors: dict, current_import_id) -> None:
+    """A new upload is imported now; without one, a draft keeps the list it has."""
+    upload = data.get("csv_upload")
+    if upload is None or not getattr(upload, "filename", ""):
+        if current_import_id is None:
+            errors[csv_audience.FIELD] = "Choose the CSV file with the people to call."
+        values["contact_import_id"] = current_import_id
+        return
+    try:
+        values["contact_import_id"] = csv_audience.import_list(business, upload).id
+        values["csv_imported"] = True
+    except csv_audience.CsvAudienceError as exc:
+        errors[csv_audience.FIELD] = str(exc)
+
+
 def create_draft(business, data: dict, actor=None) -> Campaign:
     values, rules = clean_campaign(business, data)
-    if not values.get("segment_id"):
+    if values["audience_source"] == "segment" and not values.get("segment_id"):
         # Saved under the owner's name for reuse, else under the campaign's.
         name = (data.get("segment_name") or "").strip() or f"{values['name']} audience · {utcnow():%Y-%m-%d %H:%M:%S}"
         values["segment_id"] = save_segment(business, name, rules).id
@@ -191,10 +222,14 @@ def create_draft(business, data: dict, actor=None) -> Campaign:
 def update_draft(business, campaign: Campaign, data: dict, actor=None) -> Campaign:
     if campaign.status != CampaignStatus.DRAFT:
         raise CampaignError({"status": f"A {campaign.status} campaign's audience and settings cannot be edited."})
-    values, rules = clean_campaign(business, data)
-    if not values.get("segment_id"):
-        campaign.segment.rules = rules
-        values["segment_id"] = campaign.segment_id
+    values, rules = clean_campaign(business, data, current_import_id=campaign.contact_import_id)
+    if values["audience_source"] == "segment" and not values.get("segment_id"):
+        if campaign.segment is not None:
+            campaign.segment.rules = rules
+            values["segment_id"] = campaign.segment_id
+        else:  # a draft switching from an uploaded list to described rules
+            name = f"{values['name']} audience · {utcnow():%Y-%m-%d %H:%M:%S}"
+            values["segment_id"] = save_segment(business, name, rules).id
     for key, value in values.items():
         setattr(campaign, key, value)
     audit("campaign.edited", business=business, actor=actor, target_type="campaign", target_id=campaign.id,
@@ -207,26 +242,11 @@ def rules_of(campaign: Campaign) -> dict:
     return (campaign.segment.rules if campaign.segment else None) or {}
 
 
-# --- estimate -----------------------------------------------------------------
-
-
-def average_call_seconds(business) -> int:
-    average = db.session.scalar(select(func.avg(Call.duration_seconds)).where(
-        Call.business_id == business.id, Call.direction == "outbound", Call.duration_seconds > 0))
-    return int(average or DEFAULT_CALL_SECONDS)
-
-
-def estimate(business, targets: int, campaign_or_values) -> dict:
-    """Targets × expected attempts × average call length, against the outbound minutes left."""
-    max_attempts = getattr(campaign_or_values, "max_attempts", None) or 1
-    retried = bool(getattr(campaign_or_values, "retry_results", None))
-    attempts = sum(UNREACHED_SHARE ** k for k in range(max_attempts if retried else 1))
-    seconds = average_call_seconds(business)
-    minutes = math.ceil(targets * attempts * seconds / 60)
-    meter = next((m for m in usage_summary(business) if m.service_type == OUTBOUND_MINUTES), None)
-    left = None if meter is None or meter.unlimited else max(meter.limit - meter.used, 0)
-    return {"targets": targets, "attempts": round(attempts, 2), "call_seconds": seconds, "minutes": minutes,
-            "minutes_left": left, "fits": left is None or minutes <= left}
+def audience_of(campaign: Campaign) -> dict:
+    """The keyword arguments naming a campaign's audience for app/campaigns/audience.py."""
+    if campaign.audience_source == "csv":
+        return {"rules": {}, "import_id": campaign.contact_import_id}
+    return {"rules": rules_of(campaign), "import_id": None}
 
 
 # --- lifecycle ----------------------------------------------------------------
@@ -259,7 +279,7 @@ def launch(business, campaign: Campaign, actor=None) -> int:
         enrolled = db.session.scalar(select(func.count()).select_from(CampaignTarget)
                                      .where(CampaignTarget.campaign_id == campaign.id)) or 0
     else:
-        enrolled = audience.enrol(campaign, rules_of(campaign))
+        enrolled = audience.enrol(campaign, **audience_of(campaign))
     if not enrolled:
         db.session.rollback()
         raise CampaignError({"audience": "No contact in this audience can be called now."})

@@ -22,7 +22,7 @@ from app.contacts.services import ContactLimitReached, clean_email, clean_tags, 
 from app.csv_safety import unneutralise
 from app.extensions import db
 from app.jobs.records import create_run, recorded_run, update_progress
-from app.models import Business, Contact, ContactImport, ContactTag, ImportStatus, SyncState
+from app.models import Business, Contact, ContactImport, ContactTag, ImportedContact, ImportStatus, SyncState
 from app.web import parse_uuid
 from app.models.base import utcnow
 
@@ -200,6 +200,20 @@ def run_import(import_id) -> None:
 
 
 def _import_rows(business: Business, contact_import: ContactImport, run) -> None:
+    def progress(rows_read, total):
+        update_progress(run, 80 * rows_read // total, rows_read=rows_read)
+
+    import_rows(business, contact_import, progress)
+    run.counts = {**(run.counts or {}), "created": contact_import.created_count,
+                  "merged": contact_import.merged_count, "errors": len(contact_import.row_errors)}
+    db.session.commit()
+
+
+def import_rows(business: Business, contact_import: ContactImport, progress=None) -> list[uuid.UUID]:
+    """Validate, merge and write every row of the upload in the caller's
+    transaction (nothing is committed here). Returns the ids of the contacts
+    the rows created or matched, in file order; they are also recorded as
+    the import's contacts. Raises CsvProblem or ContactLimitReached."""
     _, rows = parse_rows(contact_import.content)
     definitions = {d.key: d for d in field_definitions(business)}
     existing = db.session.execute(
@@ -210,6 +224,7 @@ def _import_rows(business: Business, contact_import: ContactImport, run) -> None
     by_email = {email.lower(): cid for cid, _, email in existing if email}
     new_rows: dict[uuid.UUID, RowResult] = {}
     merges: dict[uuid.UUID, list[RowResult]] = {}
+    first_rows: dict[uuid.UUID, int] = {}  # contact -> first row naming it, in file order
     row_errors = []
     step = max(1, len(rows) // 20)
     for position, (number, cells) in enumerate(rows, start=1):
@@ -226,28 +241,31 @@ def _import_rows(business: Business, contact_import: ContactImport, run) -> None
                 _absorb(new_rows[target], result)
             else:
                 merges.setdefault(target, []).append(result)
+            first_rows.setdefault(target, number)
             if phone:
                 by_phone.setdefault(phone, target)
             if email:
                 by_email.setdefault(email, target)
-        if position % step == 0:
-            update_progress(run, 80 * position // len(rows), rows_read=position)
+        if progress is not None and position % step == 0:
+            progress(position, len(rows))
     ensure_room_for(business, len(new_rows))
     _write(business, new_rows, merges)
     count_contacts(business, len(new_rows))
+    for start in range(0, len(first_rows), 1000):
+        db.session.execute(insert(ImportedContact), [
+            {"import_id": contact_import.id, "contact_id": cid, "row_number": number}
+            for cid, number in list(first_rows.items())[start:start + 1000]])
     contact_import.created_count = len(new_rows)
     contact_import.merged_count = sum(len(r) for r in merges.values()) + sum(r.absorbed for r in new_rows.values())
     contact_import.row_errors = row_errors[:1000]
     contact_import.status = ImportStatus.DONE
-    run.counts = {**(run.counts or {}), "created": contact_import.created_count,
-                  "merged": contact_import.merged_count, "errors": len(row_errors)}
     from app.audit.services import record
 
     record("contacts.imported", business=business, target_type="contact_import", target_id=contact_import.id,
            target_label=contact_import.filename,
            after={"created": contact_import.created_count, "merged": contact_import.merged_count,
                   "rows_with_errors": len(row_errors)})
-    db.session.commit()
+    return list(first_rows)
 
 
 def _absorb(into: RowResult, extra: RowResult) -> None:

@@ -42,12 +42,14 @@ _CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
 
 @dataclass
 class CallStats:
-    """Totals over a window. "Missed" counts every unanswered call, voicemail included."""
+    """Totals over a window. "Missed" counts every unanswered incoming call, voicemail
+    included; outbound calls (campaigns) are counted apart and never as missed."""
 
     label: str
     total: int = 0
     answered: int = 0
     missed: int = 0
+    outbound: int = 0
     answered_seconds: int = 0
     booked: int = 0
     leads: int = 0
@@ -100,11 +102,15 @@ def _local_day_index(business: Business, first_day: date, days: int):
 
 
 _ANSWERED = Call.status == "answered"
+_OUTBOUND = Call.direction == "outbound"
 # The rollups' definition (`app.analytics.rollups.contribution`): a call that made an appointment.
 _BOOKED = or_(Call.appointment_remote_id.is_not(None), Call.outcome == "booked")
 _LIVE_MEASURES = (
     func.count().label("total"),
     func.sum(case((_ANSWERED, 1), else_=0)).label("answered"),
+    func.sum(case((_OUTBOUND, 1), else_=0)).label("outbound"),
+    # Missed: unanswered incoming calls only; an unanswered campaign call is not a missed call.
+    func.sum(case((_OUTBOUND, 0), (_ANSWERED, 0), else_=1)).label("missed"),
     func.sum(case((_ANSWERED, Call.duration_seconds), else_=0)).label("answered_seconds"),
     func.sum(case((_BOOKED, 1), else_=0)).label("booked"),
     func.sum(case((Call.outcome == "lead", 1), else_=0)).label("leads"),
@@ -149,8 +155,8 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
                 window.answered_seconds += int(row.answered_seconds or 0)
                 window.booked += int(row.booked or 0)
                 window.leads += int(row.leads or 0)
-    for window in stats.values():
-        window.missed = window.total - window.answered
+                window.outbound += int(row.outbound or 0)
+                window.missed += int(row.missed or 0)
     return stats, chart
 
 
@@ -211,6 +217,9 @@ def _rollup_days(business: Business, first_day: date, today: date) -> dict:
             rollup.local_day,
             func.sum(rollup.calls).label("total"),
             func.sum(case((rollup.status == "answered", rollup.calls), else_=0)).label("answered"),
+            func.sum(case((rollup.direction == "outbound", rollup.calls), else_=0)).label("outbound"),
+            func.sum(case((rollup.direction == "outbound", 0), (rollup.status == "answered", 0),
+                          else_=rollup.calls)).label("missed"),
             func.sum(rollup.talk_seconds).label("answered_seconds"),
             func.sum(rollup.bookings).label("booked"),
             func.sum(rollup.leads).label("leads"),

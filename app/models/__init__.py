@@ -64,7 +64,7 @@ from app.models.support import (
 )
 # -- campaigns (issue 14)
 from app.models.campaigns import (Campaign, CampaignDial, CampaignStatus, CampaignTarget, ContactConsent,
-                                  ContactSegment, DialState, SkipReason, TargetStatus)
+                                  ContactSegment, DialState, ImportedContact, SkipReason, TargetStatus)
 # -- accounts and teams (issue 12)
 from app.models.accounts import RecoveryCode, UserSession
 from app.models.embed_refusals import EmbedRefusal
@@ -153,7 +153,7 @@ __all__ = [
     "TakenMessage",
     # -- campaigns (issue 14)
     "Campaign", "CampaignDial", "CampaignStatus", "CampaignTarget", "ContactConsent", "ContactSegment",
-    "DialState", "SkipReason", "TargetStatus",
+    "DialState", "SkipReason", "TargetStatus", "ImportedContact",
     # -- advanced scheduling (issue 19)
     "ScheduleClosure", "SlotClaim", "StaffKind", "StaffMember",
 ]

@@ -79,6 +79,8 @@ class Campaign(UUIDPrimaryKey, Timestamps, db.Model):
     coordinator_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fourcalls_coordinators.id"), nullable=False)
     segment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact_segments.id", ondelete="SET NULL"))
     audience_source: Mapped[str] = mapped_column(String(12), nullable=False, default="segment")  # segment|csv|follow_up
+    # A CSV audience: exactly the contacts this upload created or matched (ImportedContact).
+    contact_import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact_imports.id", ondelete="SET NULL"))
     auto_enrol: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     starts_at: Mapped[datetime] = mapped_column(UTC, nullable=False)
     ends_at: Mapped[datetime | None] = mapped_column(UTC)
@@ -102,6 +104,7 @@ class Campaign(UUIDPrimaryKey, Timestamps, db.Model):
     business = relationship("Business", lazy="select")
     coordinator = relationship("Coordinator", lazy="joined")
     segment = relationship("ContactSegment", lazy="select")
+    contact_import = relationship("ContactImport", lazy="select")
 
     __table_args__ = (
         Index("ix_campaigns_business_status", "business_id", "status"),
@@ -196,3 +199,18 @@ class CampaignDial(UUIDPrimaryKey, Timestamps, db.Model):
         UniqueConstraint("target_id", "attempt", name="uq_campaign_dials_target_attempt"),
         Index("ix_campaign_dials_open", "campaign_id", "state", "requested_at"),
     )
+
+
+class ImportedContact(db.Model):
+    """A contact a CSV import created or matched (by phone, then email). It
+    fixes the audience of a campaign whose list was uploaded: later edits of
+    tags or fields never change who that list is."""
+
+    __tablename__ = "contact_import_contacts"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contact_imports.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    row_number: Mapped[int] = mapped_column(Integer, nullable=False)  # the first row naming the contact
+
+    __table_args__ = (Index("ix_contact_import_contacts_contact", "contact_id"),)

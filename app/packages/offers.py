@@ -41,3 +41,17 @@ def requires_feature(feature: str, offer, missing: str = "offer"):
             return response
         return wrapper
     return decorator
+
+
+def offers_area(business, feature: str | None) -> bool:
+    """Whether a business's package includes an area that needs `feature` (None:
+    every business has it). The navigation and the areas' own gates agree
+    because both ask the package through has_feature."""
+    from app.usage.services import has_feature
+
+    return feature is None or has_feature(business, feature)
+
+
+def upgrade_for(features: list[str]) -> PackageDefinition | None:
+    """The smallest package that includes any of `features` (the next step up)."""
+    return next((p for p in sorted(PACKAGES, key=lambda p: p.display_order) if any(p.has(f) for f in features)), None)
