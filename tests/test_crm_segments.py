@@ -143,7 +143,7 @@ def test_builder_saves_previews_and_reports_errors_without_saving(client, busine
     clash = client.post(url, data=builder_form("VIP or Austin", "any", groups))
     assert clash.status_code == 422 and "already have a segment" in clash.get_data(as_text=True)
     listing = client.get(f"/businesses/{business.slug}/contacts/segments").get_data(as_text=True)
-    assert "VIP or Austin" in listing and "tag has tag vip" in listing
+    assert "VIP or Austin" in listing and "tagged vip or City is austin" in listing
     edit = client.get(f"/businesses/{business.slug}/contacts/segments/{segment.id}").get_data(as_text=True)
     assert 'value="field:city" selected' in edit
 

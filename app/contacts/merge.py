@@ -114,8 +114,9 @@ def merge(business, plan: MergePlan, actor=None) -> Contact:
         if not kept.remote_id:  # keep 4calls' history: the kept contact takes over a duplicate's 4calls record
             donor = next((c for c in others if c.remote_id), None)
             if donor is not None:
-                kept.remote_id, donor.remote_id = donor.remote_id, None
-                db.session.flush([donor])
+                remote_id, donor.remote_id = donor.remote_id, None
+                db.session.flush()  # free the remote id first: it is unique per business
+                kept.remote_id = remote_id
         for other in others:
             other.deleted_at, other.merged_into_id = now, kept.id
             services.mark_pending(other)

@@ -269,6 +269,9 @@ def describe_groups(rules: dict, labels: dict[str, str] | None = None) -> str:
     for group in rules.get("groups") or []:
         words = []
         for c in group["conditions"]:
+            if c["subject"] == "tag":
+                words.append(f"{'tagged' if c['op'] == 'has' else 'not tagged'} {c['value']}")
+                continue
             subject = labels.get(c.get("key"), c.get("key")) if c["subject"] == "field" else SUBJECT_LABELS[c["subject"]].lower()
             words.append(" ".join(w for w in (subject, OPERATORS[c["subject"]][c["op"]], c["value"]) if w))
         joiner = " or " if group.get("match") == "any" else " and "

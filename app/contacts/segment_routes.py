@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.contacts.advanced import gated
+from app.contacts.fields import field_definitions
 from app.contacts.routes import bp
 from app.contacts.segment_conditions import (MATCHES, MAX_CONDITIONS, MAX_GROUPS, NO_VALUE, LEAD_STATUSES,
                                              operator_choices, subject_choices)
@@ -84,7 +85,8 @@ def _preview(business, rules: dict) -> dict:
 @bp.get("/segments")
 @gated("Saved segments")
 def segments(business):
-    rows = [(s, describe(s.rules or {}), count_matching(business, s.rules or {})) for s in segments_of(business)]
+    labels = {d.key: d.label for d in field_definitions(business)}
+    rows = [(s, describe(s.rules or {}, labels), count_matching(business, s.rules or {})) for s in segments_of(business)]
     return render_template("contacts/segments.html", business=business, rows=rows)
 
 

@@ -77,7 +77,7 @@ def clean_rules(raw: dict) -> dict:
             "last_interaction_after": after, "upcoming_appointment": upcoming}
 
 
-def describe(rules: dict) -> str:
+def describe(rules: dict, labels: dict[str, str] | None = None) -> str:
     """The rules in one line, for lists and the launch summary."""
     parts = []
     if rules.get("tags"):
@@ -94,7 +94,7 @@ def describe(rules: dict) -> str:
     if rules.get("groups"):
         from app.contacts.segment_conditions import describe_groups
 
-        parts.append(describe_groups(rules))
+        parts.append(describe_groups(rules, labels))
     return ", ".join(parts) or "all contacts"
 
 
