@@ -95,7 +95,7 @@ def test_merge_previews_then_moves_everything_and_updates_4calls(client, synced,
     preview = client.get(url, query_string={"ids": [str(kept.id), str(dup.id)], "pick_name": str(kept.id)})
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200
-    assert "1 calls, 1 appointments, 1 leads, 1 messages, 1 consent records" in page
+    assert "1 call, 1 appointment, 1 lead, 1 message, 1 consent record" in page
     assert "ada@example.com" in page and "Prefers mornings" in page and "Mia" in page
     assert db.session.get(Contact, dup.id).deleted_at is None  # the preview changes nothing
 

@@ -23,9 +23,10 @@ from app.web import parse_uuid
 MAX_CONTACTS = 5
 CHOSEN_FIELDS = ("name", "phone", "email")
 # What moves to the kept contact, with the words the preview uses.
-MOVED = ((Call, "calls"), (Appointment, "appointments"), (Lead, "leads"), (ContactMessage, "messages"),
-         (ContactConsent, "consent records"), (ChatConversation, "chats"), (TakenMessage, "messages taken"),
-         (TextBack, "missed-call texts"))
+MOVED = ((Call, "call", "calls"), (Appointment, "appointment", "appointments"), (Lead, "lead", "leads"),
+         (ContactMessage, "message", "messages"), (ContactConsent, "consent record", "consent records"),
+         (ChatConversation, "chat", "chats"), (TakenMessage, "message taken", "messages taken"),
+         (TextBack, "missed-call text", "missed-call texts"))
 
 
 class MergeError(ValueError):
@@ -41,7 +42,14 @@ class MergePlan:
     tags: list = field(default_factory=list)
     custom_fields: dict = field(default_factory=dict)
     notes: str | None = None
-    moves: dict = field(default_factory=dict)  # label -> count
+    moves: dict = field(default_factory=dict)  # plural label -> count
+
+    @property
+    def moves_text(self) -> list[str]:
+        """["1 call", "2 appointments"] in MOVED order."""
+        from app.wording import plural
+
+        return [plural(self.moves[many], one, many) for _model, one, many in MOVED if many in self.moves]
 
     @property
     def contacts(self) -> list:
@@ -85,17 +93,18 @@ def merge_plan(business, contacts: list[Contact], kept_id=None, picks: dict | No
         plan.custom_fields.update({k: v for k, v in (contact.custom_fields or {}).items() if v is not None})
     plan.notes = _combined_notes(plan)
     ids = [c.id for c in others]
-    for model, label in MOVED:
+    for model, _one, many in MOVED:
         count = db.session.scalar(select(func.count()).select_from(model).where(model.contact_id.in_(ids))) or 0
         if count:
-            plan.moves[label] = count
+            plan.moves[many] = count
     return plan
 
 
 def _combined_notes(plan: MergePlan) -> str | None:
     parts = [plan.kept.notes] if plan.kept.notes else []
     for other in plan.others:
-        lost = [v for v in (other.phone, other.email) if v and v not in plan.values.values()]
+        kept_values = {str(v).lower() for v in plan.values.values() if v}
+        lost = [v for v in (other.phone, other.email) if v and v.lower() not in kept_values]
         lines = [f"Merged from {other.name or other.phone or other.email}"
                  + (f" (also reachable at {', '.join(lost)})" if lost else "") + ":"]
         if other.notes:
@@ -124,7 +133,7 @@ def merge(business, plan: MergePlan, actor=None) -> Contact:
         # Earlier merges into a contact merged now follow it to the kept one.
         db.session.execute(update(Contact).where(Contact.merged_into_id.in_(ids)).values(merged_into_id=kept.id)
                            .execution_options(synchronize_session=False))
-        for model, _label in MOVED:
+        for model, _one, _many in MOVED:
             db.session.execute(update(model).where(model.contact_id.in_(ids)).values(contact_id=kept.id)
                                .execution_options(synchronize_session=False))
         _move_campaign_targets(kept, ids)

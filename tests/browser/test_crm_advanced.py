@@ -78,7 +78,7 @@ def test_merge_two_duplicates_with_a_preview(suite_site, page, shot):
     expect(preview.locator("[data-kept=name]")).to_have_text("Ada Lovelace", timeout=SLOW)
     expect(preview.locator("[data-kept=tags]")).to_contain_text("walk-in")
     expect(preview.locator("[data-kept=tags]")).to_contain_text("vip")
-    expect(preview.locator("[data-kept=moves]")).to_contain_text("1 calls")
+    expect(preview.locator("[data-kept=moves]")).to_contain_text("1 call")
     # Keep the other name instead, and see the preview follow.
     page.locator("#merge-choices input[name=pick_name]").nth(1).check()
     page.click("#merge-choices button:has-text('Update preview')")
