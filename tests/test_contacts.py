@@ -154,7 +154,9 @@ def test_click_to_edit_rejects_bad_value_and_changes_nothing(client, business):
     assert contact.email == "ada@example.com"
 
 
-def test_custom_fields_are_defined_typed_and_edited(client, business):
+def test_custom_fields_are_defined_typed_and_edited(client, factories, logged_in_owner):
+    # Custom fields are Advanced CRM (AI Business Suite and up); the gate: tests/test_crm_gating.py
+    business = give_package(factories.business(owner=logged_in_owner, name="Suite Salon"), "ai_business_suite")
     url = f"/businesses/{business.slug}/contacts/fields"
     assert client.post(url, data={"label": "Visits", "field_type": "number"}).status_code == 302
     assert client.post(url, data={"label": "visits", "field_type": "text"}).status_code == 422

@@ -123,7 +123,8 @@ def test_import_over_the_contact_limit_saves_nothing(client, factories, logged_i
     assert db.session.scalar(select(func.count()).select_from(ContactTag)) == 0
 
 
-def test_custom_field_columns_are_typed(client, business, run_jobs):
+def test_custom_field_columns_are_typed(client, factories, logged_in_owner, run_jobs):
+    business = give_package(factories.business(owner=logged_in_owner, name="Suite Import"), "ai_business_suite")
     client.post(f"/businesses/{business.slug}/contacts/fields", data={"label": "Visits", "field_type": "number"})
     response = upload(client, business, b"Name,Visits\nAda,3\nBob,lots\n")
     review_url = response.headers["Location"]

@@ -123,9 +123,13 @@ def change(slug: str):
         return redirect(url_for("packages.picker", slug=business.slug), 303)
     if request.method == "GET":
         direction = _direction(summary, target.slug)
+        from app.packages.downgrade import losses  # what becomes unavailable or read-only (issue 19)
+
+        current = get_package(summary.account.package_slug)
         return render_template("billing/confirm_change.html", business=business, summary=summary, target=target,
-                               current_package=get_package(summary.account.package_slug), direction=direction,
-                               form=PackageChoiceForm(package=target.slug))
+                               current_package=current, direction=direction,
+                               form=PackageChoiceForm(package=target.slug),
+                               losses=losses(business, current, target) if direction == "downgrade" else [])
     try:
         outcome = services.change_package(business, target.slug)
     except StripeUnavailable:

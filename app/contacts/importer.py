@@ -43,6 +43,10 @@ _GUESSES = {
 
 
 def mapping_targets(business: Business) -> list[tuple[str, str]]:
+    from app.contacts.advanced import enabled
+
+    if not enabled(business):  # custom fields are advanced CRM (read-only after a downgrade)
+        return list(BASE_TARGETS)
     return BASE_TARGETS + [(f"cf_{d.key}", d.label) for d in field_definitions(business)]
 
 
@@ -54,10 +58,10 @@ def guess_mapping(business: Business, headers: list[str]) -> dict[str, str]:
             if name in lowered:
                 mapping[target] = lowered[name]
                 break
-    for definition in field_definitions(business):
-        header = lowered.get(definition.label.lower())
+    for target, label in mapping_targets(business):
+        header = lowered.get(label.lower()) if target.startswith("cf_") else None
         if header:
-            mapping[f"cf_{definition.key}"] = header
+            mapping[target] = header
     return mapping
 
 
@@ -67,11 +71,19 @@ def create_import(business: Business, filename: str, data: bytes) -> tuple[Conta
     headers, rows = parse_rows(text)
     contact_import = ContactImport(
         business_id=business.id, filename=(filename or "contacts.csv")[:255], content=text,
-        headers=headers, mapping=guess_mapping(business, headers), total_rows=len(rows),
+        headers=headers, mapping=_starting_mapping(business, headers), total_rows=len(rows),
     )
     db.session.add(contact_import)
     db.session.commit()
     return contact_import, encoding
+
+
+def _starting_mapping(business: Business, headers: list[str]) -> dict[str, str]:
+    """A saved template that fits the file (advanced CRM), else a guess from the header names."""
+    from app.contacts.import_templates import remembered_mapping
+
+    remembered = remembered_mapping(business, headers, {t for t, _ in mapping_targets(business)})
+    return remembered if remembered else guess_mapping(business, headers)
 
 
 def get_import(business: Business, import_id) -> ContactImport | None:

@@ -7,6 +7,9 @@ from flask_login import login_required
 from app.contacts import services
 from app.contacts.fields import FieldDefinitionError, add_field_definition, field_definitions, remove_field_definition
 from app.contacts.forms import ContactForm, FieldDefinitionForm
+from app.contacts.advanced import FEATURE, PROMISES, enabled as crm_enabled, read_only_message, upsell
+from app.packages.offers import smallest_package_with
+from app.contacts.segments import segments_of
 from app.contacts.timeline import contact_timeline
 from app.inputs import page_number
 from app.web import owned_business_or_404, render_partial_or_page
@@ -25,14 +28,18 @@ def _contact_or_404(business, contact_id):
 @login_required
 def index(slug):
     business = owned_business_or_404(slug)
+    advanced = crm_enabled(business)
+    if request.args.get("saved") and not advanced:
+        return upsell(business, "Saved segments")
     search = services.search_contacts(business, services.ContactSearch(
         query=request.args.get("q", ""), tag=request.args.get("tag", ""),
         segment=request.args.get("segment", ""), sort=request.args.get("sort", "name"),
-        page=request.args.get("page", 1, type=page_number),
+        page=request.args.get("page", 1, type=page_number), saved=request.args.get("saved", ""),
     ))
     return render_partial_or_page(
         "contacts/index.html", "contacts/_results.html", business=business, search=search,
-        tags=services.business_tags(business), segments=services.SEGMENTS,
+        tags=services.business_tags(business), segments=services.SEGMENTS, advanced=advanced,
+        saved_segments=segments_of(business) if advanced else [],
     )
 
 
@@ -65,6 +72,7 @@ def detail(slug, contact_id):
     return render_template(
         "contacts/detail.html", business=business, contact=contact,
         definitions=field_definitions(business), timeline=contact_timeline(business, contact),
+        fields_read_only=None if crm_enabled(business) else read_only_message(business),
     )
 
 
@@ -74,7 +82,8 @@ def _field_context(business, contact, field):
     if field.startswith("cf_"):
         definition = next((d for d in field_definitions(business) if d.key == field[3:]), None)
         if definition is not None:
-            return {"field": field, "label": definition.label, "definition": definition}
+            read_only = None if crm_enabled(business) else read_only_message(business)
+            return {"field": field, "label": definition.label, "definition": definition, "read_only": read_only}
     abort(404)
 
 
@@ -85,6 +94,10 @@ def field(slug, contact_id, field):
     business = owned_business_or_404(slug)
     contact = _contact_or_404(business, contact_id)
     context = dict(business=business, contact=contact, **_field_context(business, contact, field))
+    if context.get("read_only"):  # kept after a downgrade, shown but not changed
+        if request.method == "GET":
+            return render_template("contacts/_field.html", **context)
+        return render_template("contacts/_field.html", **context), 403
     if request.method == "GET":
         template = "contacts/_field_edit.html" if request.args.get("edit") else "contacts/_field.html"
         return render_template(template, **context)
@@ -143,6 +156,11 @@ def bulk_tag(slug):
 @login_required
 def fields(slug):
     business = owned_business_or_404(slug)
+    if not crm_enabled(business):
+        # Lower packages see the offer; fields kept from a higher package are listed, read-only.
+        return render_template("contacts/fields.html", business=business, form=None, definitions=field_definitions(business),
+                               read_only=read_only_message(business), upsell_promises=PROMISES,
+                               offer=smallest_package_with(FEATURE)), (200 if request.method == "GET" else 403)
     form = FieldDefinitionForm()
     status = 200
     if form.validate_on_submit():
@@ -164,6 +182,8 @@ def fields(slug):
 @login_required
 def delete_field(slug, definition_id):
     business = owned_business_or_404(slug)
+    if not crm_enabled(business):
+        return upsell(business, "Custom fields")
     if not remove_field_definition(business, definition_id):
         abort(404)
     flash("Field removed. Values already saved on contacts are kept.", "success")
@@ -179,3 +199,4 @@ def contact_helpers():
 
 
 from app.contacts import csv_routes  # noqa: E402,F401  (registers the CSV routes on bp)
+from app.contacts import crm_routes, import_templates, segment_routes  # noqa: E402,F401  (advanced CRM routes)

@@ -7,7 +7,8 @@ Rules are a small JSON document, validated here once:
      "fields": [{"key": "city", "value": "Austin"}],  # custom field equals (case-insensitive)
      "last_interaction_before": "2027-01-31",   # local dates of the business, inclusive
      "last_interaction_after": "2026-12-01",
-     "upcoming_appointment": "yes" | "no" | ""}
+     "upcoming_appointment": "yes" | "no" | "",
+     "match": "all" | "any", "groups": [...]}   # AND/OR groups (advanced CRM): segment_conditions.py
 
 `segment_contacts(business, rules)` is one SELECT of live contacts; callers add
 their own columns, limits or counts on top of it.
@@ -77,7 +78,7 @@ def clean_rules(raw: dict) -> dict:
             "last_interaction_after": after, "upcoming_appointment": upcoming}
 
 
-def describe(rules: dict) -> str:
+def describe(rules: dict, labels: dict[str, str] | None = None) -> str:
     """The rules in one line, for lists and the launch summary."""
     parts = []
     if rules.get("tags"):
@@ -91,6 +92,10 @@ def describe(rules: dict) -> str:
         parts.append("with an upcoming appointment")
     elif rules.get("upcoming_appointment") == "no":
         parts.append("without an upcoming appointment")
+    if rules.get("groups"):
+        from app.contacts.segment_conditions import describe_groups
+
+        parts.append(describe_groups(rules, labels))
     return ", ".join(parts) or "all contacts"
 
 
@@ -122,7 +127,38 @@ def segment_contacts(business, rules: dict):
         query = query.where(upcoming)
     elif rules.get("upcoming_appointment") == "no":
         query = query.where(~upcoming)
+    if rules.get("groups"):
+        from app.contacts.segment_conditions import where_clause
+
+        query = query.where(where_clause(business, rules))
     return query
+
+
+def clean_segment(business, raw: dict) -> dict:
+    """Rules from the segment builder: the simple keys plus AND/OR groups; raises SegmentError."""
+    from app.contacts.segment_conditions import clean_groups
+
+    errors: dict[str, str] = {}
+    try:
+        rules = clean_rules(raw)
+    except SegmentError as exc:
+        errors.update(exc.errors)
+        rules = {}
+    match, groups, group_errors = clean_groups(business, raw.get("groups"), raw.get("match"))
+    errors.update(group_errors)
+    if errors:
+        raise SegmentError(errors)
+    return {**rules, "match": match, "groups": groups}
+
+
+def get_segment(business, segment_id) -> ContactSegment | None:
+    from app.web import parse_uuid
+
+    key = parse_uuid(segment_id)
+    if key is None:
+        return None
+    segment = db.session.get(ContactSegment, key)
+    return segment if segment is not None and segment.business_id == business.id else None
 
 
 def count_matching(business, rules: dict) -> int:

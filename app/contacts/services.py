@@ -58,6 +58,7 @@ class ContactSearch:
     segment: str = ""
     sort: str = "name"
     page: int = 1
+    saved: str = ""  # a saved segment's id (advanced CRM)
     rows: list = field(default_factory=list)
     total: int = 0
 
@@ -100,6 +101,14 @@ def filtered_contacts(business: Business, search: ContactSearch):
         stmt = stmt.where(Contact.sync_state != SyncState.SYNCED)
     elif search.segment in ("call", "chat", "import", "manual"):
         stmt = stmt.where(Contact.source == search.segment)
+    if search.saved:
+        from app.contacts.segments import get_segment, segment_contacts
+
+        segment = get_segment(business, search.saved)
+        rules = segment.rules if segment is not None else None
+        # An unknown segment id matches nobody rather than everybody.
+        stmt = stmt.where(Contact.id.in_(segment_contacts(business, rules).with_only_columns(Contact.id))
+                          if rules is not None else Contact.id.is_(None))
     return stmt
 
 
@@ -228,6 +237,10 @@ def update_contact(business: Business, contact: Contact, data: dict) -> Contact:
 
 
 def clean_custom_fields(business: Business, raw: dict) -> dict:
+    from app.contacts.advanced import enabled, read_only_message
+
+    if raw and not enabled(business):  # kept after a downgrade, but read-only
+        raise ContactError({"custom_fields": read_only_message(business)})
     definitions = {d.key: d for d in field_definitions(business)}
     errors, cleaned = {}, {}
     for key, value in raw.items():
@@ -312,3 +325,8 @@ def _queue_push(contact: Contact) -> None:
     from app.jobs import enqueue
 
     enqueue(push_contact_job, str(contact.id), job_id=f"contact-push:{contact.id}")
+
+
+# Public names for the merge and bulk edit (app/contacts/merge.py, bulk_edit.py).
+mark_pending = _mark_pending
+queue_push = _queue_push

@@ -4,7 +4,7 @@ from app.models.billing import BillingAccount, BillingInvoice, BillingStatus, Su
 from app.models.assistant import Coordinator, CoordinatorStatus
 from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.appointments import AppointmentReminder, AppointmentSettings, ReminderStatus
-from app.models.contacts import ContactFieldDefinition, ContactImport, CustomFieldType, ImportStatus
+from app.models.contacts import ContactFieldDefinition, ContactImport, CustomFieldType, ImportMappingTemplate, ImportStatus
 from app.models.crm import Appointment, Call, Contact, ContactTag, SyncState
 from app.models.integration import (
     AIServiceUsage,
@@ -122,6 +122,7 @@ __all__ = [
     "AppointmentReminder",
     "AppointmentSettings",
     "ContactFieldDefinition",
+    "ImportMappingTemplate",
     "ContactImport",
     "CustomFieldType",
     "ImportStatus",

@@ -61,3 +61,16 @@ class ContactImport(UUIDPrimaryKey, Timestamps, db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_contact_imports_business_created", "business_id", "created_at"),)
+
+
+class ImportMappingTemplate(UUIDPrimaryKey, Timestamps, db.Model):
+    """A column mapping the owner saved (advanced CRM): CSV header -> contact field,
+    applied to later uploads whose headers contain the template's columns."""
+
+    __tablename__ = "contact_import_templates"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    mapping: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)  # target -> header
+
+    __table_args__ = (UniqueConstraint("business_id", "name", name="uq_contact_import_templates_business_name"),)

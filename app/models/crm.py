@@ -42,6 +42,9 @@ class Contact(UUIDPrimaryKey, Timestamps, db.Model):
     remote_updated_at: Mapped[datetime | None] = mapped_column(UTC)
     last_interaction_at: Mapped[datetime | None] = mapped_column(UTC)
     deleted_at: Mapped[datetime | None] = mapped_column(UTC)
+    # Set on the tombstone of a duplicate merged away (issue 19): calls and appointments 4calls
+    # still files under the duplicate's remote id are linked to this contact instead.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
 
     tags = relationship("ContactTag", cascade="all, delete-orphan", lazy="selectin", order_by="ContactTag.tag")
 

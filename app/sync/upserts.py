@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.contacts.tags import clean_tags
 from app.extensions import db
@@ -162,7 +162,7 @@ def _link_waiting_rows(business: Business, contact_remote_ids: list[str]) -> Non
     in any order); link them once the contact exists."""
     for model in (Call, Appointment):
         local_contact = (
-            select(Contact.id)
+            select(func.coalesce(Contact.merged_into_id, Contact.id))
             .where(Contact.business_id == model.business_id, Contact.remote_id == model.contact_remote_id)
             .scalar_subquery()
         )
@@ -178,12 +178,15 @@ def _link_waiting_rows(business: Business, contact_remote_ids: list[str]) -> Non
         )
 
 
-def _local_contact_ids(business: Business, remote_ids: set[str]) -> dict[str, uuid.UUID]:
+def _local_contact_ids(business: Business, remote_ids: set[str], follow_merges: bool = False) -> dict[str, uuid.UUID]:
+    """remote id -> local id; with follow_merges, a duplicate merged away answers the contact it
+    was merged into (4calls may still file calls and appointments under the duplicate)."""
     if not remote_ids:
         return {}
+    local_id = func.coalesce(Contact.merged_into_id, Contact.id) if follow_merges else Contact.id
     return dict(
         db.session.execute(
-            select(Contact.remote_id, Contact.id).where(
+            select(Contact.remote_id, local_id).where(
                 Contact.business_id == business.id, Contact.remote_id.in_(list(remote_ids))
             )
         ).all()
@@ -208,7 +211,8 @@ _CALL_UPDATED = ("direction", "caller_name", "caller_number", "contact_id", "con
 
 def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     now = utcnow()
-    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")})
+    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
+                                  follow_merges=True)
     values = []
     for row in batch:
         transcript = row.get("transcript") or []
@@ -299,7 +303,8 @@ _APPOINTMENT_UPDATED = ("contact_id", "contact_remote_id", "customer_name", "cus
 
 def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResult:
     now = utcnow()
-    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")})
+    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
+                                  follow_merges=True)
     staff = _local_staff_ids(business, {row.get("staff_id") for row in batch if row.get("staff_id")})
     values = []
     for row in batch:

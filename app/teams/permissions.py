@@ -53,6 +53,13 @@ ENDPOINT_PERMISSIONS: dict[str, str] = {
     "contacts.bulk_tag": CONTACTS,
     "contacts.delete": CONTACTS,
     "contacts.export": EXPORTS,
+    # -- advanced CRM (issue 19)
+    "contacts.segments": CONTACTS,
+    "contacts.segment_edit": CONTACTS,
+    "contacts.segment_delete": CONTACTS,
+    "contacts.duplicates": CONTACTS,
+    "contacts.merge_contacts": CONTACTS,
+    "contacts.bulk_edit": CONTACTS,
     "appointments.calendar": CALENDAR,
     "appointments.new": CALENDAR,
     "appointments.slots": CALENDAR,
