@@ -12,7 +12,6 @@ import uuid
 import stripe
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.billing import reconcile
 from app.billing.gateway import as_dict, client, translated_errors
@@ -65,34 +64,28 @@ def record(event: dict) -> str:
     "duplicate" or "ignored" (a type the app doesn't act on)."""
     if event["type"] not in HANDLED_EVENT_TYPES:
         return "ignored"
-    row = WebhookEvent(
-        source=SOURCE,
-        event_id=event["id"],
-        event_type=event["type"],
-        organization_id=event.get("account"),
-        business_id=_business_id_hint(event),
-        payload=event,
-    )
-    db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(
-            select(WebhookEvent).where(WebhookEvent.source == SOURCE, WebhookEvent.event_id == event["id"])
-        )
-        if existing is not None and existing.processed_at is None:
-            # Stripe redelivers what we never finished; queue it again unless it is already waiting.
-            _queue(existing)
-        return "duplicate"
-    _queue(row)
-    return "queued"
+    from app.webhooks.services import insert_event_once
+
+    row_id = insert_event_once(SOURCE, event["id"], event["type"], event, organization_id=event.get("account"),
+                               business_id=_business_id_hint(event))
+    if row_id is not None:
+        # A new row: no job can carry its event's id yet, so no lookup first.
+        _queue(row_id, event["id"], fresh=True)
+        return "queued"
+    existing = db.session.execute(
+        select(WebhookEvent.id, WebhookEvent.processed_at)
+        .where(WebhookEvent.source == SOURCE, WebhookEvent.event_id == event["id"])
+    ).first()
+    if existing is not None and existing.processed_at is None:
+        # Stripe redelivers what we never finished; queue it again unless it is already waiting.
+        _queue(existing.id, event["id"])
+    return "duplicate"
 
 
-def _queue(row: WebhookEvent) -> None:
+def _queue(row_id: uuid.UUID, event_id: str, *, fresh: bool = False) -> None:
     from app.billing.jobs import process_stripe_event
 
-    enqueue(process_stripe_event, str(row.id), job_id=f"stripe-event:{row.event_id}")
+    enqueue(process_stripe_event, str(row_id), job_id=f"stripe-event:{event_id}", fresh_id=fresh)
 
 
 def _business_id_hint(event: dict) -> uuid.UUID | None:

@@ -11,7 +11,7 @@ from app.webhooks.jobs import process_fourcalls_event
 from app.webhooks.services import (
     InvalidSignature,
     business_id_for_organization,
-    store_event,
+    insert_event_once,
     verify_fourcalls_signature,
 )
 
@@ -44,11 +44,12 @@ def fourcalls():
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         return _refuse("event must be a JSON object with string id and type")
     organization_id = event.get("organization_id") if isinstance(event.get("organization_id"), str) else None
-    row, created = store_event(
+    row_id = insert_event_once(
         "fourcalls", event["id"], event["type"], event,
         organization_id=organization_id, business_id=business_id_for_organization(organization_id),
     )
-    if not created:
+    if row_id is None:
         return jsonify(received=True, duplicate=True), 200
-    enqueue(process_fourcalls_event, str(row.id), job_id=f"webhook:fourcalls:{row.id}")
+    # The row is new, so no job can carry its id yet: no lookup before enqueueing.
+    enqueue(process_fourcalls_event, str(row_id), job_id=f"webhook:fourcalls:{row_id}", fresh_id=True)
     return jsonify(received=True), 200
