@@ -197,8 +197,11 @@ class RQQueue:
             options["retry"] = Retry(max=len(intervals), interval=intervals)
         if delay:
             job = self.queue.enqueue_in(delay, func, **options)
-        else:
-            job = self.queue.enqueue(func, **options)
+            return job.id
+        # One round trip: RQ sends the queue registration and the job in two otherwise.
+        with self.redis.pipeline() as pipeline:
+            job = self.queue.enqueue(func, pipeline=pipeline, **options)
+            pipeline.execute()
         return job.id
 
     def _pending(self, job_id: str) -> bool:
