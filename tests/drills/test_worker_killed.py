@@ -167,3 +167,87 @@ def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_p
             first.stop()
         if second is not None:
             second.stop()
+
+
+def test_provisioning_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_path, redis_server, fourcalls):  # noqa: F811
+    from cryptography.fernet import Fernet
+
+    from app.fourcalls import platform_client, provisioning
+    from app.jobs.queue import rq_job_id
+    from app.models import IntegrationStatus
+
+    database = f"sqlite:///{tmp_path / 'drill.sqlite3'}"
+    queue_name = f"drill-{redis_server.port}"
+    settings = dict(DATABASE_URL=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq", RQ_QUEUE_NAME=queue_name,
+                    FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
+                    ENCRYPTION_KEYS=Fernet.generate_key().decode(), SECRET_KEY="drill-secret-key")
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq",
+                     RQ_QUEUE_NAME=queue_name, RATELIMIT_STORAGE_URI=redis_server.url,
+                     FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
+                     ENCRYPTION_KEYS=settings["ENCRYPTION_KEYS"], SECRET_KEY=settings["SECRET_KEY"])
+    env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path / "instance"), **settings)
+    with app.app_context():
+        db.create_all()
+        from app.packages.services import sync_catalog
+
+        sync_catalog()
+        business = Business(name="Drill Bistro", slug="drill-bistro", category="Restaurant", opening_hours={},
+                            services=[], faq=[])
+        db.session.add(business)
+        db.session.commit()
+        business_id = business.id
+    fourcalls.set_faults(latency_ms=700)  # each 4calls request takes a while: the kill lands mid-provisioning
+
+    first = WorkerProcess(env, queue_name, tmp_path / "worker-1.log")
+    second = None
+    try:
+        with app.app_context():
+            provisioning.activate_package(db.session.get(Business, business_id), "ai_receptionist", "drill")
+            queue = app.extensions["job_queue"]
+            job_key = f"rq:job:{rq_job_id(provisioning.sync_job_id(business_id))}"
+
+        def started():
+            with app.app_context():
+                return queue.redis.hget(job_key, "status") == b"started"
+
+        _wait_for(started, 60, "the provisioning job to start")
+
+        def organization_created_in_fourcalls():
+            with app.app_context():
+                return list(platform_client().list_organizations(external_id=str(business_id)))
+
+        # Killed once 4calls has the organization: the worker may not have recorded it yet.
+        _wait_for(organization_created_in_fourcalls, 60, "4calls to create the organization")
+        first.kill()
+
+        with app.app_context():
+            assert queue.redis.hget(job_key, "status") == b"started"
+            integration = db.session.scalar(select(FourCallsIntegration).where(
+                FourCallsIntegration.business_id == business_id))
+            assert integration.status == IntegrationStatus.PROVISIONING  # it did not finish
+            assert queue.recover_abandoned(now=time.time() + 200) == 1
+
+        fourcalls.set_faults(latency_ms=0)
+        second = WorkerProcess(env, queue_name, tmp_path / "worker-2.log")
+
+        def provisioned():
+            with app.app_context():
+                db.session.expire_all()
+                row = db.session.scalar(select(FourCallsIntegration).where(
+                    FourCallsIntegration.business_id == business_id))
+                return row.status in (IntegrationStatus.ACTIVE, IntegrationStatus.ERROR) and \
+                    row.synced_version == row.desired_version and row
+
+        integration = _wait_for(provisioned, 180, "the retried provisioning to finish")
+        assert integration.status == IntegrationStatus.ACTIVE, integration.status_reason
+        with app.app_context():
+            organizations = list(platform_client().list_organizations(external_id=str(business_id)))
+            assert [o["id"] for o in organizations] == [integration.organization_id]  # one organization, ours
+            coordinators = fourcalls.state(integration.organization_id, full=True)["objects"]["coordinators"]
+            names = [c.get("name") for c in coordinators]
+            assert names and len(names) == len(set(names))  # none created twice
+    finally:
+        if first.process.poll() is None:
+            first.stop()
+        if second is not None:
+            second.stop()
