@@ -72,6 +72,24 @@ class WorkerProcess:
             self.log.close()
 
 
+def drill_setup(tmp_path, redis_server, fourcalls):  # noqa: F811
+    """(the test's app, the worker processes' environment, the queue name):
+    one SQLite file, the private Redis and the sandbox, shared by both sides."""
+    from cryptography.fernet import Fernet
+
+    database = f"sqlite:///{tmp_path / 'drill.sqlite3'}"
+    queue_name = f"drill-{redis_server.port}"
+    settings = dict(DATABASE_URL=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq", RQ_QUEUE_NAME=queue_name,
+                    FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
+                    ENCRYPTION_KEYS=Fernet.generate_key().decode(), SECRET_KEY="drill-secret-key")
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database, RATELIMIT_STORAGE_URI=redis_server.url,
+                     **{name: value for name, value in settings.items() if name != "DATABASE_URL"})
+    env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path / "instance"), **settings)
+    with app.app_context():
+        db.create_all()
+    return app, env, queue_name
+
+
 @pytest.fixture
 def fourcalls(tmp_path):
     with running_fourcalls(tmp_path / "fourcalls", log_requests=False) as handle:
@@ -79,25 +97,13 @@ def fourcalls(tmp_path):
 
 
 def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_path, redis_server, fourcalls):  # noqa: F811
-    from cryptography.fernet import Fernet
-
     from app.analytics import rollups
     from app.fourcalls import platform_client
-    from app.sync.services import request_sync, sync_job_id
     from app.jobs.queue import rq_job_id
+    from app.sync.services import request_sync, sync_job_id
 
-    database = f"sqlite:///{tmp_path / 'drill.sqlite3'}"
-    queue_name = f"drill-{redis_server.port}"
-    settings = dict(DATABASE_URL=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq", RQ_QUEUE_NAME=queue_name,
-                    FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
-                    ENCRYPTION_KEYS=Fernet.generate_key().decode(), SECRET_KEY="drill-secret-key")
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq",
-                     RQ_QUEUE_NAME=queue_name, RATELIMIT_STORAGE_URI=redis_server.url,
-                     FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
-                     ENCRYPTION_KEYS=settings["ENCRYPTION_KEYS"], SECRET_KEY=settings["SECRET_KEY"])
-    env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path / "instance"), **settings)
+    app, env, queue_name = drill_setup(tmp_path, redis_server, fourcalls)
     with app.app_context():
-        db.create_all()
         organization = platform_client().create_organization({"name": "Drill", "timezone": "UTC"})
         fourcalls.seed(organization["id"], calls=CALLS)
         business = Business(name="Drill", slug="drill", category="Restaurant", opening_hours={}, services=[], faq=[])
@@ -170,24 +176,12 @@ def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_p
 
 
 def test_provisioning_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_path, redis_server, fourcalls):  # noqa: F811
-    from cryptography.fernet import Fernet
-
     from app.fourcalls import platform_client, provisioning
     from app.jobs.queue import rq_job_id
     from app.models import IntegrationStatus
 
-    database = f"sqlite:///{tmp_path / 'drill.sqlite3'}"
-    queue_name = f"drill-{redis_server.port}"
-    settings = dict(DATABASE_URL=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq", RQ_QUEUE_NAME=queue_name,
-                    FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
-                    ENCRYPTION_KEYS=Fernet.generate_key().decode(), SECRET_KEY="drill-secret-key")
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database, REDIS_URL=redis_server.url, JOB_BACKEND="rq",
-                     RQ_QUEUE_NAME=queue_name, RATELIMIT_STORAGE_URI=redis_server.url,
-                     FOURCALLS_API_URL=fourcalls.url, FOURCALLS_API_KEY=fourcalls.platform_key,
-                     ENCRYPTION_KEYS=settings["ENCRYPTION_KEYS"], SECRET_KEY=settings["SECRET_KEY"])
-    env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path / "instance"), **settings)
+    app, env, queue_name = drill_setup(tmp_path, redis_server, fourcalls)
     with app.app_context():
-        db.create_all()
         from app.packages.services import sync_catalog
 
         sync_catalog()
