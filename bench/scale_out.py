@@ -84,6 +84,22 @@ def _business(app, db, slug: str, organization: dict):
     return business.id
 
 
+def _organization(name: str) -> dict:
+    """A sandbox organization. On this loaded machine a create can outlast the
+    client's timeout; its retry then meets "still in progress" until the
+    first attempt is done, so ask again with the same key."""
+    from app.fourcalls import platform_client
+    from app.fourcalls.errors import Conflict
+
+    for _ in range(30):
+        try:
+            return platform_client().create_organization({"name": name, "timezone": "UTC"},
+                                                         idempotency_key=f"scale-out:{name}")
+        except Conflict:
+            time.sleep(1)
+    raise SystemExit(f"could not create the sandbox organization {name}")
+
+
 def _signed(body: str) -> dict:
     timestamp = int(time.time())
     digest = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
@@ -114,17 +130,16 @@ def run_round(workers: int, args, app, db, fourcalls, gunicorns, env, log_dir: P
     import httpx
     from sqlalchemy import func, select
 
-    from app.fourcalls import platform_client
     from app.models import Call, JobRun, WebhookEvent
     from app.sync.services import request_sync
 
     round_name = f"w{workers}"
     with app.app_context():
-        organization = platform_client().create_organization({"name": f"Webhooks {round_name}", "timezone": "UTC"})
+        organization = _organization(f"Webhooks {round_name}")
         webhook_business = _business(app, db, f"webhooks-{round_name}", organization)
         sync_businesses = []
         for number in range(args.businesses):
-            org = platform_client().create_organization({"name": f"Sync {round_name} {number}", "timezone": "UTC"})
+            org = _organization(f"Sync {round_name} {number}")
             fourcalls.seed(org["id"], calls=args.calls)
             sync_businesses.append(_business(app, db, f"sync-{round_name}-{number}", org))
 
