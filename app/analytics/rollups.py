@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date
+from types import SimpleNamespace
 from typing import Iterable
 
 from sqlalchemy import delete, select
@@ -24,7 +25,7 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
 from app.models.base import utcnow
-from app.sync.bulk import dialect_insert
+from app.sync.bulk import add_to_counters, dialect_insert
 from app.timezones import zone_of
 
 # The call columns a rollup depends on; a change in any of them moves the call.
@@ -61,8 +62,10 @@ class Tally:
         self.hourly: dict[tuple, int] = defaultdict(int)
         self.topics: dict[tuple, int] = defaultdict(int)
         self.weekdays: dict[date, int] = {}
+        self.removals = False  # only a removed version can leave a rollup row at zero
 
     def add(self, row, sign: int = 1) -> None:
+        self.removals = self.removals or sign < 0
         daily_key, measures, hourly_key, weekday, topic_key = contribution(self.zone, row)
         sums = self.daily[daily_key]
         for index, value in enumerate(measures):
@@ -101,8 +104,12 @@ def before_call_upsert(business: Business, remote_ids: list[str]) -> dict | None
     return {row.remote_id: row for row in _stored_rows(business, remote_ids)}
 
 
-def after_call_upsert(business: Business, before: dict | None, written_ids: list[str]) -> None:
-    """Add the difference between the written calls' new and old versions."""
+def after_call_upsert(business: Business, before: dict | None, written_ids: list[str],
+                      written_values: dict[str, dict] | None = None) -> None:
+    """Add the difference between the written calls' new and old versions.
+
+    `written_values` ({remote_id: column values}) saves reading the new
+    versions back when the caller wrote every rollup column from them."""
     if written_ids:
         from app.dashboard.live_feed import changed
 
@@ -115,7 +122,11 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
         old = before.get(remote_id)
         if old is not None:
             tally.add(old, -1)
-    for row in _stored_rows(business, written_ids):
+    if written_values is None:
+        new_versions = _stored_rows(business, written_ids)
+    else:
+        new_versions = [SimpleNamespace(**written_values[remote_id]) for remote_id in written_ids]
+    for row in new_versions:
         tally.add(row, +1)
     apply_tally(business.id, tally, incremental=True)
 
@@ -139,7 +150,7 @@ def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> N
         _write(CallHourlyRollup, hourly, ("calls",), incremental)
     if topics:
         _write(CallTopicRollup, topics, ("calls",), incremental)
-    if incremental and (daily or hourly or topics):
+    if incremental and tally.removals and (daily or hourly or topics):
         days = sorted(tally.days())
         for model in ROLLUP_MODELS:
             db.session.execute(delete(model).where(model.business_id == business_id, model.local_day.in_(days),
@@ -147,12 +158,10 @@ def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> N
 
 
 def _write(model, rows: list[dict], measures: tuple[str, ...], incremental: bool) -> None:
-    table = model.__table__
-    keys = [column.name for column in table.primary_key.columns]
-    statement = dialect_insert(model)
     if incremental:
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={name: table.c[name] + statement.excluded[name] for name in measures})
+        add_to_counters(model, rows, measures)
+        return
+    statement = dialect_insert(model)
     for start in range(0, len(rows), 500):
         db.session.execute(statement, rows[start:start + 500])
 

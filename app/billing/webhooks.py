@@ -11,6 +11,7 @@ import uuid
 
 import stripe
 from flask import current_app
+from sqlalchemy import select
 
 from app.billing import reconcile
 from app.billing.gateway import as_dict, client, translated_errors
@@ -18,7 +19,7 @@ from app.billing.services import invoice_subscription_id, store_invoice
 from app.extensions import db
 from app.models.webhooks import WebhookEvent
 from app.web import parse_uuid
-from app.webhooks.services import queue_processing, store_event
+from app.webhooks.services import insert_event_once, queue_processing
 
 SOURCE = "stripe"
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -63,13 +64,20 @@ def record(event: dict) -> str:
     the app doesn't act on)."""
     if event["type"] not in HANDLED_EVENT_TYPES:
         return "ignored"
-    row, created = store_event(SOURCE, event["id"], event["type"], event,
-                               organization_id=event.get("account"), business_id=_business_id_hint(event))
-    if not created and (row is None or row.processed_at is not None):
-        return "duplicate"
-    # Stripe redelivers what we never finished; queue it again unless it is already waiting.
-    queue_processing(SOURCE, row.id, row.event_id)
-    return "queued" if created else "duplicate"
+    row_id = insert_event_once(SOURCE, event["id"], event["type"], event, organization_id=event.get("account"),
+                               business_id=_business_id_hint(event))
+    if row_id is not None:
+        # A new row: no job can carry its event's id yet, so no lookup first.
+        queue_processing(SOURCE, row_id, event["id"], fresh=True)
+        return "queued"
+    existing = db.session.execute(
+        select(WebhookEvent.id, WebhookEvent.processed_at)
+        .where(WebhookEvent.source == SOURCE, WebhookEvent.event_id == event["id"])
+    ).first()
+    if existing is not None and existing.processed_at is None:
+        # Stripe redelivers what we never finished; queue it again unless it is already waiting.
+        queue_processing(SOURCE, existing.id, event["id"])
+    return "duplicate"
 
 
 def _business_id_hint(event: dict) -> uuid.UUID | None:

@@ -62,7 +62,8 @@ class EagerQueue:
         self.pending: deque[_PendingJob] = deque()
         self.failed: list[tuple[_PendingJob, BaseException]] = []
 
-    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, **kwargs):
+    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
+                **kwargs):
         if job_id and any(p.job_id == job_id for p in self.pending):
             return None
         retries = len(self.app.config["JOB_RETRY_INTERVALS"]) if retries is None else retries
@@ -100,7 +101,8 @@ class InProcessQueue:
         self.active_ids: set[str] = set()
         self.lock = threading.Lock()
 
-    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, **kwargs):
+    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
+                **kwargs):
         with self.lock:
             if job_id and job_id in self.active_ids:
                 return None
@@ -180,19 +182,13 @@ class RQQueue:
         self.redis = Redis.from_url(app.config["REDIS_URL"])
         self.queue = Queue(app.config["RQ_QUEUE_NAME"], connection=self.redis)
 
-    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, **kwargs):
+    def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
+                **kwargs):
         from rq import Retry
-        from rq.exceptions import NoSuchJobError
-        from rq.job import Job
 
         job_id = rq_job_id(job_id)
-        if job_id:
-            try:
-                existing = Job.fetch(job_id, connection=self.redis)
-                if existing.get_status(refresh=True) in _PENDING_STATUSES:
-                    return None
-            except NoSuchJobError:
-                pass
+        if job_id and not fresh_id and self._pending(job_id):
+            return None
         intervals = list(self.app.config["JOB_RETRY_INTERVALS"])
         if retries is not None:
             intervals = intervals[:retries]
@@ -201,9 +197,42 @@ class RQQueue:
             options["retry"] = Retry(max=len(intervals), interval=intervals)
         if delay:
             job = self.queue.enqueue_in(delay, func, **options)
-        else:
-            job = self.queue.enqueue(func, **options)
+            return job.id
+        # One round trip: RQ sends the queue registration and the job in two otherwise.
+        with self.redis.pipeline() as pipeline:
+            job = self.queue.enqueue(func, pipeline=pipeline, **options)
+            pipeline.execute()
         return job.id
+
+    def _pending(self, job_id: str) -> bool:
+        """Whether a job with this id is still going to run: one HGET of its
+        status, not a fetch of the whole job. A "started" job whose worker
+        died (SIGKILL, a lost machine) stays "started" until its heartbeat
+        expires; then recovering the abandoned jobs retries or fails it, and
+        this request is not refused because of a job nobody runs."""
+        status = self.redis.hget(f"rq:job:{job_id}", "status")
+        status = status.decode() if isinstance(status, bytes) else status
+        if status == "started" and self.recover_abandoned():
+            status = self.redis.hget(f"rq:job:{job_id}", "status")
+            status = status.decode() if isinstance(status, bytes) else status
+        return status in _PENDING_STATUSES
+
+    def recover_abandoned(self, now: float | None = None) -> int:
+        """Hand started jobs whose worker stopped sending heartbeats to RQ's
+        own cleanup: retried (with the same id) while retries are left, else
+        marked failed. `now` (seconds since the epoch) defaults to the app
+        clock. Returns how many were abandoned."""
+        from rq.registry import StartedJobRegistry
+
+        from app.models.base import utcnow
+
+        registry = StartedJobRegistry(queue=self.queue)
+        moment = utcnow().timestamp() if now is None else now
+        abandoned = len(registry.get_expired_job_ids(moment))
+        if abandoned:
+            log.warning("%d abandoned job(s) in %s: retrying or failing them", abandoned, self.queue.name)
+            registry.cleanup(moment)
+        return abandoned
 
     def drain(self, timeout: float = 60.0) -> int:
         """Run everything queued in this process (tests)."""
@@ -254,16 +283,20 @@ def job_path(func: Callable) -> str:
     return f"{func.__module__}.{func.__qualname__}"
 
 
-def enqueue(func: Callable | str, *args, job_id: str | None = None, delay: timedelta | None = None, **kwargs):
+def enqueue(func: Callable | str, *args, job_id: str | None = None, delay: timedelta | None = None,
+            fresh_id: bool = False, **kwargs):
     """Queue `func(*args, **kwargs)`; `func` may be a dotted path. A job whose id
     is already waiting or running is not queued again; returns None in that case.
 
     When the queue cannot be reached (Redis down), the request is written to
     `deferred_jobs` and None is returned: the caller's request still succeeds,
-    and `flush_deferred_jobs` enqueues it once Redis answers again."""
+    and `flush_deferred_jobs` enqueues it once Redis answers again.
+
+    `fresh_id`: the caller just created what the id names (a new webhook
+    row), so no job can carry it yet and the lookup is skipped."""
     func = resolve_job(func)
     try:
-        return get_queue().enqueue(func, *args, job_id=job_id, delay=delay, **kwargs)
+        return get_queue().enqueue(func, *args, job_id=job_id, delay=delay, fresh_id=fresh_id, **kwargs)
     except QUEUE_UNREACHABLE as exc:
         _defer(func, args, kwargs, job_id, exc)
         return None
@@ -326,3 +359,12 @@ def flush_deferred_jobs(limit: int = 1000) -> int:
         flushed += 1
     db.session.commit()
     return flushed
+
+
+def recover_abandoned_jobs() -> int:
+    """Recurring: retry (or fail) jobs left "started" by a worker that died,
+    once their heartbeat has expired, instead of waiting for RQ's own
+    10-minute maintenance. The next request for the same job id would do it
+    too; this covers jobs nobody asks for again (a provisioning run)."""
+    queue = get_queue()
+    return queue.recover_abandoned() if isinstance(queue, RQQueue) else 0

@@ -11,7 +11,7 @@ from app.billing.jobs import apply_due_billing_changes
 from app.campaigns.jobs import sweep_campaigns  # issue 14
 from app.contacts.jobs import sweep_pending_contacts_job
 from app.fourcalls.jobs import resync_stale_assistants
-from app.jobs.queue import flush_deferred_jobs
+from app.jobs.queue import flush_deferred_jobs, recover_abandoned_jobs
 from app.mail.jobs import sweep_queued_emails_job
 from app.webhooks.jobs import sweep_unprocessed_events_job
 from app.notifications.jobs import sweep_notifications_job
@@ -55,4 +55,6 @@ RECURRING_JOBS: list[tuple] = [
     (sweep_webhook_deliveries_job, 60),
     # -- campaigns (issue 14): due retries and windows, lost dial results, resume after renewal.
     (sweep_campaigns, 60),
+    # -- scale and resilience (issue 17): jobs left "started" by a killed worker are retried.
+    (recover_abandoned_jobs, 60),
 ]

@@ -7,13 +7,17 @@ Idempotent: one lead per call (unique business_id + call_id) and one per
 """
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.jobs.after_commit import after_commit
 from app.models import Business, Call
+from app.models.base import utcnow
 from app.models.leads import Lead, LeadSource, LeadStatus, Qualification
+from app.sync.bulk import dialect_insert
 
 
 def _insert_once(lead: Lead) -> bool:
@@ -26,23 +30,26 @@ def _insert_once(lead: Lead) -> bool:
     return True
 
 
-def leads_from_calls(business: Business, calls: list[Call]) -> list[Lead]:
-    created = []
-    for call in calls:
-        if call.outcome != "lead":
-            continue
-        exists = db.session.scalar(select(Lead.id).where(Lead.business_id == business.id, Lead.call_id == call.id))
-        if exists:
-            continue
-        lead = Lead(business_id=business.id, contact_id=call.contact_id, call_id=call.id,
-                    name=call.caller_name, phone=call.caller_number, message=call.summary,
-                    source=LeadSource.CAMPAIGN if call.campaign_remote_id else LeadSource.CALL,
-                    status=LeadStatus.NEW, qualification=Qualification.PENDING,
-                    created_at=call.started_at, last_activity_at=call.started_at)
-        if _insert_once(lead):
-            created.append(lead)
+def leads_from_calls(business: Business, calls: list) -> list[uuid.UUID]:
+    """One lead per call whose outcome is "lead", in one INSERT ... ON CONFLICT
+    DO NOTHING: the unique (business_id, call_id) decides, so a racing webhook
+    and sync (or a redelivery) add nothing. Returns the new leads' ids."""
+    now = utcnow()
+    values = [
+        {"id": uuid.uuid4(), "business_id": business.id, "contact_id": call.contact_id, "call_id": call.id,
+         "name": call.caller_name, "phone": call.caller_number, "message": call.summary,
+         "source": LeadSource.CAMPAIGN if call.campaign_remote_id else LeadSource.CALL,
+         "status": LeadStatus.NEW, "qualification": Qualification.PENDING,
+         "created_at": call.started_at, "updated_at": now, "last_activity_at": call.started_at}
+        for call in calls if call.outcome == "lead"
+    ]
+    if not values:
+        return []
+    statement = dialect_insert(Lead).on_conflict_do_nothing(index_elements=["business_id", "call_id"]).returning(
+        Lead.__table__.c.id)
+    created = list(db.session.execute(statement, values).scalars())
     if created:
-        ids = [str(lead.id) for lead in created]
+        ids = [str(lead_id) for lead_id in created]
         after_commit(lambda: _queue_qualification(ids))
     return created
 
@@ -55,10 +62,15 @@ def _queue_qualification(lead_ids: list[str]) -> None:
         enqueue(qualify_lead_job, lead_id, job_id=f"lead-qualify:{lead_id}")
 
 
+_NEW_CALL_COLUMNS = (Call.id, Call.contact_id, Call.caller_name, Call.caller_number, Call.summary, Call.outcome,
+                     Call.campaign_remote_id, Call.started_at, Call.direction, Call.status)
+
+
 def on_new_calls(business: Business, remote_ids: list[str]) -> None:
     """Everything a first-seen call sets off: its lead, and a missed-call text."""
-    calls = list(db.session.scalars(select(Call).where(Call.business_id == business.id,
-                                                       Call.remote_id.in_(remote_ids))))
+    # The columns a lead and a text-back read, not whole calls with their transcripts.
+    calls = db.session.execute(select(*_NEW_CALL_COLUMNS).where(Call.business_id == business.id,
+                                                               Call.remote_id.in_(remote_ids))).all()
     leads_from_calls(business, calls)
     from app.messaging.textback import text_backs_for_calls
 

@@ -249,15 +249,18 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
 
     rollups_before = rollups.before_call_upsert(business, [v["remote_id"] for v in values])
     result = upsert(Call, values, _CALL_UPDATED, protect_pending=False)
-    rollups.after_call_upsert(business, rollups_before, result.written_ids)
+    # Every rollup column is in _CALL_UPDATED, so the written rows hold exactly these values.
+    rollups.after_call_upsert(business, rollups_before, result.written_ids,
+                              {v["remote_id"]: v for v in values})
     replace_call_questions(business, batch, result.written_ids)
     refresh_after_new_calls(business, result.inserted_ids)
     if result.inserted_ids:
-        _meter_new_calls(business, [v for v in values if v["remote_id"] in set(result.inserted_ids)])
+        new_ids = set(result.inserted_ids)
+        _meter_new_calls(business, [v for v in values if v["remote_id"] in new_ids])
         # -- do-not-call opt-outs (issue 14): a new call saying "stop calling" lists the number
         from app.do_not_contact.opt_outs import note_opt_outs
 
-        note_opt_outs(business, [row for row in batch if row["id"] in set(result.inserted_ids)])
+        note_opt_outs(business, [row for row in batch if row["id"] in new_ids])
     # -- messages taken and urgent-call notifications (issue 13)
     from app.taken_messages.capture import after_calls_applied
 

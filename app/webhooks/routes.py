@@ -9,8 +9,8 @@ from app.extensions import csrf, limiter
 from app.webhooks.services import (
     InvalidSignature,
     business_id_for_organization,
+    insert_event_once,
     queue_processing,
-    store_event,
     verify_fourcalls_signature,
 )
 
@@ -43,11 +43,12 @@ def fourcalls():
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         return _refuse("event must be a JSON object with string id and type")
     organization_id = event.get("organization_id") if isinstance(event.get("organization_id"), str) else None
-    row, created = store_event(
+    row_id = insert_event_once(
         "fourcalls", event["id"], event["type"], event,
         organization_id=organization_id, business_id=business_id_for_organization(organization_id),
     )
-    if not created:
+    if row_id is None:
         return jsonify(received=True, duplicate=True), 200
-    queue_processing("fourcalls", row.id, row.event_id)
+    # The row is new, so no job can carry its id yet: no lookup before enqueueing.
+    queue_processing("fourcalls", row_id, event["id"], fresh=True)
     return jsonify(received=True), 200

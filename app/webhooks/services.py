@@ -1,7 +1,7 @@
 """Receiving webhooks: verify, store once, hand over to a job.
 
 `webhook_events` is shared by every sender (source "fourcalls", "stripe"):
-`store_event` records an event exactly once per (source, event_id) and tells
+`insert_event_once` records an event exactly once per (source, event_id) and tells
 the caller whether it was new. Applying events happens in jobs
 (app/webhooks/jobs.py), by the handlers registered in `FOURCALLS_EVENT_HANDLERS`.
 """
@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+import uuid
 from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import FourCallsIntegration, WebhookEvent
 from app.models.base import utcnow
+from app.sync.bulk import dialect_insert
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -51,28 +52,33 @@ def verify_fourcalls_signature(header: str | None, raw_body: bytes, secret: str,
     return signed_at
 
 
+def insert_event_once(source: str, event_id: str, event_type: str, payload: dict,
+                      organization_id: str | None = None, business_id=None) -> uuid.UUID | None:
+    """Store the event unless (source, event_id) is stored already, and commit.
+    Returns the new row's id, or None for a duplicate.
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING: the unique constraint
+    decides between two deliveries racing, with no read first and no
+    IntegrityError to recover from."""
+    statement = dialect_insert(WebhookEvent).values(
+        id=uuid.uuid4(), source=source, event_id=event_id, event_type=event_type, payload=payload,
+        organization_id=organization_id, business_id=business_id, received_at=utcnow(), attempts=0,
+    ).on_conflict_do_nothing(index_elements=["source", "event_id"]).returning(WebhookEvent.id)
+    row_id = db.session.execute(statement).scalar()
+    db.session.commit()
+    return row_id
+
+
 def store_event(source: str, event_id: str, event_type: str, payload: dict,
                 organization_id: str | None = None, business_id=None) -> tuple[WebhookEvent, bool]:
-    """Insert the event unless (source, event_id) is already stored. Returns
-    (row, created). Safe against two deliveries racing: the unique constraint
-    decides and the loser gets the winner's row."""
+    """`insert_event_once`, returning (row, created); a duplicate gets the stored row."""
+    row_id = insert_event_once(source, event_id, event_type, payload, organization_id, business_id)
+    if row_id is not None:
+        return db.session.get(WebhookEvent, row_id), True
     existing = db.session.scalar(
         select(WebhookEvent).where(WebhookEvent.source == source, WebhookEvent.event_id == event_id)
     )
-    if existing is not None:
-        return existing, False
-    row = WebhookEvent(source=source, event_id=event_id, event_type=event_type, payload=payload,
-                       organization_id=organization_id, business_id=business_id, received_at=utcnow())
-    db.session.add(row)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        existing = db.session.scalar(
-            select(WebhookEvent).where(WebhookEvent.source == source, WebhookEvent.event_id == event_id)
-        )
-        return existing, False
-    return row, True
+    return existing, False
 
 
 def business_id_for_organization(organization_id: str | None):
@@ -160,13 +166,15 @@ EVENT_PROCESSORS = {
 SWEEP_MAX_ATTEMPTS = 10
 
 
-def queue_processing(source: str, row_id, event_id: str) -> None:
+def queue_processing(source: str, row_id, event_id: str, *, fresh: bool = False) -> None:
     """Queue the job that applies one stored event: the one place that names
-    each source's job and its unique id (receipt, sweep and admin replay)."""
+    each source's job and its unique id (receipt, sweep and admin replay).
+    `fresh`: the row was inserted just now, so no job can carry its id yet and
+    the queue skips its duplicate lookup."""
     from app.jobs import enqueue
 
     path, job_id = EVENT_PROCESSORS[source]
-    enqueue(path, str(row_id), job_id=job_id.format(row_id=row_id, event_id=event_id))
+    enqueue(path, str(row_id), job_id=job_id.format(row_id=row_id, event_id=event_id), fresh_id=fresh)
 
 
 def sweep_unprocessed_events(older_than_seconds: int = 120, limit: int = 500) -> int:
