@@ -1,11 +1,12 @@
 """Recurring jobs, read by RQ's own cron scheduler: `rq cron cron.py`.
 
-Areas append (function, interval seconds) to app.jobs.schedule.RECURRING_JOBS;
-the same list drives the in-process runner of `make run`.
+The list is app/recurring.py (dotted paths); the in-process runner of
+`make run` starts the same list.
 """
 from rq import cron
+from werkzeug.utils import import_string
 
-from app.jobs.schedule import RECURRING_JOBS
+from app.recurring import RECURRING_JOBS
 
-for func, interval in RECURRING_JOBS:
-    cron.register(func, "default", interval=interval)
+for path, interval in RECURRING_JOBS:
+    cron.register(import_string(path), "default", interval=interval)

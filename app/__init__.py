@@ -43,7 +43,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
     init_queue(app)
     _register_blueprints(app)
-    from app.fourcalls import init_app as init_fourcalls
+    from app.assistant.connection import init_app as init_fourcalls
 
     init_fourcalls(app)
 
@@ -104,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(billing_bp)
     from app.calls.routes import bp as calls_bp
     from app.dashboard.routes import bp as dashboard_bp
-    from app.sync.events import register as register_sync_event_handlers
+    from app.crm_sync.events import register as register_sync_event_handlers
 
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(calls_bp)

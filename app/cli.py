@@ -70,7 +70,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("rotate-keys")
     def rotate_keys_command():
         """Re-encrypt every stored 4calls organization key under the newest ENCRYPTION_KEYS entry."""
-        from app.fourcalls.keys import rotate_encryption
+        from app.assistant.keys import rotate_encryption
 
         click.echo(f"Organization keys re-encrypted: {rotate_encryption()}")
 

@@ -8,7 +8,7 @@ operator console, written through the services production uses.
   (`provision=False`): replaying years of changes must not provision
   hundreds of organizations in the 4calls sandbox.
 * Usage: 4calls-shaped contacts, calls and appointments through the sync
-  upserts (`app/sync/upserts.py`), monthly, with the clock in that month.
+  upserts (`app/crm_sync/upserts.py`), monthly, with the clock in that month.
 * Ratings through `satisfaction.services.record`, waitlist entries through
   `rollout.services.join_waitlist`.
 
@@ -148,7 +148,7 @@ def _lifecycle(replay: _Replay, start: datetime, now: datetime, rng: random.Rand
 
 
 def _usage(business: Business, paying: list[tuple[datetime, datetime]], rng: random.Random, serial: list[int]) -> None:
-    from app.sync.upserts import apply_remote_appointments, apply_remote_calls, apply_remote_contacts
+    from app.crm_sync.upserts import apply_remote_appointments, apply_remote_calls, apply_remote_contacts
 
     volume = rng.uniform(0.5, 1.6)
     for start, end in paying:

@@ -86,7 +86,7 @@ def buy_package(business: Business) -> None:
 
 
 def wait_until_active(business: Business) -> bool:
-    from app.fourcalls.provisioning import integration_for, request_sync, retry
+    from app.assistant.provisioning import integration_for, request_push, retry
 
     integration = integration_for(business)
     if integration is None:
@@ -94,7 +94,7 @@ def wait_until_active(business: Business) -> bool:
     if integration.status == "error":
         retry(business)
     elif integration.status == "active":
-        request_sync(business)  # rebuilds the organization if the sandbox was reset
+        request_push(business)  # rebuilds the organization if the sandbox was reset
         return True  # live already; the re-sync runs in the background
     deadline = time.monotonic() + PROVISIONING_WAIT_SECONDS
     while True:
@@ -109,7 +109,7 @@ def wait_until_active(business: Business) -> bool:
 
 def seed_history(business: Business) -> None:
     """90 days of history, once: seeded only while the business has no calls."""
-    from app.sync.jobs import sync_business
+    from app.crm_sync.jobs import sync_business
 
     has_calls = db.session.scalar(select(func.count()).select_from(Call).where(Call.business_id == business.id))
     if not has_calls:

@@ -125,7 +125,7 @@ def package_name(slug: str | None) -> str:
 
 def role_name(role: str | None) -> str:
     """The role's proper name ("scheduler" reads "Booking"), from the assistant's role defaults."""
-    from app.fourcalls.scripting import role_label
+    from app.assistant.scripting import role_label
 
     return role_label(role) if role else ""
 

@@ -169,7 +169,7 @@ def upkeep(db, business) -> None:
     from datetime import datetime, timezone
 
     from app.analytics import rollups
-    from app.sync.upserts import apply_remote_calls
+    from app.crm_sync.upserts import apply_remote_calls
 
     now = datetime.now(timezone.utc)
     original = rollups.before_call_upsert

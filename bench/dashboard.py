@@ -175,10 +175,11 @@ def sync_throughput(app, sync_calls: int) -> None:
 
     from app.encryption import encrypt
     from app.extensions import db
-    from app.fourcalls import organization_client, platform_client
+    from app.fourcalls import platform_client
+    from app.assistant.connection import organization_client
     from app.models import Business, Call, FourCallsIntegration, JobRun
-    from app.sync import services as sync
-    from app.sync.upserts import apply_remote_calls
+    from app.crm_sync import services as sync
+    from app.crm_sync.upserts import apply_remote_calls
     from sandbox.fourcalls.testing import running_fourcalls
 
     with running_fourcalls(Path(tempfile.mkdtemp()), log_requests=False) as fourcalls, app.app_context():
@@ -208,7 +209,7 @@ def sync_throughput(app, sync_calls: int) -> None:
         other = db.session.query(Business).filter_by(slug="bench-business-3").one()
         db.session.execute(delete(Call).where(Call.business_id == other.id))
         db.session.commit()
-        from app.sync import upserts
+        from app.crm_sync import upserts
 
         captured = []
         original = upserts.upsert

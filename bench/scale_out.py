@@ -131,7 +131,7 @@ def run_round(workers: int, args, app, db, fourcalls, gunicorns, env, log_dir: P
     from sqlalchemy import func, select
 
     from app.models import Call, JobRun, WebhookEvent
-    from app.sync.services import request_sync
+    from app.crm_sync.services import request_sync
 
     round_name = f"w{workers}"
     with app.app_context():
@@ -196,7 +196,7 @@ def _unfinished_runs(app, db, business_ids) -> int:
     from sqlalchemy import func, select
 
     from app.models import JobRun
-    from app.sync.services import JOB_KIND
+    from app.crm_sync.services import JOB_KIND
 
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(JobRun).where(

@@ -85,10 +85,10 @@ def _round(app, db, fourcalls, organization, calls: int, number: int, profile: b
     from sqlalchemy import func, select
 
     from app.analytics import rollups
-    from app.fourcalls import organization_client
+    from app.assistant.connection import organization_client
     from app.models import Call
-    from app.sync import services as sync
-    from app.sync import upserts
+    from app.crm_sync import services as sync
+    from app.crm_sync import upserts
 
     business = _business(db, f"sync-target-{number}", organization, app)
     raw_business = _business(db, f"raw-target-{number}", None, app)

@@ -13,7 +13,7 @@ from sqlalchemy import insert
 
 from app.campaigns.services import create_draft
 from app.extensions import db
-from app.fourcalls import organization_client
+from app.assistant.connection import organization_client
 from app.models import Contact, ContactTag, Coordinator, CoordinatorStatus
 from tests.fourcalls_helpers import provision
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.packages.catalog import PACKAGES
 from app.web import BUSINESS_NAV, nav_feature
-from tests.test_campaigns_pages import wire
+from tests.campaigns.test_campaigns_pages import wire
 
 GATED = {"analytics.index": "/analytics", "leads.index": "/leads", "messaging.inbox": "/messages",
          "campaigns.index": "/campaigns", "integrations.index": "/integrations"}

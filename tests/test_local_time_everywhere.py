@@ -17,7 +17,7 @@ from app.chat.turns import render_card
 from app.dashboard import services as dashboard
 from app.extensions import db
 from app.models import Appointment, Call, Contact
-from app.sync.upserts import apply_remote_appointments, apply_remote_calls, apply_remote_contacts
+from app.crm_sync.upserts import apply_remote_appointments, apply_remote_calls, apply_remote_contacts
 from app.timezones import local_wall_time
 from tests.sync_helpers import activate, remote_appointment, remote_call, remote_contact
 

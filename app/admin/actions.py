@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.audit import services as audit
 from app.extensions import db
-from app.fourcalls import provisioning
+from app.assistant import provisioning
 from app.models import AuditScope, Business
 
 

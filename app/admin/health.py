@@ -17,7 +17,7 @@ from app.models.base import utcnow
 
 SYNC_LAG_LIMIT = timedelta(minutes=30)
 # Job kinds that talk to 4calls: their failures make the 4calls error rate.
-FOURCALLS_JOB_KINDS = ("fourcalls_sync", "crm_sync", "chat_lead_push")
+FOURCALLS_JOB_KINDS = ("assistant_push", "crm_sync", "chat_lead_push")
 
 
 class HealthError(ValueError):
@@ -26,30 +26,27 @@ class HealthError(ValueError):
 
 # ---------------------------------------------------------------- failed jobs
 
-def _retry_fourcalls_sync(business: Business | None) -> None:
-    from app.fourcalls import provisioning
+def _retry_assistant_push(business: Business | None) -> None:
+    from app.assistant import provisioning
 
     provisioning.retry(business)
 
 
 def _retry_crm_sync(business: Business | None) -> None:
-    from app.sync.services import request_sync
+    from app.crm_sync.services import request_sync
 
     request_sync(business, track=True)
 
 
 def _retry_billing_deadlines(_business) -> None:
-    from app.billing.jobs import apply_due_billing_changes
-
-    enqueue(apply_due_billing_changes, job_id="billing-deadlines")
+    enqueue("app.billing.jobs.apply_due_billing_changes", job_id="billing-deadlines")
 
 
 def _retry_chat_lead_push(business: Business | None) -> None:
-    from app.chat.jobs import push_lead_job
     from app.models.leads import Lead
 
     for lead_id in db.session.scalars(select(Lead.id).where(Lead.business_id == business.id, Lead.remote_id.is_(None))):
-        enqueue(push_lead_job, str(lead_id), job_id=f"lead-push:{lead_id}")
+        enqueue("app.chat.jobs.push_lead_job", str(lead_id), job_id=f"lead-push:{lead_id}")
 
 
 def _retry_stripe_event(business: Business | None) -> None:
@@ -60,7 +57,7 @@ def _retry_stripe_event(business: Business | None) -> None:
 # kind -> (needs a business, retry function). Kinds not listed (a contacts import
 # needs its file again) are retried by their owner, not from here.
 RETRYABLE_KINDS = {
-    "fourcalls_sync": (True, _retry_fourcalls_sync),
+    "assistant_push": (True, _retry_assistant_push),
     "crm_sync": (True, _retry_crm_sync),
     "chat_lead_push": (True, _retry_chat_lead_push),
     "stripe_event": (False, _retry_stripe_event),

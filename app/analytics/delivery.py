@@ -1,7 +1,7 @@
 """Scheduled delivery: the weekly report on each business's local Monday
 morning, and Enterprise saved reports daily, weekly or monthly.
 
-Runs every few minutes from the RQ cron (`app/jobs/schedule.py`). Each email
+Runs every few minutes from the RQ cron (`app/recurring.py`). Each email
 carries an idempotency key per business (or report) × recipient × period, so
 a run that repeats, overlaps or retries never sends twice.
 """

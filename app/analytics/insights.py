@@ -13,8 +13,8 @@ from app.extensions import db
 from app.models import Business, Contact, ContactInsight, FourCallsIntegration, SyncCursor
 from app.models.base import utcnow
 from app.packages.catalog import PACKAGES
-from app.sync.bulk import batches, dialect_insert
-from app.sync.upserts import parse_timestamp
+from app.crm_sync.bulk import batches, dialect_insert
+from app.crm_sync.upserts import parse_timestamp
 
 CURSOR_KIND = RUN_KIND = "contact_insights"
 FULL_REFRESH_EVERY = timedelta(hours=24)
@@ -27,7 +27,7 @@ _UPDATED = ("contact_id", "purposes", "preferences", "sentiment_trend", "sentime
 
 def businesses_with_insights() -> list[uuid.UUID]:
     from app.analytics.gating import allowed
-    from app.sync.services import can_sync
+    from app.crm_sync.services import can_sync
 
     slugs = [p.slug for p in PACKAGES if p.has("customer_insights")]
     candidates = db.session.scalars(select(Business).join(FourCallsIntegration).where(
@@ -81,8 +81,8 @@ def apply_insights(business: Business, rows: list[dict]) -> int:
 
 def sync_business_insights(business: Business, client=None) -> int:
     """Bring the business's insights up to date; commits page by page."""
-    from app.fourcalls import organization_client
-    from app.sync.services import can_sync
+    from app.assistant.connection import organization_client
+    from app.crm_sync.services import can_sync
 
     if not can_sync(business):
         return 0
@@ -173,7 +173,7 @@ def refresh_after_new_calls(business: Business, new_call_ids: list[str]) -> None
     4calls credentials; called from the call upserts."""
     from app.analytics.gating import allowed
     from app.jobs import enqueue
-    from app.sync.services import can_sync
+    from app.crm_sync.services import can_sync
 
     integration = business.integration
     if not new_call_ids or integration is None or not integration.api_key:

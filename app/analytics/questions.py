@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import Business, Call, CallQuestion
-from app.sync.upserts import parse_timestamp
+from app.crm_sync.upserts import parse_timestamp
 
 MAX_QUESTION_LENGTH = 500
 MAX_ANSWER_LENGTH = 1000

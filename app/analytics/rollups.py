@@ -2,7 +2,7 @@
 
 Why: 90 days of a 200k-call business is ~50k rows to aggregate per page
 view; the rollups hold a few thousand. They are kept current by the call
-upserts (`app.sync.upserts`, which both the sync and the webhooks use): the
+upserts (`app.crm_sync.upserts`, which both the sync and the webhooks use): the
 batch's stored rows are read before the upsert and again after it, and the
 difference is added to the rollups with INSERT ... ON CONFLICT DO UPDATE
 (calls = calls + delta). `rebuild` recounts a business from its calls table,
@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
 from app.models.base import utcnow
-from app.sync.bulk import add_to_counters, dialect_insert
+from app.crm_sync.bulk import add_to_counters, dialect_insert
 from app.timezones import zone_of
 
 # The call columns a rollup depends on; a change in any of them moves the call.

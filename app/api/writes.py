@@ -67,7 +67,7 @@ def create_lead(business: Business, body: dict) -> Lead:
     from app.chat.turns import ChatInputError, chat_coordinator_id
     from app.extensions import db
     from app.integrations.wiring import emit_lead_created
-    from app.models.crm import SyncState
+    from app.models.sync import SyncState
 
     _check_shape(body, LEAD_FIELDS)
     try:

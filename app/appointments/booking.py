@@ -25,11 +25,12 @@ from app.contacts.phone import InvalidPhone, normalise_phone
 from app.contacts.services import clean_email
 from app.inputs import iso_moment
 from app.extensions import db
-from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
+from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, plain_words
+from app.assistant.connection import organization_client
 from app.models import Appointment, AppointmentReminder, Business
 from app.timezones import local_today, zone_of
 from app.web import parse_uuid
-from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
+from app.crm_sync.upserts import apply_remote_appointments, apply_remote_contacts
 
 
 class BookingError(ValueError):

@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 
 from app.appointments.settings import settings_for
 from app.extensions import db
-from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
+from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, plain_words
+from app.assistant.connection import organization_client
 from app.models import Appointment, AppointmentReminder, Business, ReminderStatus
 from app.models.base import utcnow
 from app.timezones import spoken_time
@@ -37,7 +38,6 @@ def describe_offset(minutes: int) -> str:
 
 def schedule_reminders(appointment: Appointment) -> list[AppointmentReminder]:
     """(Re)plan an appointment's reminders after booking, rescheduling or cancelling."""
-    from app.appointments.jobs import send_reminder_job
     from app.jobs import enqueue
 
     business = db.session.get(Business, appointment.business_id)
@@ -59,7 +59,7 @@ def schedule_reminders(appointment: Appointment) -> list[AppointmentReminder]:
                 planned.append(reminder)
     db.session.commit()
     for reminder in planned:
-        enqueue(send_reminder_job, str(reminder.id), job_id=f"reminder:{reminder.id}:{reminder.attempts}",
+        enqueue("app.appointments.jobs.send_reminder_job", str(reminder.id), job_id=f"reminder:{reminder.id}:{reminder.attempts}",
                 delay=reminder.send_at - now)
     return planned
 
@@ -148,7 +148,6 @@ def can_retry(reminder: AppointmentReminder, appointment: Appointment) -> bool:
 
 def retry_reminder(reminder: AppointmentReminder, appointment: Appointment) -> bool:
     """The owner's "send again" on a failed reminder. False when the rule says no."""
-    from app.appointments.jobs import send_reminder_job
     from app.jobs import enqueue
 
     if not can_retry(reminder, appointment):
@@ -158,13 +157,12 @@ def retry_reminder(reminder: AppointmentReminder, appointment: Appointment) -> b
     reminder.attempts = 0
     reminder.error = None
     db.session.commit()
-    enqueue(send_reminder_job, str(reminder.id), job_id=f"reminder:{reminder.id}:retry")
+    enqueue("app.appointments.jobs.send_reminder_job", str(reminder.id), job_id=f"reminder:{reminder.id}:retry")
     return True
 
 
 def sweep_reminders() -> dict:
     """Recurring: plan missing reminders, send due ones, follow deliveries."""
-    from app.appointments.jobs import send_reminder_job
     from app.jobs import enqueue
 
     now = utcnow()
@@ -181,7 +179,7 @@ def sweep_reminders() -> dict:
     due = db.session.scalars(select(AppointmentReminder.id).where(
         AppointmentReminder.status == ReminderStatus.SCHEDULED, AppointmentReminder.send_at <= now).limit(500)).all()
     for reminder_id in due:
-        enqueue(send_reminder_job, str(reminder_id), job_id=f"reminder:{reminder_id}:sweep")
+        enqueue("app.appointments.jobs.send_reminder_job", str(reminder_id), job_id=f"reminder:{reminder_id}:sweep")
     followed = 0
     waiting = db.session.scalars(select(AppointmentReminder).where(
         AppointmentReminder.status.in_(ReminderStatus.WAITING_ON_4CALLS)).limit(500)).all()

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from app.businesses.services import set_opening_hours
 from app.extensions import db
-from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
+from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, plain_words
+from app.assistant.connection import organization_client
 from app.models import WEEKDAYS, AppointmentSettings, Business, SyncState
 from app.models.appointments import DEFAULT_APPOINTMENT_TYPES, DEFAULT_REMINDER_OFFSETS
 from app.models.base import utcnow
@@ -257,10 +258,9 @@ def update_settings(business: Business, form) -> AppointmentSettings:
 
 
 def queue_settings_push(business: Business) -> None:
-    from app.appointments.jobs import push_settings_job
     from app.jobs import enqueue
 
-    enqueue(push_settings_job, str(business.id), job_id=f"appointment-settings-push:{business.id}")
+    enqueue("app.appointments.jobs.push_settings_job", str(business.id), job_id=f"appointment-settings-push:{business.id}")
 
 
 def push_settings(business_id) -> str:

@@ -111,7 +111,7 @@ def save_handling(business: Business, values: dict) -> bool:
     Returns False when nothing changed."""
     from sqlalchemy import inspect
 
-    from app.fourcalls.provisioning import request_sync
+    from app.assistant.provisioning import request_push
 
     handling = handling_for(business)
     persisted = inspect(handling).persistent
@@ -127,7 +127,7 @@ def save_handling(business: Business, values: dict) -> bool:
         db.session.add(handling)
     db.session.commit()
     db.session.refresh(handling)
-    request_sync(business)
+    request_push(business)
     return True
 
 

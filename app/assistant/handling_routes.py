@@ -10,8 +10,8 @@ from app.assistant.routes import bp
 from app.assistant.services import live_coordinators
 from app.assistant.test_calls import place_test_call, suggested_phrase
 from app.fourcalls import FourCallsError, plain_words
-from app.fourcalls.provisioning import integration_for
-from app.fourcalls.scripting import role_label
+from app.assistant.provisioning import integration_for
+from app.assistant.scripting import role_label
 from app.packages.catalog import get_package
 from app.web import is_htmx, owned_business_or_404
 

@@ -10,7 +10,7 @@ from app.assistant.forms import CoordinatorForm
 from app.assistant.services import (CoordinatorNotReady, allowed_roles, assistant_state, coordinator_or_none,
                                     not_applied_fields, reset_to_role_defaults, update_coordinator)
 from app.assistant.voices import LANGUAGES, PACES, VoicesUnavailable, voice_choices, voice_sample
-from app.fourcalls import provisioning
+from app.assistant import provisioning
 from app.web import is_htmx, owned_business_or_404, render_partial_or_page
 
 bp = Blueprint("assistant", __name__, url_prefix="/businesses/<slug>/assistant")
@@ -56,7 +56,7 @@ def retry(slug: str):
 
 @bp.context_processor
 def _assistant_helpers() -> dict:
-    from app.fourcalls.scripting import role_label
+    from app.assistant.scripting import role_label
 
     return {"role_label": role_label, "languages": LANGUAGES, "paces": PACES, "not_applied_fields": not_applied_fields}
 

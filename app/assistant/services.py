@@ -6,8 +6,8 @@ import uuid
 from sqlalchemy import select
 
 from app.extensions import db
-from app.fourcalls.provisioning import integration_for, latest_sync_run, request_sync
-from app.fourcalls.scripting import ROLE_LABELS, default_coordinator, role_label
+from app.assistant.provisioning import integration_for, latest_push_run, request_push
+from app.assistant.scripting import ROLE_LABELS, default_coordinator, role_label
 from app.models import Business, Coordinator, CoordinatorStatus
 from app.packages.catalog import get_package
 
@@ -46,7 +46,7 @@ def assistant_state(business: Business) -> dict:
         "integration": integration,
         "package": get_package(integration.service_package) if integration else None,
         "coordinators": live_coordinators(business) if integration else [],
-        "run": latest_sync_run(business) if integration else None,
+        "run": latest_push_run(business) if integration else None,
         "handling": handling,
         "handling_not_applied": not_applied(handling) if handling else [],
     }
@@ -86,7 +86,7 @@ def _save(business: Business, coordinator: Coordinator, changed: dict) -> bool:
     coordinator.version = Coordinator.version + 1
     db.session.commit()
     db.session.refresh(coordinator)
-    request_sync(business)
+    request_push(business)
     return True
 
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 from app.extensions import db
-from app.fourcalls import organization_client
+from app.assistant.connection import organization_client
 from app.models import Business, Call
 from app.timezones import local_now, local_wall_time
 
@@ -67,7 +67,7 @@ def simulated_moment(business: Business, when: str) -> datetime | None:
 
 def place_test_call(business: Business, caller_says: str, when: str) -> Call | None:
     """Raises FourCallsError (shown to the owner) when 4calls refuses or is down."""
-    from app.sync.upserts import apply_remote_calls
+    from app.crm_sync.upserts import apply_remote_calls
 
     fields = {"caller_says": caller_says.strip()}
     moment = simulated_moment(business, when)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
-from app.fourcalls import FourCallsError, organization_client
+from app.fourcalls import FourCallsError
+from app.assistant.connection import organization_client
 
 CATALOGUE_SECONDS = 600
 LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian",

@@ -232,7 +232,7 @@ def _record_history(business: Business, entitlement: Entitlement, subscription: 
 
 
 def _sync_fourcalls(business: Business, entitlement: Entitlement, reason: str | None) -> None:
-    from app.fourcalls import provisioning
+    from app.assistant import provisioning
 
     db.session.refresh(business)
     integration = business.integration

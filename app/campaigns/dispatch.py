@@ -30,7 +30,7 @@ from app.campaigns import windows
 from app.campaigns.purposes import needs_consent
 from app.contacts.consent import consented_contact_ids
 from app.extensions import db
-from app.fourcalls import organization_client
+from app.assistant.connection import organization_client
 from app.fourcalls.errors import Conflict, FourCallsError, NotFound, ValidationError
 from app.models import (Campaign, CampaignDial, CampaignStatus, CampaignTarget, DialState, DoNotContactChannel,
                         DoNotContactEntry, DoNotContactSource, SkipReason, TargetStatus)

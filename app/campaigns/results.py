@@ -15,7 +15,7 @@ from app.extensions import db
 from app.fourcalls.errors import FourCallsError
 from app.models import Campaign, CampaignDial, CampaignTarget, DialState, TargetStatus, WebhookEvent
 from app.models.base import utcnow
-from app.sync.upserts import apply_remote_calls
+from app.crm_sync.upserts import apply_remote_calls
 
 log = logging.getLogger(__name__)
 LOOKUP_BATCH = 200  # dial keys asked about per request

@@ -15,10 +15,11 @@ from app.chat.turns import ChatInputError, chat_coordinator_id
 from app.contacts.services import ContactError, clean_contact_fields
 from app.extensions import db
 from app.integrations.wiring import emit_lead_created
-from app.fourcalls import Conflict, FourCallsError, RetryPolicy, organization_client
+from app.fourcalls import Conflict, FourCallsError, RetryPolicy
+from app.assistant.connection import organization_client
 from app.models import Business
 from app.models.chat import ChatWidget, MessageRole
-from app.models.crm import SyncState
+from app.models.sync import SyncState
 from app.models.leads import Lead, LeadSource
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,9 @@ def push_lead(lead: Lead) -> bool:
     except FourCallsError as exc:
         db.session.rollback()
         log.warning("lead %s not sent to 4calls yet: %s", lead.id, exc)
-        from app.chat.jobs import push_lead_job
         from app.jobs import enqueue
 
-        enqueue(push_lead_job, str(lead.id), job_id=f"chat-lead-push:{lead.id}")
+        enqueue("app.chat.jobs.push_lead_job", str(lead.id), job_id=f"chat-lead-push:{lead.id}")
         return False
 
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Appointment, Business, Contact
 from app.models.base import utcnow
-from app.models.crm import SyncState
+from app.models.sync import SyncState
 from app.models.leads import Lead, LeadSource
-from app.sync.upserts import apply_remote_appointments, apply_remote_contacts
+from app.crm_sync.upserts import apply_remote_appointments, apply_remote_contacts
 
 
 def contact_from_remote(business: Business, remote: dict) -> Contact:

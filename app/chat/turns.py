@@ -20,7 +20,8 @@ from app.chat import conversations as convos
 from app.chat.records import appointment_from_remote, contact_for_lead, contact_from_remote, lead_from_remote
 from app.contacts.services import ContactError, clean_contact_fields
 from app.extensions import db
-from app.fourcalls import FourCallsError, NotFound, RateLimited, organization_client
+from app.fourcalls import FourCallsError, NotFound, RateLimited
+from app.assistant.connection import organization_client
 from app.models import Business
 from app.models.chat import ChatConversation, ChatMessage, ChatWidget, MessageRole, MessageStatus
 from app.models.integration import IntegrationStatus

@@ -165,7 +165,6 @@ def preview(business: Business, contact_import: ContactImport) -> list[RowResult
 
 
 def start_import(business: Business, contact_import: ContactImport) -> None:
-    from app.contacts.jobs import run_import_job
     from app.jobs import enqueue
 
     if contact_import.status not in (ImportStatus.UPLOADED, ImportStatus.FAILED):
@@ -179,7 +178,7 @@ def start_import(business: Business, contact_import: ContactImport) -> None:
     record("contacts.import_started", business=business, actor=current_actor(), target_type="contact_import",
            target_id=contact_import.id, target_label=contact_import.filename)
     db.session.commit()
-    enqueue(run_import_job, str(contact_import.id), job_id=f"contact-import:{contact_import.id}")
+    enqueue("app.contacts.jobs.run_import_job", str(contact_import.id), job_id=f"contact-import:{contact_import.id}")
 
 
 def run_import(import_id) -> None:

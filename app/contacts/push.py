@@ -14,7 +14,8 @@ import uuid
 from sqlalchemy import select
 
 from app.extensions import db
-from app.fourcalls import Conflict, FourCallsError, NotFound, NotProvisioned, ValidationError, organization_client, plain_words
+from app.fourcalls import Conflict, FourCallsError, NotFound, NotProvisioned, ValidationError, plain_words
+from app.assistant.connection import organization_client
 from app.models import Business, Contact, FourCallsIntegration, SyncState
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,9 @@ def push_pending_batch(business_id, round_number: int = 0) -> int:
 
 
 def queue_business_push(business_id, round_number: int = 0) -> None:
-    from app.contacts.jobs import push_pending_batch_job
     from app.jobs import enqueue
 
-    enqueue(push_pending_batch_job, str(business_id), round_number,
+    enqueue("app.contacts.jobs.push_pending_batch_job", str(business_id), round_number,
             job_id=f"contact-push-batch:{business_id}:{round_number}")
 
 

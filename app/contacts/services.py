@@ -321,10 +321,9 @@ def _mark_pending(contact: Contact) -> None:
 
 
 def _queue_push(contact: Contact) -> None:
-    from app.contacts.jobs import push_contact_job
     from app.jobs import enqueue
 
-    enqueue(push_contact_job, str(contact.id), job_id=f"contact-push:{contact.id}")
+    enqueue("app.contacts.jobs.push_contact_job", str(contact.id), job_id=f"contact-push:{contact.id}")
 
 
 # Public names for the merge and bulk edit (app/contacts/merge.py, bulk_edit.py).

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.dashboard import live_feed, services
-from app.sync import services as sync
+from app.crm_sync import services as sync
 from app.usage import notices as usage_notices
 from app.usage import services as usage
 from app.web import is_htmx, owned_business_or_404

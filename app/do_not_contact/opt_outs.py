@@ -40,7 +40,7 @@ def note_call_opt_out(business, call: dict, *, flagged: bool = False) -> bool:
     number = call.get("caller_number")
     if not number:
         return False
-    from app.sync.upserts import parse_timestamp
+    from app.crm_sync.upserts import parse_timestamp
 
     when = format_local(parse_timestamp(call.get("started_at")), business) if call.get("started_at") else ""
     said = f"said “{phrase}”" if phrase else f"call outcome {call.get('outcome') or 'opt-out'}, flagged as an opt-out"

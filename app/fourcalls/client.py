@@ -2,7 +2,8 @@
 
 Use it through one of two constructors:
 
-    from app.fourcalls import platform_client, organization_client
+    from app.fourcalls import platform_client
+    from app.assistant.connection import organization_client
 
     platform_client()                 # the platform key: organizations, key rotation
     organization_client(business)     # that business's own key: its calls, contacts, ...

@@ -142,15 +142,15 @@ class InProcessQueue:
 
     def start_recurring(self) -> None:
         """Run RECURRING_JOBS on their intervals, as `rq cron` does in production."""
-        from app.jobs.schedule import RECURRING_JOBS
+        from app.recurring import RECURRING_JOBS
 
-        def loop(func, interval):
+        def loop(path, interval):
             while True:
                 time.sleep(interval)
-                self.enqueue(func, job_id=f"cron:{func.__module__}.{func.__name__}")
+                self.enqueue(path, job_id=f"cron:{path}")
 
-        for func, interval in RECURRING_JOBS:
-            threading.Thread(target=loop, args=(func, interval), daemon=True, name=f"cron-{func.__name__}").start()
+        for path, interval in RECURRING_JOBS:
+            threading.Thread(target=loop, args=(path, interval), daemon=True, name=f"cron-{path}").start()
 
     def drain(self, timeout: float = 30.0) -> int:
         deadline = time.monotonic() + timeout

@@ -16,7 +16,8 @@ from typing import Iterator
 
 from flask import render_template
 
-from app.fourcalls import FourCallsError, organization_client
+from app.fourcalls import FourCallsError
+from app.assistant.connection import organization_client
 from app.fourcalls.errors import plain_words
 from app.knowledge.services import get_source
 

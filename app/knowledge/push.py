@@ -14,7 +14,8 @@ import logging
 from flask import current_app
 
 from app.extensions import db
-from app.fourcalls import FourCallsError, NotFound, NotProvisioned, organization_client
+from app.fourcalls import FourCallsError, NotFound, NotProvisioned
+from app.assistant.connection import organization_client
 from app.fourcalls.errors import Conflict, plain_words
 from app.knowledge.services import chunks_for
 from app.models import KnowledgeSource, KnowledgeStatus

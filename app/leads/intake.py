@@ -17,7 +17,7 @@ from app.jobs.after_commit import after_commit
 from app.models import Business, Call
 from app.models.base import utcnow
 from app.models.leads import Lead, LeadSource, LeadStatus, Qualification
-from app.sync.bulk import dialect_insert
+from app.crm_sync.bulk import dialect_insert
 
 
 def _insert_once(lead: Lead) -> bool:
@@ -56,10 +56,9 @@ def leads_from_calls(business: Business, calls: list) -> list[uuid.UUID]:
 
 def _queue_qualification(lead_ids: list[str]) -> None:
     from app.jobs import enqueue
-    from app.leads.jobs import qualify_lead_job
 
     for lead_id in lead_ids:
-        enqueue(qualify_lead_job, lead_id, job_id=f"lead-qualify:{lead_id}")
+        enqueue("app.leads.jobs.qualify_lead_job", lead_id, job_id=f"lead-qualify:{lead_id}")
 
 
 _NEW_CALL_COLUMNS = (Call.id, Call.contact_id, Call.caller_name, Call.caller_number, Call.summary, Call.outcome,

@@ -13,19 +13,19 @@ import uuid
 from sqlalchemy import select
 
 from app.extensions import db
-from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
+from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, plain_words
+from app.assistant.connection import organization_client
 from app.models import Business, Call
 from app.models.leads import Lead, Qualification
 
 
 def request_qualification(lead: Lead) -> None:
     from app.jobs import enqueue
-    from app.leads.jobs import qualify_lead_job
 
     if lead.qualification != Qualification.PENDING:
         lead.qualification = Qualification.PENDING
         db.session.commit()
-    enqueue(qualify_lead_job, str(lead.id), job_id=f"lead-qualify:{lead.id}")
+    enqueue("app.leads.jobs.qualify_lead_job", str(lead.id), job_id=f"lead-qualify:{lead.id}")
 
 
 def customer_words(lead: Lead) -> tuple[list[dict], str]:
@@ -89,9 +89,8 @@ def qualify_lead(lead_id: str) -> str:
 def sweep_pending_qualifications(limit: int = 200) -> int:
     """Recurring: leads still pending (a lost job, 4calls down for longer than the retries)."""
     from app.jobs import enqueue
-    from app.leads.jobs import qualify_lead_job
 
     pending = db.session.scalars(select(Lead.id).where(Lead.qualification == Qualification.PENDING).limit(limit)).all()
     for lead_id in pending:
-        enqueue(qualify_lead_job, str(lead_id), job_id=f"lead-qualify:{lead_id}")
+        enqueue("app.leads.jobs.qualify_lead_job", str(lead_id), job_id=f"lead-qualify:{lead_id}")
     return len(pending)

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Business, Contact, DoNotContactChannel, DoNotContactSource
 from app.models.base import utcnow
 from app.models.messaging import ContactMessage, MessageDirection, MessageState
-from app.sync.upserts import parse_timestamp
+from app.crm_sync.upserts import parse_timestamp
 
 # Carrier opt-out keywords (CTIA) and the usual email wording; the whole reply must be one of them.
 OPT_OUT_WORDS = {"stop", "stopall", "stop all", "unsubscribe", "cancel", "end", "quit", "optout", "opt out",

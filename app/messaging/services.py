@@ -15,14 +15,15 @@ from sqlalchemy import func, select
 
 from app.do_not_contact.services import is_blocked
 from app.extensions import db
-from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, organization_client, plain_words
+from app.fourcalls import Conflict, FourCallsError, NotProvisioned, ValidationError, plain_words
+from app.assistant.connection import organization_client
 from app.jobs.after_commit import after_commit
 from app.messaging.compose import Draft, DraftError
 from app.messaging.quiet_hours import held_until
 from app.models import Business, Contact
 from app.models.base import utcnow
 from app.models.messaging import ContactMessage, MessageDirection, MessagePurpose, MessageState
-from app.sync.upserts import parse_timestamp
+from app.crm_sync.upserts import parse_timestamp
 from app.timezones import format_local, recipient_zone
 from app.usage import services as usage
 
@@ -76,9 +77,8 @@ def hold_notice(message: ContactMessage, business, contact) -> str:
 
 def _queue_send(message_id: str, delay: timedelta | None = None, suffix: str = "") -> None:
     from app.jobs import enqueue
-    from app.messaging.jobs import send_message_job
 
-    enqueue(send_message_job, message_id, job_id=f"message-send:{message_id}{suffix}", delay=delay)
+    enqueue("app.messaging.jobs.send_message_job", message_id, job_id=f"message-send:{message_id}{suffix}", delay=delay)
 
 
 def send_message(message_id) -> str:

@@ -7,13 +7,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.fourcalls import FourCallsError, organization_client
+from app.fourcalls import FourCallsError
+from app.assistant.connection import organization_client
 from app.messaging.inbound import apply_inbound
 from app.messaging.services import apply_status_event
 from app.models import Business, FourCallsIntegration, SyncCursor
 from app.models.base import utcnow
-from app.sync.services import SYNCED_STATUSES
-from app.sync.upserts import parse_timestamp
+from app.crm_sync.services import SYNCED_STATUSES
+from app.crm_sync.upserts import parse_timestamp
 from app.usage.services import has_feature
 
 KIND = "messages"

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.fourcalls import FourCallsError, NotProvisioned, ValidationError, organization_client
+from app.fourcalls import FourCallsError, NotProvisioned, ValidationError
+from app.assistant.connection import organization_client
 from app.jobs.after_commit import after_commit
 from app.leads.errors import FieldErrors
 from app.messaging.compose import DraftError, check_draft, unknown_variables_error
@@ -98,10 +99,9 @@ def text_backs_for_calls(business: Business, calls: list[Call]) -> list[TextBack
 
 def _queue_text_back(text_back_id: str, delay: timedelta | None, suffix: str = "") -> None:
     from app.jobs import enqueue
-    from app.messaging.jobs import send_text_back_job
 
     # The sweep uses its own job id: the delayed job may still be waiting in the queue's scheduler.
-    enqueue(send_text_back_job, text_back_id, job_id=f"text-back:{text_back_id}{suffix}",
+    enqueue("app.messaging.jobs.send_text_back_job", text_back_id, job_id=f"text-back:{text_back_id}{suffix}",
             delay=delay if delay and delay.total_seconds() > 0 else None)
 
 
@@ -169,9 +169,8 @@ def note_reply(business: Business, message: ContactMessage) -> TextBack | None:
 
 def _queue_reply_analysis(text_back_id: str, message_id: str) -> None:
     from app.jobs import enqueue
-    from app.messaging.jobs import analyse_text_back_reply_job
 
-    enqueue(analyse_text_back_reply_job, text_back_id, message_id, job_id=f"text-back-reply:{message_id}")
+    enqueue("app.messaging.jobs.analyse_text_back_reply_job", text_back_id, message_id, job_id=f"text-back-reply:{message_id}")
 
 
 def analyse_reply(text_back_id, message_id) -> str:

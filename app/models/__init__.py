@@ -5,13 +5,13 @@ from app.models.assistant import Coordinator, CoordinatorStatus
 from app.models.chat import ChatConversation, ChatMessage, ChatWidget
 from app.models.appointments import AppointmentReminder, AppointmentSettings, ReminderStatus
 from app.models.contacts import ContactFieldDefinition, ContactImport, CustomFieldType, ImportMappingTemplate, ImportStatus
-from app.models.crm import Appointment, Call, Contact, ContactTag, SyncState
-from app.models.integration import (
-    AIServiceUsage,
-    FourCallsIntegration,
-    IntegrationStatus,
-    JobRun,
-)
+from app.models.appointments import Appointment
+from app.models.calls import Call
+from app.models.contacts import Contact, ContactTag
+from app.models.sync import SyncState
+from app.models.integration import FourCallsIntegration, IntegrationStatus
+from app.models.usage import AIServiceUsage
+from app.models.jobs import JobRun
 from app.models.leads import Lead
 from app.models.packages import AIServicePackage
 from app.models.sync import SyncCursor

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import UTC, JSONType, Timestamps, UUIDPrimaryKey
+from app.models.base import UTC, Timestamps, UUIDPrimaryKey
 
 
 class IntegrationStatus:
@@ -57,46 +57,3 @@ class FourCallsIntegration(UUIDPrimaryKey, Timestamps, db.Model):
         return self.synced_version < self.desired_version
 
 
-class AIServiceUsage(UUIDPrimaryKey, Timestamps, db.Model):
-    """Usage per business, service and billing period (plan section 5)."""
-
-    __tablename__ = "alphasite_ai_service_usage"
-
-    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"), nullable=False)
-    service_type: Mapped[str] = mapped_column(String(50), nullable=False)
-    usage_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    usage_limit: Mapped[int] = mapped_column(Integer, nullable=False)
-    period_start: Mapped[datetime] = mapped_column(UTC, nullable=False)
-    period_end: Mapped[datetime] = mapped_column(UTC, nullable=False)
-
-    __table_args__ = (
-        Index(
-            "uq_usage_business_service_period",
-            "business_id",
-            "service_type",
-            "period_start",
-            unique=True,
-        ),
-    )
-
-
-class JobRun(UUIDPrimaryKey, Timestamps, db.Model):
-    """One execution of a background job, so failures are visible, never swallowed."""
-
-    __tablename__ = "job_runs"
-
-    kind: Mapped[str] = mapped_column(String(60), nullable=False)
-    business_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("businesses.id"))
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="queued")
-    progress: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    counts: Mapped[dict] = mapped_column(JSONType, nullable=False, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    started_at: Mapped[datetime | None] = mapped_column(UTC)
-    finished_at: Mapped[datetime | None] = mapped_column(UTC)
-
-    __table_args__ = (Index("ix_job_runs_business_kind_created", "business_id", "kind", "created_at"),)
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in ("succeeded", "failed")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTC, Timestamps, UUIDPrimaryKey, utcnow
-from app.models.crm import SyncState
+from app.models.sync import SyncState
 
 
 class LeadSource:

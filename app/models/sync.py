@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, literal
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -30,19 +30,7 @@ class SyncCursor(UUIDPrimaryKey, Timestamps, db.Model):
     __table_args__ = (UniqueConstraint("business_id", "kind", name="uq_sync_cursors_business_kind"),)
 
 
-# Indexes on the shared CRM tables that only the sync and the call log need,
-# declared next to the code that relies on them.
-from app.models.crm import Appointment, Call  # noqa: E402
-
-# Linking calls and appointments to a contact that arrives after them.
-Index("ix_calls_business_contact_remote", Call.business_id, Call.contact_remote_id)
-Index("ix_appointments_business_contact_remote", Appointment.business_id, Appointment.contact_remote_id)
-# The dashboard's 30-day statistics read only the index, never the rows.
-Index("ix_calls_business_started_stats", Call.business_id, Call.started_at, Call.status, Call.outcome,
-      Call.duration_seconds)
-# Full-text search of transcripts and summaries; SQLite searches with LIKE instead.
-Index(
-    "ix_calls_search_fts",
-    func.to_tsvector(literal("english", String), Call.search_text),
-    postgresql_using="gin",
-).ddl_if(dialect="postgresql")
+class SyncState:
+    SYNCED = "synced"
+    PENDING = "pending"  # changed locally, waiting to be pushed to 4calls
+    ERROR = "error"  # push failed for a reason a retry will not fix

@@ -29,7 +29,8 @@ def sms_text(notification: Notification) -> str:
 
 
 def send_sms(delivery_id) -> str:
-    from app.fourcalls import FourCallsError, organization_client, plain_words
+    from app.fourcalls import FourCallsError, plain_words
+    from app.assistant.connection import organization_client
 
     delivery = db.session.get(NotificationDelivery, uuid.UUID(str(delivery_id)))
     if delivery is None or delivery.channel != "sms" or delivery.status != DeliveryStatus.QUEUED:
@@ -62,7 +63,8 @@ def send_sms(delivery_id) -> str:
 def confirm_sms_outcomes() -> int:
     """Sent SMS the carrier later refused (4calls marks them failed) become
     visible failures the owner can retry."""
-    from app.fourcalls import FourCallsError, organization_client
+    from app.fourcalls import FourCallsError
+    from app.assistant.connection import organization_client
 
     since = utcnow() - CONFIRM_WINDOW
     rows = db.session.scalars(select(NotificationDelivery).where(

@@ -18,14 +18,14 @@ from app.extensions import db
 from app.models import Appointment, Business, Call, TakenMessage
 from app.models.base import utcnow
 from app.notifications import notify
-from app.sync.bulk import dialect_insert
+from app.crm_sync.bulk import dialect_insert
 from app.timezones import format_local
 
 FRESH_FOR = timedelta(days=1)
 
 
 def _parse(value):
-    from app.sync.upserts import parse_timestamp
+    from app.crm_sync.upserts import parse_timestamp
 
     return parse_timestamp(value)
 

@@ -21,7 +21,7 @@ NOTICED_ON_REFUSAL_ONLY = frozenset({"coordinators"})
 
 
 def _insert_notice(business, service_type, period_start, threshold, count, limit) -> None:
-    from app.sync.bulk import dialect_insert
+    from app.crm_sync.bulk import dialect_insert
 
     now = utcnow()
     db.session.execute(

@@ -220,7 +220,7 @@ def _gauge_value(business: Business, service_type: str) -> int:
 
 def _ensure_period_rows(business: Business, period: Period) -> None:
     """Create this period's rows (idempotent; safe when two processes race)."""
-    from app.sync.bulk import dialect_insert
+    from app.crm_sync.bulk import dialect_insert
 
     existing = set(db.session.scalars(
         select(AIServiceUsage.service_type).where(

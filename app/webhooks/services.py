@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import FourCallsIntegration, WebhookEvent
 from app.models.base import utcnow
-from app.sync.bulk import dialect_insert
+from app.crm_sync.bulk import dialect_insert
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 

@@ -17,7 +17,7 @@ from app.encryption import encrypt
 from app.extensions import db
 from app.fourcalls import platform_client
 from app.models import Business, FourCallsIntegration, IntegrationStatus
-from app.sync.jobs import sync_business
+from app.crm_sync.jobs import sync_business
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.browser.mail_helpers import log_in as shared_log_in

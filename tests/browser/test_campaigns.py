@@ -16,7 +16,8 @@ from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
 from app.encryption import encrypt
 from app.extensions import db
-from app.fourcalls import organization_client, platform_client
+from app.fourcalls import platform_client
+from app.assistant.connection import organization_client
 from app.models import Business, Contact, Coordinator, CoordinatorStatus, FourCallsIntegration, IntegrationStatus
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port

@@ -100,7 +100,7 @@ def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_p
     from app.analytics import rollups
     from app.fourcalls import platform_client
     from app.jobs.queue import rq_job_id
-    from app.sync.services import request_sync, sync_job_id
+    from app.crm_sync.services import request_sync, sync_job_id
 
     app, env, queue_name = drill_setup(tmp_path, redis_server, fourcalls)
     with app.app_context():
@@ -198,7 +198,7 @@ def test_provisioning_killed_mid_run_is_finished_exactly_once_by_the_next_worker
         with app.app_context():
             provisioning.activate_package(db.session.get(Business, business_id), "ai_receptionist", "drill")
             queue = app.extensions["job_queue"]
-            job_key = f"rq:job:{rq_job_id(provisioning.sync_job_id(business_id))}"
+            job_key = f"rq:job:{rq_job_id(provisioning.push_job_id(business_id))}"
 
         def started():
             with app.app_context():

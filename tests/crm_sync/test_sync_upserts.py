@@ -1,0 +1,130 @@
+"""Applying 4calls rows to the local tables: idempotent, ordered, linked,
+never clobbering an owner's pending edit."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Appointment, Call, Contact, ContactTag, SyncState
+from app.crm_sync.upserts import BATCH_SIZE, apply_remote_appointments, apply_remote_calls, apply_remote_contacts
+from tests.sync_helpers import activate, remote_appointment, remote_call, remote_contact, stamp
+
+
+def count(model, business):
+    return db.session.scalar(select(func.count()).select_from(model).where(model.business_id == business.id))
+
+
+def test_contacts_insert_then_update_then_ignore_stale(app, factories):
+    business = factories.business(owner=factories.user())
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = apply_remote_contacts(business, [remote_contact(1, updated_at=t0, tags=["vip", "new"])])
+    db.session.commit()
+    assert (first.inserted, first.updated) == (1, 0)
+    newer = remote_contact(1, updated_at=t0 + timedelta(seconds=5), name="Renamed", tags=["vip"])
+    again = apply_remote_contacts(business, [newer, newer])
+    db.session.commit()
+    assert (again.inserted, again.updated) == (0, 1)
+    stale = apply_remote_contacts(business, [remote_contact(1, updated_at=t0, name="Old name")])
+    db.session.commit()
+    assert (stale.updated, stale.skipped) == (0, 1)
+    contact = db.session.scalar(select(Contact).where(Contact.remote_id == "con_000001"))
+    assert contact.name == "Renamed"
+    assert contact.tag_names == ["vip"]
+    assert count(Contact, business) == 1
+
+
+def test_pending_local_edit_is_not_overwritten(app, factories):
+    business = factories.business(owner=factories.user())
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    apply_remote_contacts(business, [remote_contact(2, updated_at=t0, tags=["a"])])
+    db.session.commit()
+    contact = db.session.scalar(select(Contact).where(Contact.remote_id == "con_000002"))
+    contact.name, contact.sync_state = "Owner typed this", SyncState.PENDING
+    db.session.commit()
+    result = apply_remote_contacts(business, [remote_contact(2, updated_at=t0 + timedelta(hours=1), name="Remote", tags=["b"])])
+    db.session.commit()
+    db.session.refresh(contact)
+    assert result.skipped == 1
+    assert contact.name == "Owner typed this" and contact.sync_state == SyncState.PENDING
+    assert contact.tag_names == ["a"]
+
+
+def test_unlinked_local_contact_with_same_phone_is_adopted_not_doubled(app, factories):
+    business = factories.business(owner=factories.user())
+    local = Contact(business_id=business.id, name="Typed here", phone="+15550000003", sync_state=SyncState.SYNCED)
+    db.session.add(local)
+    db.session.commit()
+    apply_remote_contacts(business, [remote_contact(3, name="From 4calls")])
+    db.session.commit()
+    assert count(Contact, business) == 1
+    db.session.refresh(local)
+    assert local.remote_id == "con_000003" and local.name == "From 4calls"
+
+
+def test_tombstone_marks_contact_deleted(app, factories):
+    business = factories.business(owner=factories.user())
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    apply_remote_contacts(business, [remote_contact(4, updated_at=t0)])
+    apply_remote_contacts(business, [remote_contact(4, updated_at=t0 + timedelta(seconds=1), deleted=True,
+                                                    deleted_at=stamp(t0 + timedelta(seconds=1)))])
+    db.session.commit()
+    contact = db.session.scalar(select(Contact).where(Contact.remote_id == "con_000004"))
+    assert contact.deleted_at is not None
+
+
+def test_calls_link_contacts_in_either_order_and_are_not_doubled(app, factories):
+    business = factories.business(owner=factories.user())
+    apply_remote_calls(business, [remote_call(10, contact_id="con_000011")])
+    db.session.commit()
+    call = db.session.scalar(select(Call).where(Call.remote_id == "call_000010"))
+    assert call.contact_id is None and call.contact_remote_id == "con_000011"
+    apply_remote_contacts(business, [remote_contact(11)])
+    db.session.commit()
+    db.session.refresh(call)
+    assert call.contact.remote_id == "con_000011"
+    assert "gluten free pasta" in call.search_text and call.summary
+    apply_remote_calls(business, [remote_call(10, contact_id="con_000011")] * 3)
+    db.session.commit()
+    assert count(Call, business) == 1
+
+
+def test_appointments_upsert_and_link(app, factories):
+    business = factories.business(owner=factories.user())
+    apply_remote_contacts(business, [remote_contact(20)])
+    t0 = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    apply_remote_appointments(business, [remote_appointment(21, contact_id="con_000020", updated_at=t0)])
+    apply_remote_appointments(business, [remote_appointment(21, contact_id="con_000020", status="cancelled",
+                                                            updated_at=t0 + timedelta(minutes=1))])
+    db.session.commit()
+    appointment = db.session.scalar(select(Appointment).where(Appointment.remote_id == "appt_000021"))
+    assert appointment.status == "cancelled" and appointment.contact.remote_id == "con_000020"
+    assert count(Appointment, business) == 1
+
+
+def test_large_batches_and_businesses_are_separate(app, factories):
+    first = factories.business(owner=factories.user())
+    second = factories.business(owner=factories.user())
+    rows = [remote_call(1000 + i) for i in range(BATCH_SIZE + 50)]
+    result = apply_remote_calls(first, rows)
+    apply_remote_calls(second, rows[:10])
+    db.session.commit()
+    assert result.inserted == BATCH_SIZE + 50
+    assert count(Call, first) == BATCH_SIZE + 50 and count(Call, second) == 10
+
+
+def test_new_calls_in_the_period_meter_minutes_once(app, factories):
+    from app.usage.services import usage_summary
+
+    business = factories.business(owner=factories.user())
+    activate(business, "ai_sales")
+    now = datetime.now(timezone.utc)
+    rows = [
+        remote_call(30, duration_seconds=61, started_at=now - timedelta(hours=1)),  # 2 minutes
+        remote_call(31, duration_seconds=30, direction="outbound", started_at=now - timedelta(hours=1)),  # 1
+        remote_call(32, duration_seconds=600, started_at=now - timedelta(days=90)),  # an earlier period
+    ]
+    apply_remote_calls(business, rows)
+    apply_remote_calls(business, rows)  # a redelivery meters nothing
+    db.session.commit()
+    meters = {m.service_type: m.used for m in usage_summary(business)}
+    assert meters["inbound_minutes"] == 2 and meters["outbound_minutes"] == 1

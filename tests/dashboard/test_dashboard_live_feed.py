@@ -1,0 +1,221 @@
+"""The live poll's fast path: "nothing new" answered from the business's change
+mark in Redis without touching the database, for the login session that was
+shown the feed only; a new call (written by any worker) shows on the next
+poll; stale, forged or foreign tokens take the full, ownership-checked view.
+
+Redis is the real one on the PostgreSQL run (TEST_REDIS_URL) and fakeredis
+otherwise; a second "worker" is a second fast path with its own Redis
+connection, sharing nothing with the first but Redis."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+import fakeredis
+import pytest
+from sqlalchemy import event
+
+from app.dashboard import live_feed
+from app.extensions import db
+from app.crm_sync.upserts import apply_remote_calls
+from app.usage import services as usage
+from tests.sync_helpers import activate, remote_call
+
+
+@pytest.fixture
+def marks(app):
+    """The app's mark store, and a factory of further connections to the same Redis."""
+    if app.config.get("REDIS_URL"):
+        from redis import Redis
+
+        def connect():
+            return live_feed.MarkStore(Redis.from_url(app.config["REDIS_URL"]))
+    else:
+        server = fakeredis.FakeServer()
+
+        def connect():
+            return live_feed.MarkStore(fakeredis.FakeRedis(server=server))
+    saved = app.extensions.get("live_feed")
+    app.extensions["live_feed"] = connect()
+    yield connect
+    if saved is None:
+        app.extensions.pop("live_feed", None)
+    else:
+        app.extensions["live_feed"] = saved
+
+
+def other_worker(app, store):
+    """What another gunicorn worker's fast path would answer: 204, or None
+    when it would hand the request to Flask."""
+    fast = live_feed.NothingNewFastPath(lambda environ, start_response: None, app)
+    fast.app = _AppWithStore(app, store)
+    return fast
+
+
+class _AppWithStore:
+    def __init__(self, app, store):
+        self._app, self.extensions = app, dict(app.extensions, live_feed=store)
+
+    def __getattr__(self, name):
+        return getattr(self._app, name)
+
+
+def poll_through(fast, client, url):
+    """Run `url` through a fast path with the client's cookies."""
+    from werkzeug.test import EnvironBuilder
+
+    cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
+    environ = EnvironBuilder(path=url.split("?")[0], query_string=url.partition("?")[2],
+                             headers={"Cookie": cookie}).get_environ()
+    answered = []
+    fast(environ, lambda status, headers: answered.append(status))
+    return answered[0] if answered else None
+
+
+def open_feed(client, business):
+    page = client.get(f"/businesses/{business.slug}/dashboard")
+    assert page.status_code == 200
+    token = re.search(r'dashboard/live\?v=([^"&]+)', page.get_data(as_text=True)).group(1)
+    return f"/businesses/{business.slug}/dashboard/live?v={token}"
+
+
+def logged_in_feed(client, auth, factories):
+    """A new owner, logged in, with the dashboard open: (business, its live-poll URL)."""
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    auth.login(owner.email)
+    return business, open_feed(client, business)
+
+
+def statements_during(action):
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        result = action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return result, statements
+
+
+def test_nothing_new_is_answered_without_sql(client, auth, factories, marks):
+    business, url = logged_in_feed(client, auth, factories)
+    response, statements = statements_during(lambda: client.get(url, headers={"HX-Request": "true"}))
+    assert response.status_code == 204 and response.get_data() == b""
+    assert statements == []
+    assert response.headers["Cache-Control"] == "no-store" and "HX-Request" in response.headers["Vary"]
+
+
+def test_a_call_written_by_another_worker_shows_on_the_next_poll(app, client, auth, factories, marks):
+    business, url = logged_in_feed(client, auth, factories)
+    worker_b = other_worker(app, marks())
+    assert poll_through(worker_b, client, url).startswith("204")
+    # A webhook handled by worker A writes the call: the mark moves when it commits, not before.
+    apply_remote_calls(business, [remote_call(4242, caller_name="Marta Rossi")])
+    assert poll_through(worker_b, client, url).startswith("204")
+    db.session.commit()
+    assert poll_through(worker_b, client, url) is None  # worker B hands it to the full view
+    changed = client.get(url, headers={"HX-Request": "true"})
+    assert changed.status_code == 200 and "Marta Rossi" in changed.get_data(as_text=True)
+    # The refreshed token is fast again.
+    url = f"/businesses/{business.slug}/dashboard/live?v=" + re.search(
+        r'dashboard/live\?v=([^"&]+)', changed.get_data(as_text=True)).group(1)
+    assert poll_through(worker_b, client, url).startswith("204")
+
+
+def test_a_rolled_back_write_does_not_move_the_mark(client, auth, factories, marks):
+    business, url = logged_in_feed(client, auth, factories)
+    apply_remote_calls(business, [remote_call(4343)])
+    db.session.rollback()
+    db.session.commit()
+    assert client.get(url).status_code == 204
+
+
+def test_metered_usage_moves_the_mark(client, auth, factories, marks):
+    business, url = logged_in_feed(client, auth, factories)
+    usage.record_usage(business, "inbound_minutes", 7)
+    db.session.commit()
+    changed = client.get(url, headers={"HX-Request": "true"})
+    assert changed.status_code == 200 and "7 of 500" in changed.get_data(as_text=True)
+
+
+def test_a_stale_token_is_refreshed_by_the_full_view(client, auth, factories, marks, clock):
+    business, url = logged_in_feed(client, auth, factories)
+    assert client.get(url).status_code == 204
+    clock.advance(seconds=live_feed.FRESH_SECONDS + 1)
+    refreshed = client.get(url, headers={"HX-Request": "true"})
+    assert refreshed.status_code == 200 and "dashboard/live?v=" in refreshed.get_data(as_text=True)
+
+
+def test_tokens_work_only_for_their_session_and_business(app, client, auth, factories, marks):
+    business, url = logged_in_feed(client, auth, factories)
+    token = url.partition("?v=")[2]
+    # The same token on another business's URL is not "nothing new" for that business.
+    other = factories.business(owner=factories.user())
+    assert client.get(f"/businesses/{other.slug}/dashboard/live?v={token}").status_code == 404
+    # A forged token, and no token, take the full view.
+    assert client.get(url[:-3] + "AAA").status_code == 200
+    # Another user presenting this owner's token gets no 204: the full view refuses them.
+    auth.logout()
+    stranger = factories.user()
+    auth.login(stranger.email)
+    assert client.get(url).status_code == 404
+    # Logged out: no session cookie, no fast answer.
+    auth.logout()
+    assert client.get(url).status_code in (302, 401)
+
+
+def test_redis_down_falls_back_to_the_full_view(app, client, auth, factories, marks):
+    business, url = logged_in_feed(client, auth, factories)
+
+    class Down:
+        def get(self, *args):
+            raise ConnectionError("redis is down")
+
+        def pipeline(self, *args, **kwargs):
+            raise ConnectionError("redis is down")
+
+    app.extensions["live_feed"] = live_feed.MarkStore(Down())
+    response, statements = statements_during(lambda: client.get(url))
+    # The full view checked ownership and found the feed unchanged.
+    assert response.status_code == 204 and statements
+    apply_remote_calls(business, [remote_call(4444, caller_name="Down But Shown")])
+    db.session.commit()  # the mark cannot be written; the full view still sees the call
+    changed = client.get(url)
+    assert changed.status_code == 200 and "Down But Shown" in changed.get_data(as_text=True)
+
+
+def test_without_redis_the_full_view_answers(app, client, auth, factories, monkeypatch):
+    monkeypatch.delitem(app.extensions, "live_feed", raising=False)  # REDIS_URL unset
+    business, url = logged_in_feed(client, auth, factories)
+    response, statements = statements_during(lambda: client.get(url))
+    assert response.status_code == 204 and statements
+    apply_remote_calls(business, [remote_call(4545)])
+    db.session.commit()
+    assert client.get(url).status_code == 200
+
+
+def test_statistics_are_shared_per_mark_and_follow_new_calls(client, auth, factories, marks, clock):
+    from datetime import datetime, timezone
+
+    from app.dashboard import services
+
+    clock.set(datetime(2027, 3, 16, 17, 0, tzinfo=timezone.utc))
+    owner = factories.user()
+    business = factories.business(owner=owner, timezone="America/Los_Angeles")
+    activate(business, "ai_receptionist")
+    apply_remote_calls(business, [remote_call(4600, started_at=clock.now - timedelta(hours=1))])
+    db.session.commit()
+    mark = live_feed.current_mark(business.id)
+    first, _chart = services.cached_call_statistics(business, mark)
+    (again, chart), statements = statements_during(lambda: services.cached_call_statistics(business, mark))
+    assert statements == [] and again["today"].total == first["today"].total == 1
+    assert chart.bars[-1].day.isoformat() == "2027-03-16" and chart.bars[-1].total == 1
+    apply_remote_calls(business, [remote_call(4601, started_at=clock.now - timedelta(minutes=5))])
+    db.session.commit()
+    fresh, _chart = services.cached_call_statistics(business, live_feed.current_mark(business.id))
+    assert fresh["today"].total == 2
+    # The local day turning starts a new entry: yesterday's calls leave "Today".
+    clock.advance(hours=15)  # 08:00 PDT the next day
+    later, _chart = services.cached_call_statistics(business, live_feed.current_mark(business.id))
+    assert later["today"].total == 0 and later["week"].total == 2
