@@ -49,7 +49,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
 
     from app.cli import register_cli
     from app.errors import register_error_handlers
-    from app.web import register_template_helpers
+    from app.navigation import register_template_helpers
 
     register_error_handlers(app)
     register_template_helpers(app)

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from app.billing import presenters, services, webhooks
+from app.billing import presenters, services
 from app.billing.forms import ConfirmForm, PackageChoiceForm
 from app.billing.gateway import StripeRejected, StripeUnavailable
 from app.billing.lifecycle import change_direction
-from app.extensions import csrf
 from app.packages.catalog import get_package
 from app.web import can, owned_business_or_404, render_partial_or_page
 
@@ -199,16 +198,6 @@ def portal(slug: str):
     except (services.BillingError, StripeRejected) as error:
         flash(str(error), "error")
     return redirect(url_for("billing.index", slug=business.slug), 303)
-
-
-@bp.post("/webhooks/stripe")
-@csrf.exempt
-def stripe_webhook():
-    try:
-        event = webhooks.verify(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
-    except webhooks.InvalidWebhook as invalid:
-        return jsonify(error={"status": 400, "message": str(invalid)}), 400
-    return jsonify(received=True, result=webhooks.record(event)), 200
 
 
 @bp.app_template_global("billing_notice")

@@ -108,7 +108,7 @@ def new():
 @login_required
 def switch():
     from app.teams.access import role_for
-    from app.web import business_home_url
+    from app.navigation import business_home_url
 
     business = business_by_slug(request.args.get("slug", ""))
     if business is None or role_for(current_user, business) is None:

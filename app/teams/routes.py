@@ -109,6 +109,6 @@ def accept(token: str):
         flash(str(exc), "error")
         return redirect(url_for("businesses.mine"))
     flash(f"You joined {business.name} as {Role.LABELS[invitation.role].lower()}.", "success")
-    from app.web import business_home_url
+    from app.navigation import business_home_url
 
     return redirect(business_home_url(business))

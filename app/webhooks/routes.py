@@ -52,3 +52,17 @@ def fourcalls():
     # The row is new, so no job can carry its id yet: no lookup before enqueueing.
     queue_processing("fourcalls", row_id, event["id"], fresh=True)
     return jsonify(received=True), 200
+
+
+@bp.post("/stripe")
+@csrf.exempt
+def stripe():
+    """Stripe's signed events: verified and stored by the billing area's Stripe
+    rules (app/billing/webhooks.py), then queued like every inbound event."""
+    from app.billing import webhooks as stripe_events
+
+    try:
+        event = stripe_events.verify(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    except stripe_events.InvalidWebhook as invalid:
+        return _refuse(str(invalid))
+    return jsonify(received=True, result=stripe_events.record(event)), 200

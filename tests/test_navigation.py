@@ -8,7 +8,7 @@ import re
 import pytest
 
 from app.packages.catalog import PACKAGES
-from app.web import BUSINESS_NAV, nav_feature
+from app.navigation import BUSINESS_NAV, nav_feature
 from tests.campaigns.test_campaigns_pages import wire
 
 GATED = {"analytics.index": "/analytics", "leads.index": "/leads", "messaging.inbox": "/messages",
