@@ -82,28 +82,24 @@ class ValidationError(FourCallsError):
         return dict(self.details.get("fields") or {})
 
 
-class RateLimited(FourCallsError):
+class _WorthRetrying(FourCallsError):
+    """An answer that may differ later; `retry_after` is 4calls' hint in seconds, if any."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class RateLimited(_WorthRetrying):
     status = 429
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
-    @property
-    def retryable(self) -> bool:
-        return True
-
-
-class Unavailable(FourCallsError):
+class Unavailable(_WorthRetrying):
     """5xx answers, timeouts and connection failures."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return True
 
 
 class NotProvisioned(FourCallsError):

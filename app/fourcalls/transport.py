@@ -154,12 +154,7 @@ def parse_sse(lines: Iterable[str]) -> Iterator[SSEEvent]:
         line = raw.rstrip("\r")
         if line == "":
             if data:
-                text = "\n".join(data)
-                try:
-                    payload = jsonlib.loads(text)
-                except ValueError:
-                    payload = text
-                yield SSEEvent(event=event, data=payload, id=event_id)
+                yield _sse_event(event, data, event_id)
             event, data = "message", []
             continue
         if line.startswith(":"):
@@ -173,12 +168,17 @@ def parse_sse(lines: Iterable[str]) -> Iterator[SSEEvent]:
         elif name == "id":
             event_id = value
     if data:
-        text = "\n".join(data)
-        try:
-            payload = jsonlib.loads(text)
-        except ValueError:
-            payload = text
-        yield SSEEvent(event=event, data=payload, id=event_id)
+        yield _sse_event(event, data, event_id)
+
+
+def _sse_event(event: str, data: list[str], event_id: str | None) -> SSEEvent:
+    """One dispatched event: its data lines joined, parsed as JSON when they are JSON."""
+    text = "\n".join(data)
+    try:
+        payload = jsonlib.loads(text)
+    except ValueError:
+        payload = text
+    return SSEEvent(event=event, data=payload, id=event_id)
 
 
 # ---------------------------------------------------------------- helpers
