@@ -54,6 +54,7 @@ class Config:
     RQ_QUEUE_NAME = _env("RQ_QUEUE_NAME", "default")
     # Seconds between retries of a failed background job.
     JOB_RETRY_INTERVALS = [10, 60, 300]
+    PASSWORD_HASH_METHOD = "scrypt"
 
     FOURCALLS_API_URL = _env("FOURCALLS_API_URL", "https://api.4calls.ai")
     FOURCALLS_API_KEY = _env("FOURCALLS_API_KEY")
@@ -187,6 +188,10 @@ class TestingConfig(Config):
     # Tests move the injected clock by days or months while a user stays logged
     # in; idle expiry has its own test, which sets the production value.
     SESSION_IDLE_HOURS = 24 * 365 * 10
+    # Production hashes with scrypt (Werkzeug's default, memory-hard: about a
+    # second per hash on a busy 2-core machine). Tests create hundreds of users
+    # and are not testing the hash's cost, so they use a cheap one.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
     @classmethod
     def fill_secrets(cls, values: dict) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.extensions import db
 from app.models import AuditEntry, Contact, Membership
+from tests.factories import make_integration
 
 
 def settings_form(types="Haircut, 45"):
@@ -23,6 +24,8 @@ def actions(business):
 def test_hours_and_appointment_types_are_recorded_with_before_and_after(client, auth, factories, run_jobs):
     owner = factories.user()
     business = factories.business(owner=owner)
+    # Several appointment types are advanced scheduling (AI Sales Assistant and up).
+    make_integration(business, package="ai_sales")
     auth.login(owner.email)
     client.post(f"/businesses/{business.slug}/appointments/settings", data=settings_form())
     client.post(f"/businesses/{business.slug}/appointments/settings", data=settings_form("Haircut, 45\nColour, 90"))

@@ -176,7 +176,8 @@ def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_p
 
 
 def test_provisioning_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_path, redis_server, fourcalls):  # noqa: F811
-    from app.fourcalls import platform_client, provisioning
+    from app.assistant import provisioning
+    from app.fourcalls import platform_client
     from app.jobs.queue import rq_job_id
     from app.models import IntegrationStatus
 
