@@ -164,12 +164,16 @@ def _revenue_by_business(start, end):
     mrr = case((h.status.in_(MRR_STATUSES), h.unit_amount), else_=0)
     paid_since = case((and_(h.started_at >= start, mrr > 0), 1), else_=0)
     before = case((h.started_at < start, 1), else_=0)
-    newest_first = (h.started_at.desc(), h.created_at.desc())
+    # One window (one sort): running counts, newest first, make a row with count 1 the newest of its kind.
+    def newest_first(expression):
+        return expression.over(partition_by=h.business_id, order_by=(h.started_at.desc(), h.created_at.desc()),
+                               rows=(None, 0))
+
     ranked = (
         select(h.business_id, mrr.label("mrr"), paid_since.label("paid_since"), before.label("before"),
-               func.row_number().over(partition_by=h.business_id, order_by=newest_first).label("latest"),
-               func.row_number().over(partition_by=(h.business_id, paid_since), order_by=newest_first).label("paid_rank"),
-               func.row_number().over(partition_by=(h.business_id, before), order_by=newest_first).label("side_rank"))
+               newest_first(func.row_number()).label("latest"),
+               newest_first(func.sum(paid_since)).label("paid_rank"),
+               newest_first(func.sum(before)).label("side_rank"))
         .where(h.started_at < end, or_(h.started_at >= start, h.ended_at.is_(None), h.ended_at >= start))
         .subquery()
     )
