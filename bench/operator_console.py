@@ -141,6 +141,7 @@ def load_rows_baseline(app, requests: int) -> tuple[float, float]:
 
 FIRST_SCREEN = "/admin/"
 HTMX = {"HX-Request": "true"}
+LABEL_WIDTH = 46  # fits "  fragment <url>" rows
 
 
 class _DeferredFragments(html.parser.HTMLParser):
@@ -235,12 +236,12 @@ def main() -> None:
         ("revenue page, since launch", "/admin/metrics/revenue?range=all", None),
         ("adoption page, last 12 months", "/admin/metrics/adoption", None),
         ("usage page, last 12 months", "/admin/metrics/usage", None),
-    ], args.requests)
+    ], args.requests, width=LABEL_WIDTH)
     p50, p95, low, high = measure_together(app, client, [(FIRST_SCREEN, None)] + [(url, HTMX) for url in fragments],
                                            args.requests)
-    print(f"{'first screen + fragments, serial':34} {p50:8.1f} {p95:8.1f} {statements_label(low, high):>12}")
+    print(f"{'first screen + fragments, serial':{LABEL_WIDTH}} {p50:8.1f} {p95:8.1f} {statements_label(low, high):>12}")
     p50, p95 = load_rows_baseline(app, args.requests)
-    print(f"{'baseline: read history rows':34} {p50:8.1f} {p95:8.1f} {'1':>12}")
+    print(f"{'baseline: read history rows':{LABEL_WIDTH}} {p50:8.1f} {p95:8.1f} {'1':>12}")
     print("\n'first screen + fragments, serial' is the page and each fragment one after the other in one timing:"
           " an upper bound on the time to a complete first screen (the browser fetches the fragments in parallel).")
     print("\nIndicative on a shared machine: read each figure against the baselines of the same run.")
