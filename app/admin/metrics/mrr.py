@@ -181,3 +181,24 @@ def mrr_at(moment: datetime) -> int:
 
 def mrr_by_business_at(moment: datetime) -> dict[uuid.UUID, tuple[int, str | None]]:
     return {business_id: state_at(rows, moment) for business_id, rows in load_rows(moment).items()}
+
+
+def month_movements(month: date, kind: str, package: str | None = None) -> list[Movement]:
+    """The movements of one kind behind a month's bar, oldest first, reading only what they need:
+    the businesses with a row started in the month (only they can have moved in it), their rows
+    from the one paying at the month's start on, and, for new and reactivation only, whether each
+    paid before the month (which tells the two apart). Equal to `build_timeline`'s for the month."""
+    start, end = month_start(month), month_start(add_months(month, 1))
+    moved = select(SubscriptionHistory.business_id).where(
+        SubscriptionHistory.started_at >= start, SubscriptionHistory.started_at < end)
+    states = load_rows(end, since=start, paying_at_since=True, business_ids=moved)
+    paid_before = set()
+    if states and kind in ("new", "reactivation"):
+        paid_before = set(db.session.scalars(
+            select(SubscriptionHistory.business_id).distinct()
+            .where(SubscriptionHistory.business_id.in_(moved), SubscriptionHistory.started_at < start,
+                   SubscriptionHistory.status.in_(MRR_STATUSES), SubscriptionHistory.unit_amount > 0)))
+    found = [movement for business_id, rows in states.items()
+             for movement in movements_of(business_id, rows, business_id in paid_before)
+             if start <= movement.at < end and movement.kind == kind and (package is None or movement.package == package)]
+    return sorted(found, key=lambda m: m.at)

@@ -8,7 +8,6 @@ it stopped paying during it); usage while not paying counts under "none".
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
