@@ -143,7 +143,7 @@ def test_preview_fills_the_message_for_the_first_recipient(client, suite):
                            headers={"HX-Request": "true"})
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "Hi Nora!" in text and "1 SMS segment" in text
-    assert "<html" not in text and response.headers["Vary"] == "HX-Request"
+    assert "<html" not in text and "HX-Request" in response.headers["Vary"]
     assert rows(campaign) == {}
 
 
