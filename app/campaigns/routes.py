@@ -216,7 +216,8 @@ def detail(business, campaign_id):
 def live(business, campaign_id):
     """The self-refreshing part of the campaign page (polled while the campaign runs)."""
     campaign = _campaign_or_404(business, campaign_id)
-    response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign)))
+    response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign),
+                                        **message_routes.card_context(business, campaign)))
     response.headers["Vary"] = "HX-Request"
     return response
 
