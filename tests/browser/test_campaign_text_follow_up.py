@@ -16,7 +16,7 @@ from app.models import Business, Contact
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.browser.mail_helpers import log_in
-from tests.browser.test_campaigns import connect_to_sandbox, zone_inside_calling_hours
+from tests.browser.test_campaigns import connect_to_sandbox, fill_campaign_form, zone_inside_calling_hours
 
 pytestmark = pytest.mark.browser
 
@@ -62,18 +62,7 @@ def test_finish_a_campaign_then_text_the_unreached(site, page, shot):
     expect(page.locator("body")).to_contain_text("text-follow")
 
     page.goto(f"{server.url}/businesses/{slug}/campaigns/new")
-    page.fill("#name", "Autumn check-in")
-    page.fill("#tags", "text-follow")
-    for day in range(7):
-        page.check(f"input[name=days][value='{day}']")
-    page.fill("#window_start", "08:00")
-    page.fill("#window_end", "21:00")
-    page.fill("#max_attempts", "1")
-    page.fill("#concurrency", "1")
-    page.locator("#concurrency").blur()
-    page.wait_for_timeout(400)
-    expect(page.locator(".htmx-request")).to_have_count(0)
-    expect(page.locator("#audience-preview")).to_contain_text("of 2 matching")
+    fill_campaign_form(page, "Autumn check-in", "text-follow", matching=2)
     page.click("button:has-text('Save draft')")
     page.click("button:has-text('Launch')")
     expect(page.locator("#campaign-status")).to_have_text("completed", timeout=40_000)
