@@ -206,7 +206,8 @@ def _audience_text(campaign) -> str:
 @requires_feature(CAMPAIGNS, _upgrade_page)
 def detail(business, campaign_id):
     campaign = _campaign_or_404(business, campaign_id)
-    return render_partial_or_page("campaigns/detail.html", "campaigns/_live.html", **_live_context(business, campaign))
+    return render_partial_or_page("campaigns/detail.html", "campaigns/_live.html", **_live_context(business, campaign),
+                                  **message_routes.card_context(business, campaign))
 
 
 @bp.get("/<campaign_id>/live")
@@ -215,7 +216,8 @@ def detail(business, campaign_id):
 def live(business, campaign_id):
     """The self-refreshing part of the campaign page (polled while the campaign runs)."""
     campaign = _campaign_or_404(business, campaign_id)
-    response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign)))
+    response = Response(render_template("campaigns/_live.html", **_live_context(business, campaign),
+                                        **message_routes.card_context(business, campaign)))
     response.headers["Vary"] = "HX-Request"
     return response
 
@@ -267,3 +269,6 @@ def export(business, campaign_id):
     campaign = _campaign_or_404(business, campaign_id)
     return Response(reporting.export_csv(campaign, business), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="campaign-{campaign.id}.csv"'})
+
+
+from app.campaigns import message_routes  # noqa: E402,F401  (the follow-up by text registers on this blueprint)

@@ -224,10 +224,11 @@ def update_draft(business, campaign: Campaign, data: dict, actor=None) -> Campai
         raise CampaignError({"status": f"A {campaign.status} campaign's audience and settings cannot be edited."})
     values, rules = clean_campaign(business, data, current_import_id=campaign.contact_import_id)
     if values["audience_source"] == "segment" and not values.get("segment_id"):
-        if campaign.segment is not None:
-            campaign.segment.rules = rules
+        # The form shows the draft's segment as rules. A saved segment is never rewritten here (the owner
+        # may have picked it, and other campaigns may use it): unchanged rules keep it, changed ones get a copy.
+        if campaign.segment is not None and _same_rules(campaign.segment.rules, rules):
             values["segment_id"] = campaign.segment_id
-        else:  # a draft switching from an uploaded list to described rules
+        else:
             name = f"{values['name']} audience · {utcnow():%Y-%m-%d %H:%M:%S}"
             values["segment_id"] = save_segment(business, name, rules).id
     for key, value in values.items():
@@ -236,6 +237,14 @@ def update_draft(business, campaign: Campaign, data: dict, actor=None) -> Campai
           target_label=campaign.name)
     db.session.commit()
     return campaign
+
+
+def _same_rules(saved: dict | None, rules: dict) -> bool:
+    """Whether a saved segment's rules, read as the form reads them, are these."""
+    try:
+        return clean_rules(saved or {}) == rules
+    except SegmentError:
+        return False
 
 
 def rules_of(campaign: Campaign) -> dict:

@@ -214,3 +214,25 @@ class ImportedContact(db.Model):
     row_number: Mapped[int] = mapped_column(Integer, nullable=False)  # the first row naming the contact
 
     __table_args__ = (Index("ix_contact_import_contacts_contact", "contact_id"),)
+
+
+class MessageFollowUp(UUIDPrimaryKey, Timestamps, db.Model):
+    """A finished campaign's text (or email) to one contact it did not reach.
+    Unique per campaign and contact, so a second click texts nobody twice."""
+
+    __tablename__ = "campaign_message_follow_ups"
+
+    SKIP_LABELS = {"opted_out": "asked not to be contacted on the call", "do_not_contact": "on the do-not-contact list",
+                   "no_consent": "no marketing consent", "no_address": "no phone number (nor email, when offered)",
+                   "allowance": "the message allowance was used up", "message": "the message could not be filled in"}
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False)
+    contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False)
+    channel: Mapped[str | None] = mapped_column(String(5))  # sms | email; None when skipped before choosing
+    skip_reason: Mapped[str | None] = mapped_column(String(20))  # a SKIP_LABELS key; None when a message was queued
+    message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact_messages.id", ondelete="SET NULL"))
+    sent_by_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    message = relationship("ContactMessage", lazy="joined")
+
+    __table_args__ = (UniqueConstraint("campaign_id", "contact_id", name="uq_campaign_message_follow_ups_contact"),)

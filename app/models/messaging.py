@@ -39,6 +39,7 @@ class MessageState:
 class MessagePurpose:
     MANUAL = "manual"
     TEXT_BACK = "text_back"
+    CAMPAIGN = "campaign"  # a finished campaign's follow-up to those it did not reach
 
 
 class ContactMessage(UUIDPrimaryKey, Timestamps, db.Model):

@@ -86,6 +86,9 @@ ENDPOINT_PERMISSIONS: dict[str, str] = {
     "analytics.contact_insight": CONTACTS,
     "analytics.export_csv": EXPORTS,
     "campaigns.export": EXPORTS,
+    # A finished campaign's follow-up by text sends to many contacts: owners and managers.
+    "campaigns.follow_up_text_send": MANAGE,
+    "campaigns.follow_up_text_preview": MANAGE,
 }
 
 

@@ -89,6 +89,23 @@ def campaign_site(tmp_path_factory):
         server.stop()
 
 
+def fill_campaign_form(page, name: str, tag: str, matching: int) -> None:
+    """A one-attempt campaign on a tag, every day 08:00-21:00, once its audience preview has settled."""
+    page.fill("#name", name)
+    page.fill("#tags", tag)
+    for day in range(7):
+        page.check(f"input[name=days][value='{day}']")
+    page.fill("#window_start", "08:00")
+    page.fill("#window_end", "21:00")
+    page.fill("#max_attempts", "1")
+    page.fill("#concurrency", "1")
+    page.locator("#concurrency").blur()
+    # The preview follows the form; let its last refresh land before clicking (it moves the button).
+    page.wait_for_timeout(400)
+    expect(page.locator(".htmx-request")).to_have_count(0)
+    expect(page.locator("#audience-preview")).to_contain_text(f"to call, of {matching} matching")
+
+
 def test_tag_create_launch_watch_pause_resume_export_and_opt_out(campaign_site, page, shot):
     server, slug = campaign_site["server"], campaign_site["slug"]
     log_in(page, server)
@@ -103,19 +120,7 @@ def test_tag_create_launch_watch_pause_resume_export_and_opt_out(campaign_site, 
     page.goto(f"{server.url}/businesses/{slug}/campaigns")
     shot("campaigns-empty")
     page.click("text=+ New campaign")
-    page.fill("#name", "Spring check-in")
-    page.fill("#tags", "spring-call")
-    for day in range(7):
-        page.check(f"input[name=days][value='{day}']")
-    page.fill("#window_start", "08:00")
-    page.fill("#window_end", "21:00")
-    page.fill("#max_attempts", "1")
-    page.fill("#concurrency", "1")
-    page.locator("#concurrency").blur()
-    # The preview follows the form; let its last refresh land before clicking (it moves the button).
-    page.wait_for_timeout(400)
-    expect(page.locator(".htmx-request")).to_have_count(0)
-    expect(page.locator("#audience-preview")).to_contain_text("to call, of 3 matching")
+    fill_campaign_form(page, "Spring check-in", "spring-call", matching=3)
     shot("new-campaign-form")
     page.click("button:has-text('Save draft')")
     expect(page.locator("#campaign-status")).to_have_text("draft")

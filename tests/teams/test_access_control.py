@@ -319,6 +319,8 @@ EXPECTED_PERMISSIONS = {
     "campaigns.edit": MANAGE,
     "campaigns.export": EXPORTS,
     "campaigns.follow_up": MANAGE,
+    "campaigns.follow_up_text_preview": MANAGE,
+    "campaigns.follow_up_text_send": MANAGE,
     "campaigns.index": MANAGE,
     "campaigns.live": MANAGE,
     "campaigns.new": MANAGE,
