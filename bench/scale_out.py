@@ -197,9 +197,11 @@ def run_round(workers: int, args, app, db, fourcalls, gunicorns, env, log_dir: P
 
 
 def _queue_idle(app) -> bool:
+    """Nothing queued, running, or scheduled within two minutes (a follow-up
+    sync, a retry); a text message scheduled for hours ahead does not count."""
     queue = app.extensions["job_queue"].queue
-    return (len(queue) == 0 and queue.scheduled_job_registry.count == 0
-            and queue.started_job_registry.count == 0)
+    due_soon = queue.connection.zcount(queue.scheduled_job_registry.key, 0, time.time() + 120)
+    return len(queue) == 0 and due_soon == 0 and queue.started_job_registry.count == 0
 
 
 def _unfinished_runs(app, db, business_ids) -> int:
