@@ -55,6 +55,9 @@ class Config:
     # Seconds between retries of a failed background job.
     JOB_RETRY_INTERVALS = [10, 60, 300]
     PASSWORD_HASH_METHOD = "scrypt"
+    # A 4calls event queues its follow-up sync this many seconds later, so a
+    # burst of events costs one sync per business (app/crm_sync/services.py).
+    CRM_SYNC_FOLLOW_UP_DELAY_SECONDS = int(_env("CRM_SYNC_FOLLOW_UP_DELAY_SECONDS", "30"))
 
     FOURCALLS_API_URL = _env("FOURCALLS_API_URL", "https://api.4calls.ai")
     FOURCALLS_API_KEY = _env("FOURCALLS_API_KEY")

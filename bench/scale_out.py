@@ -168,6 +168,10 @@ def run_round(workers: int, args, app, db, fourcalls, gunicorns, env, log_dir: P
             for business_id in sync_businesses:
                 request_sync(db.session.get(Business, business_id), ("calls",), track=True)
         sync_seconds = _wait(lambda: _unfinished_runs(app, db, sync_businesses) == 0, 1800, "the syncs")
+        # What the round set off (lead qualification, text-backs, the events'
+        # delayed follow-up syncs) runs before the workers stop, so the next
+        # round does not start behind this one's backlog.
+        _wait(lambda: _queue_idle(app), 900, "the round's remaining jobs")
     finally:
         for worker in running:
             worker.stop()
@@ -190,6 +194,14 @@ def run_round(workers: int, args, app, db, fourcalls, gunicorns, env, log_dir: P
             "expected_calls": args.businesses * args.calls, "synced_calls": synced_calls,
             "webhook_calls": webhook_calls, "events_applied_not_once": twice_events,
             "calls_stored_not_once": twice_calls, "failed_runs": failed_runs}
+
+
+def _queue_idle(app) -> bool:
+    """Nothing queued, running, or scheduled within two minutes (a follow-up
+    sync, a retry); a text message scheduled for hours ahead does not count."""
+    queue = app.extensions["job_queue"].queue
+    due_soon = queue.connection.zcount(queue.scheduled_job_registry.key, 0, time.time() + 120)
+    return len(queue) == 0 and due_soon == 0 and queue.started_job_registry.count == 0
 
 
 def _unfinished_runs(app, db, business_ids) -> int:

@@ -83,6 +83,10 @@ def app(_schema_app):
         queue.failed.clear()
     elif queue.backend == "rq":
         queue.queue.empty()
+        # Delayed jobs (a webhook's follow-up sync) wait outside the queue.
+        scheduled = queue.queue.scheduled_job_registry
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id, delete_job=True)
     with app.app_context():
         from app.packages.services import sync_catalog
 

@@ -75,4 +75,6 @@ def queued_job_ids(app) -> list[str]:
     if hasattr(queue, "pending"):
         return [job.job_id for job in queue.pending]
     # The RQ backend spells out characters RQ refuses ("-" -> "-2d-"): undo that.
-    return [re.sub(r"-([0-9a-f]+)-", lambda m: chr(int(m.group(1), 16)), job_id) for job_id in queue.queue.job_ids]
+    # Delayed jobs wait in RQ's scheduled registry until they are due.
+    job_ids = queue.queue.job_ids + queue.queue.scheduled_job_registry.get_job_ids()
+    return [re.sub(r"-([0-9a-f]+)-", lambda m: chr(int(m.group(1), 16)), job_id) for job_id in job_ids]

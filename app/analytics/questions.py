@@ -22,9 +22,11 @@ def question_key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()[:255]
 
 
-def replace_call_questions(business: Business, rows: list[dict], written_ids: list[str]) -> None:
+def replace_call_questions(business: Business, rows: list[dict], written_ids: list[str],
+                           local_ids: dict | None = None) -> None:
     """Store the unanswered questions of the calls just written (replacing what
-    an older version of the call said). Part of the call upsert's transaction."""
+    an older version of the call said). Part of the call upsert's transaction.
+    `local_ids` ({4calls id: call id}, from the upsert) saves reading them."""
     if not written_ids:
         return
     written = set(written_ids)
@@ -33,8 +35,9 @@ def replace_call_questions(business: Business, rows: list[dict], written_ids: li
     asked = [row for row in rows if row["id"] in written and row.get("unanswered_questions")]
     if not asked:
         return
-    local_ids = dict(db.session.execute(select(Call.remote_id, Call.id).where(
-        Call.business_id == business.id, Call.remote_id.in_([row["id"] for row in asked]))).all())
+    if local_ids is None:
+        local_ids = dict(db.session.execute(select(Call.remote_id, Call.id).where(
+            Call.business_id == business.id, Call.remote_id.in_([row["id"] for row in asked]))).all())
     values = []
     for row in asked:
         for text in row["unanswered_questions"]:

@@ -4,14 +4,15 @@ app/webhooks/services.py::FOURCALLS_EVENT_HANDLERS.
 Each applies the event's object at once (so a new call shows on an open
 dashboard within seconds) and queues an incremental sync of the same kinds,
 which also picks up anything an event did not carry (a call's new contact,
-an appointment it booked). Applying is idempotent and ignores an object older
+an appointment it booked). That sync is queued a short delay ahead under one
+id per business and kinds, so a burst of events costs one sync, not one each. Applying is idempotent and ignores an object older
 than the local row, so redeliveries and out-of-order events are harmless.
 """
 from __future__ import annotations
 
 from app.extensions import db
 from app.models import Business, WebhookEvent
-from app.crm_sync.services import request_sync
+from app.crm_sync.services import request_follow_up_sync
 from app.crm_sync.upserts import apply_remote_appointments, apply_remote_calls, apply_remote_contacts
 
 
@@ -27,11 +28,11 @@ def _apply(event: WebhookEvent, apply, kinds: tuple[str, ...]) -> str:
     if business is None:
         return "ignored_unknown_organization"
     if obj is None:
-        request_sync(business, kinds)
+        request_follow_up_sync(business, kinds)
         return "invalid_object_synced_instead"
     apply(business, [obj])
     db.session.commit()
-    request_sync(business, kinds)
+    request_follow_up_sync(business, kinds)
     return "applied"
 
 
@@ -66,7 +67,7 @@ def apply_lead_event(event: WebhookEvent) -> str:
                body=(lead.get("message") or "")[:500], link=f"/businesses/{business.slug}/contacts",
                idempotency_key=f"lead:{lead['id']}")
         db.session.commit()
-    request_sync(business, ("contacts",))
+    request_follow_up_sync(business, ("contacts",))
     return "contact_sync_queued"
 
 

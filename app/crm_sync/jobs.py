@@ -41,6 +41,17 @@ def sync_business(business_id: str, kinds: str = "contacts,calls,appointments", 
         log.warning("sync of %s for business %s failed: %s", kinds, business_id, type(exc).__name__)
 
 
+def request_sync_job(business_id: str, kinds: str) -> None:
+    """The delayed follow-up of webhook events: queue the sync itself now."""
+    from app.extensions import db
+    from app.models import Business
+    from app.crm_sync.services import request_sync
+
+    business = db.session.get(Business, uuid.UUID(business_id))
+    if business is not None:
+        request_sync(business, kinds)
+
+
 def sync_all_businesses() -> int:
     """Recurring: queue an incremental sync for every business with an organization."""
     from app.extensions import db

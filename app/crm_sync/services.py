@@ -242,6 +242,28 @@ def sync_job_id(business_id, kinds: tuple[str, ...]) -> str:
     return f"sync-{business_id}-{'_'.join(kinds)}"
 
 
+def follow_up_job_id(business_id, kinds: tuple[str, ...]) -> str:
+    return f"sync-follow-up-{business_id}-{'_'.join(kinds)}"
+
+
+def request_follow_up_sync(business: Business, kinds=KINDS) -> None:
+    """After a webhook event: queue the sync of `kinds` a short delay
+    (CRM_SYNC_FOLLOW_UP_DELAY_SECONDS) from now. The waiting job has its own
+    unique id, so every further event of the burst finds it waiting and adds
+    nothing; when it runs it requests the sync itself under the sync's usual
+    id, which a running or queued sync (the owner's "Sync now", the recurring
+    sync) still deduplicates. The wait is a separate id so that it never
+    refuses those requests for its 30 seconds."""
+    from flask import current_app
+
+    from app.jobs import enqueue
+
+    kinds = parse_kinds(kinds)
+    delay = timedelta(seconds=current_app.config["CRM_SYNC_FOLLOW_UP_DELAY_SECONDS"])
+    enqueue("app.crm_sync.jobs.request_sync_job", str(business.id), ",".join(kinds),
+            job_id=follow_up_job_id(business.id, kinds), delay=delay if delay else None)
+
+
 def request_sync(business: Business, kinds=KINDS, *, track: bool = False) -> JobRun | None:
     """Queue an incremental sync of `kinds` for the business. With `track`,
     returns the run the owner can follow: a new one, or the one already

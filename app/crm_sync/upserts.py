@@ -25,7 +25,7 @@ from app.extensions import db
 from app.integrations.wiring import emit_applied
 from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
 from app.models.base import utcnow
-from app.crm_sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, upsert  # noqa: F401  (re-exported)
+from app.crm_sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, new_row_ids, upsert  # noqa: F401  (re-exported)
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
@@ -214,10 +214,10 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
                                   follow_merges=True)
     values = []
-    for row in batch:
+    for row, row_id in zip(batch, new_row_ids(len(batch))):
         transcript = row.get("transcript") or []
         values.append({
-            "id": uuid.uuid4(),
+            "id": row_id,
             "business_id": business.id,
             "remote_id": row["id"],
             "direction": row.get("direction") or "inbound",
@@ -252,7 +252,7 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     # Every rollup column is in _CALL_UPDATED, so the written rows hold exactly these values.
     rollups.after_call_upsert(business, rollups_before, result.written_ids,
                               {v["remote_id"]: v for v in values})
-    replace_call_questions(business, batch, result.written_ids)
+    replace_call_questions(business, batch, result.written_ids, result.local_ids)
     refresh_after_new_calls(business, result.inserted_ids)
     if result.inserted_ids:
         new_ids = set(result.inserted_ids)

@@ -45,16 +45,20 @@ def _link(endpoint: str, **values) -> str:
 
 def after_calls_applied(business: Business, rows: list[dict], inserted_ids: list[str]) -> None:
     inserted = set(inserted_ids)
+    takes = [row for row in rows if isinstance(row.get("message_taken"), dict) and row["message_taken"].get("text")]
+    urgent = [row for row in rows
+              if row["id"] in inserted and isinstance(row.get("forwarding"), dict) and _fresh(row)]
+    if not takes and not urgent:
+        return  # most batches: nothing to read
     local = {remote: (call_id, contact_id) for remote, call_id, contact_id in db.session.execute(
         select(Call.remote_id, Call.id, Call.contact_id).where(
-            Call.business_id == business.id, Call.remote_id.in_([r["id"] for r in rows])))}
-    for row in rows:
-        taken = row.get("message_taken")
-        if isinstance(taken, dict) and taken.get("text"):
-            _record_message(business, row, taken, *local.get(row["id"], (None, None)))
-        forwarding = row.get("forwarding")
-        if row["id"] in inserted and isinstance(forwarding, dict) and _fresh(row):
-            _notify_urgent_call(business, row, forwarding, local.get(row["id"], (None, None))[0])
+            Call.business_id == business.id, Call.remote_id.in_({r["id"] for r in takes + urgent})))}
+    taking, forwarded = {id(row) for row in takes}, {id(row) for row in urgent}
+    for row in rows:  # in the batch's order, as before
+        if id(row) in taking:
+            _record_message(business, row, row["message_taken"], *local.get(row["id"], (None, None)))
+        if id(row) in forwarded:
+            _notify_urgent_call(business, row, row["forwarding"], local.get(row["id"], (None, None))[0])
 
 
 def _record_message(business: Business, row: dict, taken: dict, call_id, contact_id) -> None:

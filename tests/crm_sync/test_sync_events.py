@@ -30,11 +30,52 @@ def test_call_completed_is_applied_and_triggers_a_sync(app, factories):
     event = deliver(business, "call.completed", remote_call(1, caller_name="Luca"), integration.organization_id, "evt_1")
     assert event.outcome == "applied"
     assert db.session.scalar(select(Call.caller_name).where(Call.remote_id == "call_000001")) == "Luca"
-    assert queued_job_ids(app) == [f"sync-{business.id}-contacts_calls_appointments"]
+    assert queued_job_ids(app) == [f"sync-follow-up-{business.id}-contacts_calls_appointments"]
     # A redelivery of the same event id is stored once and applied once.
     deliver(business, "call.completed", remote_call(1, caller_name="Luca"), integration.organization_id, "evt_1")
     assert len(db.session.scalars(select(Call)).all()) == 1
     assert len(queued_job_ids(app)) == 1
+
+
+def test_a_burst_of_events_queues_one_delayed_follow_up_sync(app, factories, monkeypatch):
+    from app.jobs import queue as job_queue
+
+    business = factories.business(owner=factories.user())
+    integration = activate(business)
+    queue = app.extensions["job_queue"]
+    delays = []
+    original = type(queue).enqueue
+
+    def recording(self, func, *args, delay=None, **kwargs):
+        delays.append((kwargs.get("job_id"), delay))
+        return original(self, func, *args, delay=delay, **kwargs)
+
+    monkeypatch.setattr(type(queue), "enqueue", recording)
+    app.config["CRM_SYNC_FOLLOW_UP_DELAY_SECONDS"] = 45
+    for number in range(1, 6):
+        deliver(business, "call.completed", remote_call(number), integration.organization_id, f"evt_b{number}")
+    assert len(db.session.scalars(select(Call)).all()) == 5
+    follow_up = f"sync-follow-up-{business.id}-contacts_calls_appointments"
+    assert queued_job_ids(app) == [follow_up]
+    assert {delay for job_id, delay in delays if job_queue.rq_job_id(follow_up) == job_queue.rq_job_id(job_id)} \
+        == {timedelta(seconds=45)}
+    # The owner's "Sync now" is not refused by the waiting follow-up.
+    from app.crm_sync.services import request_sync
+
+    assert request_sync(business, track=True) is not None
+    assert sorted(queued_job_ids(app)) == sorted([follow_up, f"sync-{business.id}-contacts_calls_appointments"])
+
+
+def test_the_follow_up_requests_the_sync_itself_when_it_runs(app, factories):
+    from app.crm_sync.jobs import request_sync_job
+
+    business = factories.business(owner=factories.user())
+    activate(business)
+    request_sync_job(str(business.id), "contacts,calls,appointments")
+    assert queued_job_ids(app) == [f"sync-{business.id}-contacts_calls_appointments"]
+    # A sync already waiting absorbs it: still one.
+    request_sync_job(str(business.id), "contacts,calls,appointments")
+    assert queued_job_ids(app) == [f"sync-{business.id}-contacts_calls_appointments"]
 
 
 def test_out_of_order_appointment_events_keep_the_newest(app, factories):
@@ -67,7 +108,7 @@ def test_lead_event_syncs_contacts(app, factories):
     assert event.outcome == "contact_sync_queued"
     # The contact sync, and (issue 13) the owner's "new lead" email.
     jobs = queued_job_ids(app)
-    assert f"sync-{business.id}-contacts" in jobs and len(jobs) == 2 and any(j.startswith("email:") for j in jobs)
+    assert f"sync-follow-up-{business.id}-contacts" in jobs and len(jobs) == 2 and any(j.startswith("email:") for j in jobs)
 
 
 def test_unknown_organization_is_recorded_not_applied(app):

@@ -128,3 +128,26 @@ def test_new_calls_in_the_period_meter_minutes_once(app, factories):
     db.session.commit()
     meters = {m.service_type: m.used for m in usage_summary(business)}
     assert meters["inbound_minutes"] == 2 and meters["outbound_minutes"] == 1
+
+
+def test_batch_row_ids_are_distinct_version_4_uuids():
+    from app.crm_sync.bulk import new_row_ids
+
+    ids = new_row_ids(500)
+    assert len(set(ids)) == 500
+    assert {row_id.version for row_id in ids} == {4} and {row_id.variant for row_id in ids} == {ids[0].variant}
+    assert new_row_ids(0) == []
+
+
+def test_call_upsert_maps_every_row_of_the_batch_to_its_local_id(app, factories):
+    from app.crm_sync.upserts import _apply_call_batch
+
+    business = factories.business(owner=factories.user())
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    _apply_call_batch(business, [remote_call(1, updated_at=t0)])
+    db.session.commit()
+    result = _apply_call_batch(business, [remote_call(1, updated_at=t0), remote_call(2, updated_at=t0)])
+    db.session.commit()
+    stored = dict(db.session.execute(select(Call.remote_id, Call.id).where(Call.business_id == business.id)).all())
+    assert result.local_ids == stored and set(stored) == {"call_000001", "call_000002"}
+    assert result.inserted_ids == ["call_000002"]
