@@ -15,12 +15,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
 import httpx
 
 from app.fourcalls.errors import FourCallsError, Unavailable, error_for_status
+
+if TYPE_CHECKING:  # the pager is handed its client; client.py imports this module
+    from app.fourcalls.client import FourCallsClient
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +107,7 @@ class CursorPager:
     """A list endpoint. Iterating walks every page lazily (stop whenever you
     like); `page()` fetches one page for UIs that paginate themselves."""
 
-    def __init__(self, client: "FourCallsClient", path: str, params: dict | None = None, page_size: int | None = None):
+    def __init__(self, client: FourCallsClient, path: str, params: dict | None = None, page_size: int | None = None):
         self._client = client
         self._path = path
         self._params = {k: v for k, v in (params or {}).items() if v is not None}
