@@ -36,7 +36,7 @@ def crm_site(tmp_path_factory):
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Crm Owner", OWNER_EMAIL, OWNER_PASSWORD).id
             db.session.commit()
-            provision(business)
+            provision(business, package="ai_business_suite")  # custom fields are Advanced CRM (Suite and up)
             people = [("Ada Lovelace", "+15552011001", "ada@example.com", ["vip"]),
                       ("Grace Hopper", "+15552011002", "grace@navy.example", ["newsletter"]),
                       ("Alan Turing", "+442079460958", None, []),
