@@ -62,14 +62,17 @@ def _clean_tables(app):
     with app.app_context():
         db.session.remove()
         tables = list(reversed(db.metadata.sorted_tables))
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            with db.engine.begin() as conn:
-                for table in tables:
-                    conn.execute(table.delete())
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                # TRUNCATE of every table costs ~250 ms a test on PostgreSQL; most
+                # tests touch a handful of tables, so find those in one query and
+                # delete only their rows (children first; no table has a sequence).
+                probe = " UNION ALL ".join(
+                    f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {table.name})" for index, table in enumerate(tables))
+                filled = {index for (index,) in conn.execute(text(probe))}
+                tables = [table for index, table in enumerate(tables) if index in filled]
+            for table in tables:
+                conn.execute(table.delete())
 
 
 @pytest.fixture

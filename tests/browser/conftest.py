@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -31,6 +32,32 @@ class LiveServer:
         self._server.shutdown()
 
 
+_migrated_sqlite_template: Path | None = None
+
+
+def _copy_of_migrated_sqlite(tmp_path) -> str:
+    """A SQLite file at the head migration. Running all migrations costs ~10 s
+    (SQLite rebuilds a table for each ALTER), so they run once per test process
+    into a template, and each live app gets a copy of it (upgrade() then finds
+    it at head)."""
+    global _migrated_sqlite_template
+    if _migrated_sqlite_template is None:
+        import tempfile
+
+        from flask_migrate import upgrade
+
+        from app import create_app
+        from app.config import TestingConfig
+
+        template = Path(tempfile.mkdtemp(prefix="browser-schema-")) / "migrated.sqlite3"
+        with create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{template}").app_context():
+            upgrade()
+        _migrated_sqlite_template = template
+    target = tmp_path / "browser.sqlite3"
+    shutil.copyfile(_migrated_sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
 def build_live_app(tmp_path, **overrides):
     """A fresh app on its own database, migrated with Alembic as production is."""
     from flask_migrate import upgrade
@@ -39,7 +66,7 @@ def build_live_app(tmp_path, **overrides):
     from app.config import TestingConfig
     from app.extensions import db
 
-    database_url = os.environ.get("TEST_BROWSER_DATABASE_URL") or f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    database_url = os.environ.get("TEST_BROWSER_DATABASE_URL") or _copy_of_migrated_sqlite(tmp_path)
     port = overrides.pop("port", None) or free_port()
     settings = dict(
         SQLALCHEMY_DATABASE_URI=database_url,
