@@ -26,6 +26,7 @@ def test_production_starts_with_its_secrets():
     assert "dev_outbox.index" not in app.view_functions  # the local outbox never exists in production
 
 
+@pytest.mark.slow
 def test_migrations_build_the_same_schema_as_the_models(tmp_path):
     """`flask db upgrade` on an empty database, then `flask db check` finds nothing to add."""
     env = dict(os.environ, APP_ENV="development", INSTANCE_PATH=str(tmp_path))

@@ -130,6 +130,7 @@ def _fuzz_one(client, world, rule, method):
     run()
 
 
+@pytest.mark.slow
 def test_hostile_input_never_500_and_4xx_stores_nothing(app, client, world):
     """One setup, every endpoint: each gets its own bounded Hypothesis run; all failures are reported."""
     failures = []

@@ -1,12 +1,14 @@
 """`flask seed-demo --history` builds a history the console can show, through the services, once."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Call, FourCallsIntegration, SubscriptionHistory
 
 
+@pytest.mark.slow
 def test_history_seed_writes_subscription_changes_and_usage_once(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--history", "--businesses", "30"])

@@ -73,6 +73,7 @@ def assert_matches_package(fourcalls, business, package_slug: str) -> FourCallsI
     return integration
 
 
+@pytest.mark.slow
 def test_twenty_businesses_provisioned_through_errors_429s_latency_and_drops(
     app, fourcalls, factories, worker_pool, caplog
 ):

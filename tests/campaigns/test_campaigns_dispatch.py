@@ -55,6 +55,7 @@ def run_round(campaign, fourcalls, org_id, client, delivered: dict, webhooks=Tru
         deliver_events(client, [{**e, "id": e["id"] + "_redelivered"} for e in events[:3]])
 
 
+@pytest.mark.slow
 def test_500_targets_under_faults_all_final_no_doubles_none_lost(wired, fourcalls, client, clock, run_jobs):
     business, organization, coordinator = wired
     phones = [f"+1512555{n:04d}" for n in range(500)]

@@ -61,6 +61,7 @@ def sync_until_done(business, run_jobs, attempts=6) -> JobRun:
     raise AssertionError(f"sync did not succeed: {run.status} {run.error}")
 
 
+@pytest.mark.slow
 def test_sync_under_faults_mirrors_the_sandbox_exactly(app, fourcalls, factories, run_jobs):
     business = factories.business(owner=factories.user(), name="Fault Tolerant Pizza")
     organization = provision(business)

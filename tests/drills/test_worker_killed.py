@@ -96,6 +96,7 @@ def fourcalls(tmp_path):
         yield handle
 
 
+@pytest.mark.slow
 def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_path, redis_server, fourcalls):  # noqa: F811
     from app.analytics import rollups
     from app.fourcalls import platform_client
@@ -175,6 +176,7 @@ def test_a_sync_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_p
             second.stop()
 
 
+@pytest.mark.slow
 def test_provisioning_killed_mid_run_is_finished_exactly_once_by_the_next_worker(tmp_path, redis_server, fourcalls):  # noqa: F811
     from app.assistant import provisioning
     from app.fourcalls import platform_client

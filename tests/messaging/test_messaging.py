@@ -99,6 +99,7 @@ def test_a_text_is_sent_once_with_its_variables_and_its_status_follows_4calls(cl
     assert [m["body"] for m in state["objects"]["messages"] if m["direction"] == "outbound"] == [message.body]
 
 
+@pytest.mark.slow
 def test_two_hundred_messages_under_faults_end_exactly_once(app, run_jobs, business, fourcalls):
     contacts = [add_contact(business, name=f"Bulk {n}", phone=f"+1512555{n:04d}2", email=None) for n in range(200)]
     queued = [queue_message(business, c, check_draft(business, c, "sms", "Your order is ready, {first_name}."))
