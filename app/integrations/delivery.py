@@ -16,12 +16,14 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from flask import current_app
 from sqlalchemy import update
 
 from app.encryption import decrypt
+from app.integrations.addresses import private_address_of, private_addresses_allowed
 from app.extensions import db
 from app.integrations.signing import SIGNATURE_HEADER, signature_header
 from app.models import Business, WebhookDeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -99,6 +101,13 @@ def _post(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> WebhookAttemp
         "AlphaSite-Delivery-Id": str(delivery.id),
     }
     attempt = WebhookAttempt(id=uuid.uuid4(), delivery_id=delivery.id, attempted_at=utcnow(), signature_header=header)
+    if not private_addresses_allowed():
+        target = urlsplit(endpoint.url)
+        private = private_address_of(target.hostname or "", target.port)
+        if private:  # nothing is sent: see app/integrations/addresses.py
+            attempt.error = f"Not sent: {target.hostname} resolves to {private}, a private or local address"[:300]
+            attempt.duration_ms = 0
+            return attempt
     started = time.monotonic()
     try:
         response = httpx.post(endpoint.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS,

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.audit.services import record
+from app.integrations.addresses import PRIVATE_ADDRESS_MESSAGE, host_is_private, private_addresses_allowed
 from app.encryption import encrypt
 from app.extensions import db
 from app.integrations.events import EVENT_TYPES, TEST_EVENT, build_event, queue_delivery
@@ -40,6 +41,8 @@ def clean_url(raw: str | None) -> str:
         raise EndpointError({"url": "Webhook endpoints must use https://"})
     if len(url) > 500:
         raise EndpointError({"url": "Keep the URL under 500 characters."})
+    if not private_addresses_allowed() and host_is_private(parts.hostname):
+        raise EndpointError({"url": PRIVATE_ADDRESS_MESSAGE})
     return url
 
 

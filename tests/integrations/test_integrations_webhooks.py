@@ -304,3 +304,47 @@ def test_a_widget_lead_is_sent_as_lead_created(client, business, receiver, run_j
     document = json.loads(receiver.received[0][1])
     assert document["type"] == "lead.created" and document["data"]["id"] == str(lead.id)
     assert document["data"]["message"] == "Please call me about a wedding booking"
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/hook", "https://localhost/hook", "https://app.localhost/hook", "https://10.0.0.5/hook",
+    "https://192.168.1.20/hook", "https://169.254.169.254/latest/meta-data", "https://[::1]/hook",
+    "https://[::ffff:127.0.0.1]/hook", "https://100.64.0.1/hook", "https://0.0.0.0/hook",
+])
+def test_production_refuses_endpoints_on_private_addresses(app, client, business, url):
+    app.config["WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = False
+    try:
+        response = client.post(f"/businesses/{business.slug}/integrations/webhooks/new",
+                               data={"url": url, "events": ["contact.created"]})
+        assert response.status_code == 422 and "private or local network" in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+    finally:
+        app.config.pop("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES")
+
+
+def test_a_public_name_that_now_resolves_privately_is_not_sent_to(app, client, business, receiver, run_jobs, monkeypatch):
+    """The URL was public when saved; by delivery time its name points inside
+    the network (DNS rebinding): the attempt is refused before any request."""
+    endpoint, _secret = add_endpoint(client, business, receiver.url.replace("127.0.0.1", "hooks.example.com"))
+    app.config["WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = False
+    import socket
+
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, port, **kw: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] if host == "hooks.example.com" else [])
+    try:
+        create_contact(client, business)
+        run_jobs()
+    finally:
+        app.config.pop("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES")
+    attempt = db.session.scalar(select(WebhookAttempt))
+    assert attempt.status_code is None and "resolves to 127.0.0.1" in attempt.error
+    assert receiver.received == []
+
+
+def test_production_accepts_a_public_address(app, client, business):
+    app.config["WEBHOOKS_ALLOW_PRIVATE_ADDRESSES"] = False
+    try:
+        endpoint, _secret = add_endpoint(client, business, "https://93.184.215.14/hooks")
+    finally:
+        app.config.pop("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES")
+    assert endpoint.url == "https://93.184.215.14/hooks"
