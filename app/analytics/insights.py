@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from app.contacts.services import contact_ids_by_remote_id
 from app.extensions import db
 from app.models import Business, Contact, ContactInsight, FourCallsIntegration, SyncCursor
 from app.models.base import utcnow
@@ -50,8 +51,7 @@ def apply_insights(business: Business, rows: list[dict]) -> int:
     written = 0
     now = utcnow()
     for batch in batches([{**row, "id": row.get("contact_id")} for row in rows if isinstance(row, dict)]):
-        contacts = dict(db.session.execute(select(Contact.remote_id, Contact.id).where(
-            Contact.business_id == business.id, Contact.remote_id.in_([r["id"] for r in batch]))).all())
+        contacts = contact_ids_by_remote_id(business, [r["id"] for r in batch])
         values = [{
             "id": uuid.uuid4(), "business_id": business.id, "contact_id": contacts.get(row["id"]),
             "contact_remote_id": row["id"],

@@ -16,15 +16,14 @@ from app.models.base import utcnow
 from app.models.sync import SyncState
 from app.models.leads import Lead, LeadSource
 from app.crm_sync.upserts import apply_remote_appointments, apply_remote_contacts
+from app.contacts.services import contact_by_remote_id
 
 
 def contact_from_remote(business: Business, remote: dict) -> Contact:
     """The local contact for a 4calls contact, written through the sync upsert
     (issue 5's apply_remote_contacts) so chat and sync never make twins."""
     apply_remote_contacts(business, [remote])
-    return db.session.scalar(
-        select(Contact).where(Contact.business_id == business.id, Contact.remote_id == remote["id"])
-    )
+    return contact_by_remote_id(business, remote["id"])
 
 
 def contact_for_lead(business: Business, remote: dict) -> Contact:
@@ -34,9 +33,7 @@ def contact_for_lead(business: Business, remote: dict) -> Contact:
     remote_id = remote.get("contact_id")
     contact = None
     if remote_id:
-        contact = db.session.scalar(
-            select(Contact).where(Contact.business_id == business.id, Contact.remote_id == remote_id)
-        )
+        contact = contact_by_remote_id(business, remote_id)
     if contact is None:
         contact = local_contact_for(business, name=remote.get("name"), phone=remote.get("phone"),
                                     email=remote.get("email"))

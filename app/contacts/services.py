@@ -5,6 +5,7 @@ Every change marks the contact `pending` and queues a push to 4calls
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -69,6 +70,26 @@ class ContactSearch:
 
 def live_contacts(business: Business):
     return select(Contact).where(Contact.business_id == business.id, Contact.deleted_at.is_(None))
+
+
+# A contact merged away keeps its 4calls id, and 4calls may go on filing
+# messages, leads and insights under it: they belong to the contact it was merged into.
+SURVIVING_CONTACT_ID = func.coalesce(Contact.merged_into_id, Contact.id)
+
+
+def contact_by_remote_id(business: Business, remote_id: str) -> Contact | None:
+    """The contact for a 4calls contact id, following a merge to the contact kept."""
+    contact = db.session.scalar(
+        select(Contact).where(Contact.business_id == business.id, Contact.remote_id == remote_id))
+    if contact is not None and contact.merged_into_id is not None:
+        return db.session.get(Contact, contact.merged_into_id) or contact
+    return contact
+
+
+def contact_ids_by_remote_id(business: Business, remote_ids) -> dict[str, uuid.UUID]:
+    """4calls contact id -> local contact id, following merges, in one query."""
+    return dict(db.session.execute(select(Contact.remote_id, SURVIVING_CONTACT_ID).where(
+        Contact.business_id == business.id, Contact.remote_id.in_(list(remote_ids)))).all())
 
 
 def get_contact_or_none(business: Business, contact_id) -> Contact | None:

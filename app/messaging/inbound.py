@@ -12,6 +12,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.contacts.services import contact_by_remote_id
 from app.do_not_contact import services as dnc
 from app.extensions import db
 from app.models import Business, Contact, DoNotContactChannel, DoNotContactSource
@@ -31,10 +32,8 @@ def is_opt_out(body: str) -> bool:
 
 def _contact_for(business: Business, remote: dict, channel: str, sender: str) -> Contact | None:
     if remote.get("contact_id"):
-        contact = db.session.scalar(select(Contact).where(Contact.business_id == business.id,
-                                                          Contact.remote_id == remote["contact_id"],
-                                                          Contact.deleted_at.is_(None)))
-        if contact is not None:
+        contact = contact_by_remote_id(business, remote["contact_id"])
+        if contact is not None and contact.deleted_at is None:
             return contact
     from app.chat.records import _local_match, local_contact_for
 

@@ -10,7 +10,7 @@ from app.contacts.duplicates import find_duplicates
 from app.contacts.fields import add_field_definition
 from app.extensions import db
 from app.assistant.connection import organization_client
-from app.models import (Appointment, Call, Contact, ContactConsent, ContactImport, ContactMessage, ContactSegment,
+from app.models import (Appointment, Call, Contact, ContactConsent, ContactImport, ContactInsight, ContactMessage, ContactSegment,
                         ContactTag, ImportMappingTemplate, Lead, SyncState)
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.fourcalls_helpers import provision
@@ -252,3 +252,28 @@ def test_import_templates_need_advanced_crm(client, factories, logged_in_owner):
     assert 'data-upsell="advanced_crm"' in page and "Save mapping as template" not in page
     refused = client.post(review, data={"map_name": "Name", "template_name": "T", "action": "save_template"})
     assert refused.status_code == 403 and db.session.scalar(select(ImportMappingTemplate)) is None
+
+
+def test_4calls_records_filed_under_a_merged_away_contact_reach_the_kept_one(business):
+    """4calls keeps both records after a merge and may go on sending the
+    duplicate's id: a text, a chat lead and an insight all land on the kept contact."""
+    from app.analytics.insights import apply_insights
+    from app.chat.records import contact_for_lead
+    from app.contacts.merge import load_group, merge, merge_plan
+    from app.messaging.inbound import apply_inbound
+
+    kept = add_contact(business, "Ada", phone="+15552017001", remote_id="remote-kept")
+    dup = add_contact(business, "Ada L.", phone="+15552017002", remote_id="remote-dup")
+    merge(business, merge_plan(business, load_group(business, [kept.id, dup.id]), kept_id=kept.id))
+
+    assert apply_inbound(business, {"id": "msg-1", "channel": "sms", "from": "+15552017002", "to": "+15550000000",
+                                    "body": "See you Friday", "contact_id": "remote-dup"}) == "applied"
+    message = db.session.scalar(select(ContactMessage).where(ContactMessage.remote_id == "msg-1"))
+    assert message.contact_id == kept.id
+    assert contact_for_lead(business, {"contact_id": "remote-dup", "name": "Ada L."}).id == kept.id
+    apply_insights(business, [{"contact_id": "remote-dup", "purposes": ["haircut"]}])
+    db.session.commit()
+    insight = db.session.scalar(select(ContactInsight).where(ContactInsight.contact_remote_id == "remote-dup"))
+    assert insight.contact_id == kept.id
+    assert db.session.scalar(select(func.count()).select_from(Contact).where(
+        Contact.business_id == business.id, Contact.deleted_at.is_(None))) == 1  # no twin was made
