@@ -5,9 +5,11 @@ import os
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 # Re-exported: browser tests import free_port from here.
@@ -139,3 +141,50 @@ def shot(page, request):
         return path
 
     return _shot
+
+
+@contextmanager
+def owned_demo_site(folder, owner: tuple[str, str, str], package: str, prepare=None, **overrides):
+    """The demo site beside its own 4calls sandbox, running: the claimed demo
+    business belongs to a new user `owner` = (name, email, password) and is
+    provisioned with `package`. `prepare(business)` adds a test's own rows
+    (in the app context; committed) before the server starts."""
+    from app.auth.services import register_user
+    from app.demo import CLAIMED_DEMO_SLUG
+    from app.extensions import db
+    from app.models import Business
+    from sandbox.fourcalls.testing import running_fourcalls
+    from tests.fourcalls_helpers import provision
+
+    with running_fourcalls(folder / "fourcalls") as fourcalls:
+        app, port = build_live_app(folder, FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1, **overrides)
+        with app.app_context():
+            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
+            business.owner_id = register_user(*owner).id
+            db.session.commit()
+            provision(business, package=package)
+            if prepare is not None:
+                prepare(business)
+            db.session.commit()
+        server = LiveServer(app, port)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def add_contacts(business, people) -> dict[str, object]:
+    """Contacts from (name, phone, email, tags[, custom fields]) rows; name -> contact."""
+    from app.extensions import db
+    from app.models import Contact, ContactTag
+
+    added = {}
+    for name, phone, email, tags, *custom in people:
+        contact = Contact(business_id=business.id, name=name, phone=phone, email=email, source="manual",
+                          custom_fields=custom[0] if custom else {})
+        db.session.add(contact)
+        db.session.flush()
+        db.session.add_all([ContactTag(contact_id=contact.id, tag=t, business_id=business.id) for t in tags])
+        added[name] = contact
+    return added

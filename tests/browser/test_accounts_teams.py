@@ -60,7 +60,7 @@ def test_two_factor_with_a_code_then_a_recovery_code(live_server, page, shot):
     sign_up(page, base, "Tess Factor", email)
     log_in(page, base, email, "a-long-password")
 
-    page.click(f"a:has-text('Tess Factor')")
+    page.click("a:has-text('Tess Factor')")
     expect(page.locator("#two-factor")).to_contain_text("Two-factor sign-in")
     shot("security-page")
     page.click("text=Set up two-factor sign-in")

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
-from app.extensions import db
-from app.models import Business, Contact, ContactTag
-from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app
-from tests.fourcalls_helpers import provision, next_weekday_at
+from tests.browser.conftest import add_contacts, owned_demo_site
+from tests.fourcalls_helpers import next_weekday_at
 from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
@@ -29,28 +24,16 @@ def log_in(page, server):
 
 @pytest.fixture(scope="module")
 def crm_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("crm-browser")
-    with running_fourcalls(folder / "fourcalls") as fourcalls:
-        app, port = build_live_app(folder, FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1)
-        with app.app_context():
-            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-            business.owner_id = register_user("Crm Owner", OWNER_EMAIL, OWNER_PASSWORD).id
-            db.session.commit()
-            provision(business, package="ai_business_suite")  # custom fields are Advanced CRM (Suite and up)
-            people = [("Ada Lovelace", "+15552011001", "ada@example.com", ["vip"]),
-                      ("Grace Hopper", "+15552011002", "grace@navy.example", ["newsletter"]),
-                      ("Alan Turing", "+442079460958", None, []),
-                      ("Katherine Johnson", "+15552011004", "kj@example.com", ["vip", "newsletter"])]
-            for name, phone, email, tags in people:
-                contact = Contact(business_id=business.id, name=name, phone=phone, email=email, source="manual")
-                db.session.add(contact)
-                db.session.flush()
-                db.session.add_all([ContactTag(contact_id=contact.id, tag=t, business_id=business.id) for t in tags])
-            db.session.commit()
-        server = LiveServer(app, port)
-        server.start()
+    def prepare(business):
+        add_contacts(business, [("Ada Lovelace", "+15552011001", "ada@example.com", ["vip"]),
+                                ("Grace Hopper", "+15552011002", "grace@navy.example", ["newsletter"]),
+                                ("Alan Turing", "+442079460958", None, []),
+                                ("Katherine Johnson", "+15552011004", "kj@example.com", ["vip", "newsletter"])])
+
+    # Custom fields are Advanced CRM (Suite and up).
+    with owned_demo_site(tmp_path_factory.mktemp("crm-browser"), ("Crm Owner", OWNER_EMAIL, OWNER_PASSWORD),
+                         "ai_business_suite", prepare) as server:
         yield server
-        server.stop()
 
 
 def test_search_and_click_to_edit(crm_site, page, shot):

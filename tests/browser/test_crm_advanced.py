@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from app.auth.services import register_user
 from app.contacts.fields import add_field_definition
 from app.demo import CLAIMED_DEMO_SLUG
 from app.extensions import db
-from app.models import Business, Call, Contact, ContactTag
+from app.models import Call
 from app.models.base import utcnow
-from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app
-from tests.fourcalls_helpers import provision
+from tests.browser.conftest import add_contacts, owned_demo_site
+from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,44 +22,25 @@ OWNER_PASSWORD = "advanced-crm-password"
 
 @pytest.fixture(scope="module")
 def suite_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("crm-advanced-browser")
-    with running_fourcalls(folder / "fourcalls") as fourcalls:
-        app, port = build_live_app(folder, FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1)
-        with app.app_context():
-            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-            business.owner_id = register_user("Suite Owner", OWNER_EMAIL, OWNER_PASSWORD).id
-            db.session.commit()
-            provision(business, package="ai_business_suite")
-            add_field_definition(business, "Stylist", "text")
-            add_field_definition(business, "Plan", "text")
-            people = [("Ada Lovelace", "+15552011001", "ada@example.com", ["vip"], {"stylist": "Mia"}),
-                      ("Ada L.", None, "ADA@example.com", ["walk-in"], {}),
-                      ("Grace Hopper", "+15552011002", "grace@navy.example", ["newsletter"], {}),
-                      ("Katherine Johnson", "+15552011004", "kj@example.com", ["vip"], {"stylist": "Zoe"}),
-                      ("Alan Turing", "+15552011005", None, [], {})]
-            for name, phone, email, tags, custom in people:
-                contact = Contact(business_id=business.id, name=name, phone=phone, email=email, source="manual",
-                                  custom_fields=custom)
-                db.session.add(contact)
-                db.session.flush()
-                db.session.add_all([ContactTag(contact_id=contact.id, tag=t, business_id=business.id) for t in tags])
-                if name == "Ada L.":
-                    db.session.add(Call(business_id=business.id, remote_id="call-ada-l", direction="inbound",
-                                        contact_id=contact.id, started_at=utcnow(), status="answered",
-                                        summary="Asked about a colour appointment."))
-            db.session.commit()
-        server = LiveServer(app, port)
-        server.start()
+    def prepare(business):
+        add_field_definition(business, "Stylist", "text")
+        add_field_definition(business, "Plan", "text")
+        added = add_contacts(business, [("Ada Lovelace", "+15552011001", "ada@example.com", ["vip"], {"stylist": "Mia"}),
+                                        ("Ada L.", None, "ADA@example.com", ["walk-in"]),
+                                        ("Grace Hopper", "+15552011002", "grace@navy.example", ["newsletter"]),
+                                        ("Katherine Johnson", "+15552011004", "kj@example.com", ["vip"], {"stylist": "Zoe"}),
+                                        ("Alan Turing", "+15552011005", None, [])])
+        db.session.add(Call(business_id=business.id, remote_id="call-ada-l", direction="inbound",
+                            contact_id=added["Ada L."].id, started_at=utcnow(), status="answered",
+                            summary="Asked about a colour appointment."))
+
+    with owned_demo_site(tmp_path_factory.mktemp("crm-advanced-browser"), ("Suite Owner", OWNER_EMAIL, OWNER_PASSWORD),
+                         "ai_business_suite", prepare) as server:
         yield server
-        server.stop()
 
 
 def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out", timeout=SLOW)
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD, timeout=SLOW)
 
 
 def test_merge_two_duplicates_with_a_preview(suite_site, page, shot):

@@ -74,7 +74,7 @@ def test_admin_follows_a_churn_bar_and_replays_a_failed_webhook(console_site, pa
     expect(page.locator("#mrr-movements")).to_be_visible()
     shot("mrr-movements")
 
-    bar = page.locator(f"#mrr-movements a[data-series='Churn'][data-category]").first
+    bar = page.locator("#mrr-movements a[data-series='Churn'][data-category]").first
     expect(bar).to_have_attribute("href", f"/admin/metrics/mrr/businesses?month={console_site['churn_month']}&kind=churn")
     bar.click()
     expect(page.locator("h1")).to_contain_text("Churn MRR in")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.demo import CLAIMED_DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD
 from app.extensions import db
 from app.assistant import provisioning
-from app.models import Business, CallHandling, Coordinator, FourCallsIntegration
+from app.models import Business, Coordinator, FourCallsIntegration
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.browser.mail_helpers import log_in as shared_log_in

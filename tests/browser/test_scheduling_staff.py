@@ -7,15 +7,11 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
-from app.extensions import db
-from app.models import Business
-from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app
-from tests.fourcalls_helpers import next_weekday_at, provision
+from tests.browser.conftest import owned_demo_site
+from tests.browser.mail_helpers import log_in as shared_log_in
+from tests.fourcalls_helpers import next_weekday_at
 
 pytestmark = pytest.mark.browser
 
@@ -26,26 +22,13 @@ OWNER_PASSWORD = "stylist-owner-password"
 
 @pytest.fixture(scope="module")
 def salon_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scheduling-browser")
-    with running_fourcalls(folder / "fourcalls") as fourcalls:
-        app, port = build_live_app(folder, FOURCALLS_API_URL=fourcalls.url, FOURCALLS_MAX_ATTEMPTS=1)
-        with app.app_context():
-            business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-            business.owner_id = register_user("Salon Owner", OWNER_EMAIL, OWNER_PASSWORD).id
-            db.session.commit()
-            provision(business, package="ai_sales")
-        server = LiveServer(app, port)
-        server.start()
+    with owned_demo_site(tmp_path_factory.mktemp("scheduling-browser"), ("Salon Owner", OWNER_EMAIL, OWNER_PASSWORD),
+                         "ai_sales") as server:
         yield server
-        server.stop()
 
 
 def log_in(page, server):
-    page.goto(server.url + "/login")
-    page.fill("#email", OWNER_EMAIL)
-    page.fill("#password", OWNER_PASSWORD)
-    page.click("main button:has-text('Log in')")
-    expect(page.locator(".topbar")).to_contain_text("Log out", timeout=SLOW)
+    shared_log_in(page, server, OWNER_EMAIL, OWNER_PASSWORD, timeout=SLOW)
 
 
 def add_stylist(page, name):
