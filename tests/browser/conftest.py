@@ -188,3 +188,28 @@ def add_contacts(business, people) -> dict[str, object]:
         db.session.add_all([ContactTag(contact_id=contact.id, tag=t, business_id=business.id) for t in tags])
         added[name] = contact
     return added
+
+
+def connect_sandbox_organization(app, business, package: str, *, active_for_days: int, timezone_name: str = "UTC",
+                                 webhook_url: str | None = None) -> dict:
+    """A 4calls organization created on the sandbox and stored as the business's
+    active integration, as provisioning leaves it, without running provisioning
+    (a test that needs only the organization's data). Returns the organization."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.fourcalls import platform_client
+    from app.encryption import encrypt
+    from app.extensions import db
+    from app.models import FourCallsIntegration, IntegrationStatus
+
+    details = {"name": business.name, "timezone": timezone_name}
+    if webhook_url:
+        details["webhook_url"] = webhook_url
+    organization = platform_client().create_organization(details)
+    db.session.add(FourCallsIntegration(
+        business_id=business.id, organization_id=organization["id"],
+        api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
+        service_package=package, status=IntegrationStatus.ACTIVE,
+        activated_at=datetime.now(timezone.utc) - timedelta(days=active_for_days),
+    ))
+    return organization

@@ -5,7 +5,6 @@ finds it among the questions on the public page."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -13,13 +12,11 @@ from sqlalchemy import select
 
 from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
-from app.encryption import encrypt
 from app.extensions import db
-from app.fourcalls import platform_client
-from app.models import Business, FourCallsIntegration, IntegrationStatus
+from app.models import Business, FourCallsIntegration
 from app.crm_sync.jobs import sync_business
 from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.conftest import LiveServer, build_live_app, connect_sandbox_organization, free_port
 from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
@@ -43,14 +40,8 @@ def analytics_site(tmp_path_factory):
             business.owner_id = register_user("Ana Lytics", OWNER_EMAIL, OWNER_PASSWORD).id
             business.timezone = "America/Los_Angeles"
             business.faq = []
-            organization = platform_client().create_organization({"name": business.name,
-                                                                  "timezone": "America/Los_Angeles"})
-            db.session.add(FourCallsIntegration(
-                business_id=business.id, organization_id=organization["id"],
-                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
-                service_package="ai_business_suite", status=IntegrationStatus.ACTIVE,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=40),
-            ))
+            organization = connect_sandbox_organization(app, business, "ai_business_suite", active_for_days=40,
+                                                        timezone_name="America/Los_Angeles")
             db.session.commit()
             fourcalls.seed(organization["id"], calls=400, contacts=40, appointments=12, days=60)
             # Live question calls until one caller asks what the profile cannot answer.

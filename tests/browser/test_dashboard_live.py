@@ -3,7 +3,6 @@ a call made in 4calls appears on the open dashboard without a reload."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -11,13 +10,11 @@ from sqlalchemy import select
 
 from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
-from app.encryption import encrypt
 from app.extensions import db
-from app.fourcalls import platform_client
-from app.models import Business, FourCallsIntegration, IntegrationStatus
+from app.models import Business
 from app.crm_sync.jobs import sync_business
 from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.conftest import LiveServer, build_live_app, connect_sandbox_organization, free_port
 from tests.browser.mail_helpers import log_in as shared_log_in
 
 pytestmark = pytest.mark.browser
@@ -40,15 +37,8 @@ def dashboard_site(tmp_path_factory):
         with app.app_context():
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Dana Owner", OWNER_EMAIL, OWNER_PASSWORD).id
-            organization = platform_client().create_organization({
-                "name": business.name, "timezone": business.timezone, "webhook_url": f"{server_url}/webhooks/fourcalls",
-            })
-            db.session.add(FourCallsIntegration(
-                business_id=business.id, organization_id=organization["id"],
-                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
-                service_package="ai_receptionist", status=IntegrationStatus.ACTIVE,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=40),
-            ))
+            organization = connect_sandbox_organization(app, business, "ai_receptionist", active_for_days=40,
+                                                        timezone_name=business.timezone, webhook_url=f"{server_url}/webhooks/fourcalls")
             db.session.commit()
             fourcalls.seed(organization["id"], calls=120, contacts=30, appointments=12, days=28)
             sync_business(str(business.id))

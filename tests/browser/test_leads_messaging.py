@@ -6,7 +6,7 @@ a lead from a call moves new → qualified → won on the board."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -14,13 +14,12 @@ from sqlalchemy import select
 
 from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
-from app.encryption import encrypt
 from app.extensions import db
 from app.fourcalls import platform_client
 from app.models import Business, Contact, FourCallsIntegration, IntegrationStatus, Lead
 from app.models.messaging import MessagingSettings
 from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.conftest import LiveServer, build_live_app, connect_sandbox_organization, free_port
 from tests.messaging_helpers import midday_zone
 from tests.browser.mail_helpers import log_in as shared_log_in
 
@@ -48,15 +47,8 @@ def site(tmp_path_factory):
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Lee Owner", OWNER_EMAIL, OWNER_PASSWORD).id
             business.timezone = midday_zone()
-            organization = platform_client().create_organization({
-                "name": business.name, "timezone": "UTC", "webhook_url": f"{server_url}/webhooks/fourcalls",
-            })
-            db.session.add(FourCallsIntegration(
-                business_id=business.id, organization_id=organization["id"],
-                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
-                service_package="ai_business_suite", status=IntegrationStatus.ACTIVE,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=2),
-            ))
+            organization = connect_sandbox_organization(app, business, "ai_business_suite", active_for_days=2,
+                                                        webhook_url=f"{server_url}/webhooks/fourcalls")
             # Text back at once (the default waits a minute).
             db.session.add(MessagingSettings(business_id=business.id, text_back_enabled=True, text_back_delay_minutes=0,
                                              text_back_text="Hi {first_name}, sorry we missed your call at {business_name}!"))

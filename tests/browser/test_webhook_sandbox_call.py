@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -14,12 +13,10 @@ from sqlalchemy import select
 
 from app.auth.services import register_user
 from app.demo import CLAIMED_DEMO_SLUG
-from app.encryption import encrypt
 from app.extensions import db
-from app.fourcalls import platform_client
-from app.models import Business, FourCallsIntegration, IntegrationStatus
+from app.models import Business
 from sandbox.fourcalls.testing import running_fourcalls
-from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.conftest import LiveServer, build_live_app, connect_sandbox_organization, free_port
 from tests.integrations_helpers import Receiver
 
 pytestmark = pytest.mark.browser
@@ -37,15 +34,8 @@ def call_site(tmp_path_factory):
         with app.app_context():
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Ivy Integrator", OWNER_EMAIL, OWNER_PASSWORD).id
-            organization = platform_client().create_organization({
-                "name": business.name, "timezone": "UTC", "webhook_url": f"http://127.0.0.1:{port}/webhooks/fourcalls",
-            })
-            db.session.add(FourCallsIntegration(
-                business_id=business.id, organization_id=organization["id"],
-                api_key=encrypt(organization["api_key"], app.config["ENCRYPTION_KEYS"]),
-                service_package="ai_enterprise", status=IntegrationStatus.ACTIVE,
-                activated_at=datetime.now(timezone.utc) - timedelta(days=2),
-            ))
+            organization = connect_sandbox_organization(app, business, "ai_enterprise", active_for_days=2,
+                                                        webhook_url=f"http://127.0.0.1:{port}/webhooks/fourcalls")
             db.session.commit()
         server = LiveServer(app, port)
         server.start()
