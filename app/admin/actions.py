@@ -60,9 +60,22 @@ def restore(business: Business, *, actor, reason: str) -> None:
 
 
 def cancel(business: Business, *, actor, reason: str) -> None:
+    """Ends the service and the billing together: a cancelled business is never charged again."""
     _require_integration(business)
     _audited("cancelled", business, actor, reason, {"target_status": "cancelled"},
-             lambda: provisioning.cancel(business, reason))
+             lambda: _end_service(business, reason))
+
+
+def _end_service(business: Business, reason: str) -> None:
+    from app.billing.gateway import StripeRejected, StripeUnavailable
+    from app.billing.services import end_subscription_now
+
+    try:
+        billed = end_subscription_now(business, reason)
+    except (StripeRejected, StripeUnavailable) as error:
+        raise ActionError(f"Stripe did not cancel the subscription, so nothing was changed: {error}") from error
+    if not billed or business.integration.target_status != "cancelled":
+        provisioning.cancel(business, reason)
 
 
 def _require_integration(business: Business) -> None:

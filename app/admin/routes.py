@@ -132,7 +132,7 @@ def resume(business_id: uuid.UUID):
 
 @bp.post("/businesses/<uuid:business_id>/cancel")
 def cancel(business_id: uuid.UUID):
-    return _status_change(business_id, actions.cancel, "service cancelled", False,
+    return _status_change(business_id, actions.cancel, "service and billing cancelled", False,
                           f"Cancelled by {current_user.email}")
 
 

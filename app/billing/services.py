@@ -288,6 +288,23 @@ def _set_cancel_at_period_end(business: Business, cancel: bool) -> datetime | No
         return account.current_period_end
 
 
+def end_subscription_now(business: Business, reason: str) -> bool:
+    """The operator ends a business's service: its live Stripe subscription is
+    cancelled at once, so no further invoice is raised, and the 4calls service
+    follows through the usual reconciliation. A refund for the current period
+    is the operator's decision, made in Stripe. False when nothing is billed
+    (a package the operator activated by hand)."""
+    account = account_for(business)
+    if account is None or not account.stripe_subscription_id or not account.is_live:
+        return False
+    with reconcile.locked_account(business.id) as account:
+        with translated_errors():
+            ended = as_dict(client().v1.subscriptions.cancel(
+                account.stripe_subscription_id, params={"cancellation_details": {"comment": reason[:500]}}))
+        reconcile.apply_subscription(account, business, ended)
+    return True
+
+
 def portal_url(business: Business) -> str:
     account = account_for(business)
     if account is None or not account.stripe_customer_id:

@@ -653,3 +653,40 @@ def test_checkout_without_a_csrf_token_is_refused_and_creates_nothing(billing, f
     assert account_of(business) is None
     with_token = csrf_client.post(f"/businesses/{business.slug}/billing/checkout", data={"package": "ai_sales", "csrf_token": token})
     assert with_token.status_code == 303 and account_of(business) is not None
+
+
+# --- The operator ends a subscription ------------------------------------------------------------
+
+
+def _log_in_as_operator(factories, auth):
+    auth.logout()
+    auth.login(factories.user(email="ops@example.com", is_admin=True).email)
+
+
+def test_operator_cancel_ends_the_stripe_subscription_so_nothing_more_is_billed(billing, shop, factories, auth, client):
+    subscription_id = billing.subscribe(shop)
+    _log_in_as_operator(factories, auth)
+    response = client.post(f"/admin/businesses/{shop.id}/cancel", data={"reason": "Fraudulent sign-up"})
+    assert response.status_code == 303
+    assert billing.sandbox.client().v1.subscriptions.retrieve(subscription_id).status == "canceled"
+    assert account_of(shop).status == "cancelled"
+    assert integration_of(shop).target_status == "cancelled"
+    assert history_of(shop)[-1][0] == "cancelled"
+    billing.deliver(subscription_id)  # Stripe's own events for the cancellation change nothing more
+    assert account_of(shop).status == "cancelled" and history_of(shop)[-1][0] == "cancelled"
+
+
+def test_operator_cancel_while_stripe_is_down_changes_nothing(billing, shop, factories, auth, client):
+    from app.models import AuditEntry
+
+    subscription_id = billing.subscribe(shop)
+    _log_in_as_operator(factories, auth)
+    audited = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    billing.sandbox.set_faults(error_rate=1.0)
+    response = client.post(f"/admin/businesses/{shop.id}/cancel", data={"reason": "Fraudulent sign-up"},
+                           follow_redirects=True)
+    assert "Stripe did not cancel the subscription, so nothing was changed" in page_text(response)
+    billing.sandbox.clear_faults()
+    assert billing.sandbox.client().v1.subscriptions.retrieve(subscription_id).status == "active"
+    assert account_of(shop).status == "active" and integration_of(shop).target_status == "active"
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audited
