@@ -13,9 +13,10 @@ PG_BROWSER_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_brows
 PG_MIGRATIONS_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/alphasite_test_migrations$(TEST_DB_SUFFIX)
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-# The unit and integration tests run in PYTEST_WORKERS processes (pytest-xdist,
-# one file per worker at a time: module fixtures such as sandboxes stay whole);
-# the browser tests then run alone, since they are timing-sensitive under load.
+# The tests run in PYTEST_WORKERS processes (pytest-xdist, one file per worker
+# at a time: module fixtures such as sandboxes and live sites stay whole). The
+# browser flows spend most of their time waiting on Chromium, so they run two
+# files at a time as well, after the unit and integration tests.
 PYTEST_WORKERS ?= 2
 PARALLEL := $(if $(filter-out 0 1,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile,)
 
@@ -57,7 +58,7 @@ test: $(VENV)/.dev chromium
 test-sqlite: $(VENV)/.dev
 	@echo "== tests on SQLite, jobs run eagerly =="
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider $(PARALLEL) --ignore=tests/browser
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider tests/browser
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -p no:cacheprovider $(PARALLEL) tests/browser
 
 test-postgres: $(VENV)/.dev
 	@echo "== tests on PostgreSQL with RQ on Redis =="

@@ -144,7 +144,8 @@ def test_upsell_enterprise_reports_share_link_and_insights(analytics_site, page,
         stranger.close()
 
         page.goto(f"{server.url}/businesses/{slug}/analytics/insights")
-        page.click("button:has-text('Refresh now')")
+        with page.expect_navigation():  # the form posts and redirects back; wait for it before leaving
+            page.click("button:has-text('Refresh now')")
         expect(page.locator(".page-head")).to_contain_text("Last full refresh")
         expect(page.locator("#who-to-call")).to_be_visible()
         shot("customer-insights")
