@@ -16,7 +16,8 @@ from functools import cached_property
 from sqlalchemy import func, select
 
 from app.admin.metrics import revenue, usage
-from app.admin.metrics.mrr import MRR_STATUSES, MonthFigures, Timeline, build_timeline, load_rows, state_at
+from app.admin.metrics.mrr import (MRR_STATUSES, MonthFigures, Timeline, build_timeline, changed_between, load_rows,
+                                   state_at)
 from app.admin.metrics.periods import add_months, month_of_instant, month_start
 from app.extensions import db
 from app.models import SubscriptionHistory
@@ -42,12 +43,11 @@ class LiveMonth:
 
     @cached_property
     def moved_states(self) -> dict:
-        """The same, for the businesses with a row started in the month: only they can move in it."""
+        """The same, for the businesses whose MRR or package changed in the month: only they can move in it."""
         if self.previous is None:
             return self.states
-        moved = select(SubscriptionHistory.business_id).where(
-            SubscriptionHistory.started_at >= self.start, SubscriptionHistory.started_at < self.end)
-        return load_rows(self.end, since=self.start, paying_at_since=True, business_ids=moved)
+        return load_rows(self.end, since=self.start, paying_at_since=True,
+                         business_ids=changed_between(self.start, self.end))
 
     @cached_property
     def _changed(self) -> tuple[set, set]:

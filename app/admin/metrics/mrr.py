@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.admin.metrics.periods import add_months, month_start
 from app.extensions import db
@@ -95,9 +95,34 @@ def load_rows(until: datetime, *, since: datetime | None = None, paying_at_since
         stmt = stmt.where(SubscriptionHistory.business_id.in_(
             business_ids if isinstance(business_ids, Select) else list(business_ids)))
     states: dict[uuid.UUID, list] = defaultdict(list)
-    for business_id, started_at, amount, status, package in db.session.execute(stmt):
+    # Through the session's connection: a column select needs none of the ORM's result handling,
+    # which costs about a third more per row (the full computation reads every history row).
+    for business_id, started_at, amount, status, package in db.session.connection().execute(stmt):
         states[business_id].append((started_at, amount if status in MRR_STATUSES else 0, package))
     return states
+
+
+def changed_between(start: datetime, end: datetime) -> Select:
+    """The businesses with a row started in [start, end) whose (MRR, package) differs from the
+    row before it, or that has none before it: only they can move MRR, customers, packages,
+    retention or cohorts in that span. A renewal repeating the same state is left out, so a month
+    where most paying businesses renew reads only the few that changed. The row before is found
+    among the rows in effect at `start`, as `load_rows(since=start)` finds it."""
+    h = SubscriptionHistory
+    mrr = case((h.status.in_(MRR_STATUSES), h.unit_amount), else_=0)
+    order = {"partition_by": h.business_id, "order_by": (h.started_at, h.created_at)}
+    with_previous = (
+        select(h.business_id, h.started_at, mrr.label("mrr"), h.package_slug.label("package"),
+               func.lag(mrr).over(**order).label("mrr_before"),
+               func.lag(h.package_slug).over(**order).label("package_before"),
+               func.row_number().over(**order).label("position"))
+        .where(h.started_at < end, or_(h.started_at >= start, h.ended_at.is_(None), h.ended_at >= start))
+        .subquery()
+    )
+    return select(with_previous.c.business_id).where(
+        with_previous.c.started_at >= start,
+        or_(with_previous.c.position == 1, with_previous.c.mrr != with_previous.c.mrr_before,
+            with_previous.c.package != with_previous.c.package_before))
 
 
 def movements_of(business_id: uuid.UUID, rows: list[tuple[datetime, int, str]],
@@ -185,18 +210,16 @@ def mrr_by_business_at(moment: datetime) -> dict[uuid.UUID, tuple[int, str | Non
 
 def month_movements(month: date, kind: str, package: str | None = None) -> list[Movement]:
     """The movements of one kind behind a month's bar, oldest first, reading only what they need:
-    the businesses with a row started in the month (only they can have moved in it), their rows
+    the businesses whose state changed in the month (only they can have moved in it), their rows
     from the one paying at the month's start on, and, for new and reactivation only, whether each
     paid before the month (which tells the two apart). Equal to `build_timeline`'s for the month."""
     start, end = month_start(month), month_start(add_months(month, 1))
-    moved = select(SubscriptionHistory.business_id).where(
-        SubscriptionHistory.started_at >= start, SubscriptionHistory.started_at < end)
-    states = load_rows(end, since=start, paying_at_since=True, business_ids=moved)
+    states = load_rows(end, since=start, paying_at_since=True, business_ids=changed_between(start, end))
     paid_before = set()
     if states and kind in ("new", "reactivation"):
         paid_before = set(db.session.scalars(
             select(SubscriptionHistory.business_id).distinct()
-            .where(SubscriptionHistory.business_id.in_(moved), SubscriptionHistory.started_at < start,
+            .where(SubscriptionHistory.business_id.in_(list(states)), SubscriptionHistory.started_at < start,
                    SubscriptionHistory.status.in_(MRR_STATUSES), SubscriptionHistory.unit_amount > 0)))
     found = [movement for business_id, rows in states.items()
              for movement in movements_of(business_id, rows, business_id in paid_before)
