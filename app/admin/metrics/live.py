@@ -1,8 +1,9 @@
 """The month in progress, computed on read. Closed months come from the
 snapshots (`app.admin.metrics.snapshots`); this module gives the live month
 the figures the full computation would, from the previous month's snapshot
-(the state at the live month's start) moved by the businesses that have a
-history row in the live month: only they can have moved since.
+(the state at the live month's start) moved by the businesses with a history
+row in the live month that changes their MRR or package: only they can have
+moved since (a renewal repeating the state moves nothing; `mrr.changed_between`).
 
 Usage is the exception: it attributes each call to the package its business
 pays for, so it reads every business paying at the month's start.
