@@ -17,7 +17,7 @@ from functools import cached_property
 from sqlalchemy import func, select
 
 from app.admin.metrics import revenue, usage
-from app.admin.metrics.mrr import (MRR_STATUSES, MonthFigures, Timeline, build_timeline, changed_between, load_rows,
+from app.admin.metrics.mrr import (MRR_STATUSES, MonthFigures, Timeline, build_timeline, load_changed_rows, load_rows,
                                    state_at)
 from app.admin.metrics.periods import add_months, month_of_instant, month_start
 from app.extensions import db
@@ -47,8 +47,7 @@ class LiveMonth:
         """The same, for the businesses whose MRR or package changed in the month: only they can move in it."""
         if self.previous is None:
             return self.states
-        return load_rows(self.end, since=self.start, paying_at_since=True,
-                         business_ids=changed_between(self.start, self.end))
+        return load_changed_rows(self.start, self.end)
 
     @cached_property
     def _changed(self) -> tuple[set, set]:
