@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlencode
+
 from flask import Response, url_for
 
 from app.admin.metrics import adoption, kpis, mrr, revenue, snapshots, usage
@@ -67,12 +70,27 @@ def overview() -> Overview:
 
 # ---------------------------------------------------------------- MRR
 
+def drilldown_links(package: str | None):
+    """(month, kind) -> the MRR drill-down's URL, as url_for("admin.mrr_businesses", month=..., kind=...,
+    package=...) gives it, from one url_for: a url_for per bar and per table cell (sixty each for
+    twelve months) was a fifth of the overview's Python time."""
+    base = url_for("admin.mrr_businesses")
+
+    def link(month: date, kind: str) -> str:
+        query = {"month": month.strftime("%Y-%m"), "kind": kind}
+        if package:
+            query["package"] = package
+        return f"{base}?{urlencode(query)}"
+
+    return link
+
+
 def movements_chart(figures: list[mrr.MonthFigures], filters: RangeFilter | None) -> str:
     categories = [f.month.strftime("%b %y") for f in figures]
     series = []
+    link = drilldown_links(filters.package if filters else None)
     for kind in mrr.KINDS:
-        links = [url_for("admin.mrr_businesses", month=f.month.strftime("%Y-%m"), kind=kind,
-                         package=filters.package if filters else None) for f in figures]
+        links = [link(f.month, kind) for f in figures]
         series.append(Series(KIND_LABELS[kind], [f.amounts[kind] for f in figures], KIND_COLORS[kind], links))
     chart = Chart(
         title="MRR movements per month", categories=categories, series=series,

@@ -66,6 +66,7 @@ def mrr_page():
     return render_template("admin/mrr.html", **_context(
         filters, figures=figures, rows=rows, chart=console.movements_chart(figures, filters),
         line=console.mrr_line_chart(figures), dollars=console.dollars,
+        drilldown=console.drilldown_links(filters.package),
         kinds=mrr.KINDS, labels=console.KIND_LABELS)), status
 
 

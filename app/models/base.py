@@ -25,9 +25,15 @@ class UTC(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
+        # Always the one `timezone.utc` object, as SQLite gives: psycopg hands back the session's
+        # ZoneInfo("Etc/UTC"), and comparing datetimes whose tzinfo objects differ asks each for
+        # its offset, about ten times the cost of a plain comparison (the console's metrics
+        # compare every history row with month boundaries).
+        if value is None or value.tzinfo is timezone.utc:
+            return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 class UUIDPrimaryKey:
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -87,7 +87,10 @@ class SubscriptionHistory(UUIDPrimaryKey, Timestamps, db.Model):
 
     __table_args__ = (Index("ix_subscription_history_business_started", "business_id", "started_at"),
                       # The console's live month and launch month range over started_at alone.
-                      Index("ix_subscription_history_started", "started_at"))
+                      Index("ix_subscription_history_started", "started_at"),
+                      # The rows in effect at a month's start (ended after it, or open), beside those
+                      # started since: the live month and the margin card read only those.
+                      Index("ix_subscription_history_ended", "ended_at"))
 
 
 class BillingInvoice(UUIDPrimaryKey, Timestamps, db.Model):

@@ -68,6 +68,10 @@ class Call(UUIDPrimaryKey, Timestamps, db.Model):
         Index("ix_calls_business_contact_remote", "business_id", "contact_remote_id"),
         # The dashboard's 30-day statistics read only the index, never the rows.
         Index("ix_calls_business_started_stats", "business_id", "started_at", "status", "outcome", "duration_seconds"),
+        # The console's month of calls over every business (margin card and report, usage's live
+        # month): an index-only range scan instead of reading every call row of the table.
+        Index("ix_calls_started_usage", "started_at",
+              postgresql_include=["business_id", "direction", "duration_seconds", "status"]),
     )
 
 

@@ -196,3 +196,44 @@ def test_claimed_counts_per_month_end_at_the_operators_midnight(factories):
     # 03:00 UTC on March 1st is still February in New York; 05:30 UTC is March.
     assert claimed_by_month_end(months_between(date(2027, 1, 1), date(2027, 4, 1))) == [1, 2, 3, 3]
     assert claimed_by_month_end(months_between(date(2027, 3, 1), date(2027, 3, 1))) == [3]
+
+
+@pytest.fixture
+def renewals(businesses, factories):
+    """Beside A-D, rows in June that repeat the state before them (a renewal), which the live month
+    skips, and changes it must not skip: a package swap at the same price, a renewal after a
+    price change in June itself, and a first row ever in June."""
+    e, f, g, h = (factories.business(owner=factories.user(), name=f"Snap {n}") for n in "EFGH")
+    history(e, ("2027-01-10 15:00", R, 4900, "active", "subscribed"), ("2027-05-10 15:00", R, 4900, "active", "renewed"),
+            ("2027-06-09 15:00", R, 4900, "active", "renewed"))
+    history(f, ("2027-02-10 15:00", S, 9900, "active", "subscribed"), ("2027-06-04 15:00", R, 9900, "active", "price_changed"))
+    history(g, ("2027-03-10 15:00", S, 9900, "active", "subscribed"), ("2027-06-02 15:00", S, 4900, "active", "price_changed"),
+            ("2027-06-11 15:00", S, 4900, "active", "renewed"))
+    history(h, ("2027-02-10 15:00", R, 4900, "active", "subscribed"), ("2027-04-10 15:00", R, 4900, "cancelled", "cancelled"),
+            ("2027-06-06 15:00", R, 4900, "cancelled", "renewed"))
+    return businesses + (e, f, g, h)
+
+
+@pytest.mark.parametrize("package", [None, R, S])
+def test_the_live_month_skips_only_renewals_that_change_nothing(renewals, package):
+    from app.admin.metrics.mrr import changed_between
+    from app.admin.metrics.periods import month_start
+
+    snapshots.rebuild()
+    a, b, c, d, e, f, g, h = renewals
+    changed = set(db.session.scalars(changed_between(month_start(JUNE), month_start(date(2027, 7, 1)))))
+    assert changed == {a.id, b.id, c.id, d.id, f.id, g.id}  # E renews as it was; H stays cancelled
+    months = months_between(date(2027, 4, 1), JUNE)
+    full = mrr.build_timeline(months, package)
+    view = snapshots.Monthly(months, package)
+    assert view.full is None
+    assert _figures(view.figures()) == _figures(full.figures)
+    assert revenue.revenue_months_from(view.figures(), view.retentions()) == revenue.revenue_months(full)
+    if package is None:
+        assert revenue.cohort_grid_from(view.cohorts()) == revenue.cohort_grid(full)
+        assert _usage(view.usage()) == _usage(usage.usage_months(full))
+    for month in months:
+        by_month = full.by_month()[month]
+        for kind in mrr.KINDS:
+            expected = sorted(by_month.movements[kind], key=lambda m: m.at)
+            assert mrr.month_movements(month, kind, package) == expected, (month, kind)

@@ -1,8 +1,9 @@
 """The month in progress, computed on read. Closed months come from the
 snapshots (`app.admin.metrics.snapshots`); this module gives the live month
 the figures the full computation would, from the previous month's snapshot
-(the state at the live month's start) moved by the businesses that have a
-history row in the live month: only they can have moved since.
+(the state at the live month's start) moved by the businesses with a history
+row in the live month that changes their MRR or package: only they can have
+moved since (a renewal repeating the state moves nothing; `mrr.changed_between`).
 
 Usage is the exception: it attributes each call to the package its business
 pays for, so it reads every business paying at the month's start.
@@ -16,7 +17,8 @@ from functools import cached_property
 from sqlalchemy import func, select
 
 from app.admin.metrics import revenue, usage
-from app.admin.metrics.mrr import MRR_STATUSES, MonthFigures, Timeline, build_timeline, load_rows, state_at
+from app.admin.metrics.mrr import (MRR_STATUSES, MonthFigures, Timeline, build_timeline, load_changed_rows, load_rows,
+                                   state_at)
 from app.admin.metrics.periods import add_months, month_of_instant, month_start
 from app.extensions import db
 from app.models import SubscriptionHistory
@@ -42,12 +44,10 @@ class LiveMonth:
 
     @cached_property
     def moved_states(self) -> dict:
-        """The same, for the businesses with a row started in the month: only they can move in it."""
+        """The same, for the businesses whose MRR or package changed in the month: only they can move in it."""
         if self.previous is None:
             return self.states
-        moved = select(SubscriptionHistory.business_id).where(
-            SubscriptionHistory.started_at >= self.start, SubscriptionHistory.started_at < self.end)
-        return load_rows(self.end, since=self.start, paying_at_since=True, business_ids=moved)
+        return load_changed_rows(self.start, self.end)
 
     @cached_property
     def _changed(self) -> tuple[set, set]:

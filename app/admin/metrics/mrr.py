@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.admin.metrics.periods import add_months, month_start
 from app.extensions import db
@@ -94,10 +94,61 @@ def load_rows(until: datetime, *, since: datetime | None = None, paying_at_since
     if business_ids is not None:  # ids, or a SELECT of them
         stmt = stmt.where(SubscriptionHistory.business_id.in_(
             business_ids if isinstance(business_ids, Select) else list(business_ids)))
+    return _states(stmt)
+
+
+def _states(stmt) -> dict[uuid.UUID, list[tuple[datetime, int, str]]]:
+    """Rows of (business_id, started_at, unit_amount, status, package_slug), ordered by business
+    and time, as (started_at, mrr, package) per business."""
     states: dict[uuid.UUID, list] = defaultdict(list)
-    for business_id, started_at, amount, status, package in db.session.execute(stmt):
+    # Through the session's connection: a column select needs none of the ORM's result handling,
+    # which costs about a third more per row (the full computation reads every history row).
+    for business_id, started_at, amount, status, package in db.session.connection().execute(stmt):
         states[business_id].append((started_at, amount if status in MRR_STATUSES else 0, package))
     return states
+
+
+def _rows_with_previous(start: datetime, end: datetime):
+    """The rows in effect at `start` (as `load_rows(since=start)` finds them) or started in
+    [start, end), each beside the (MRR, package) of the row before it; and the condition that a
+    row started in the span changed that state (or has no row before it)."""
+    h = SubscriptionHistory
+    mrr = case((h.status.in_(MRR_STATUSES), h.unit_amount), else_=0)
+    order = {"partition_by": h.business_id, "order_by": (h.started_at, h.created_at)}
+    rows = (
+        select(h.business_id, h.started_at, h.created_at, h.unit_amount, h.status, h.package_slug, mrr.label("mrr"),
+               func.lag(mrr).over(**order).label("mrr_before"),
+               func.lag(h.package_slug).over(**order).label("package_before"),
+               func.row_number().over(**order).label("position"))
+        .where(h.started_at < end, or_(h.started_at >= start, h.ended_at.is_(None), h.ended_at >= start))
+        .subquery()
+    )
+    changed = and_(rows.c.started_at >= start, or_(rows.c.position == 1, rows.c.mrr != rows.c.mrr_before,
+                                                   rows.c.package_slug != rows.c.package_before))
+    return rows, changed
+
+
+def changed_between(start: datetime, end: datetime) -> Select:
+    """The businesses with a row started in [start, end) whose (MRR, package) differs from the
+    row before it, or that has none before it: only they can move MRR, customers, packages,
+    retention or cohorts in that span. A renewal repeating the same state is left out, so a month
+    where most paying businesses renew reads only the few that changed."""
+    rows, changed = _rows_with_previous(start, end)
+    return select(rows.c.business_id).where(changed).distinct()
+
+
+def load_changed_rows(start: datetime, end: datetime) -> dict[uuid.UUID, list[tuple[datetime, int, str]]]:
+    """`load_rows(end, since=start, paying_at_since=True, business_ids=changed_between(start, end))`
+    in one pass over the rows in effect at `start` and those started since (one sort, no second
+    scan to join back)."""
+    rows, changed = _rows_with_previous(start, end)
+    marked = select(*rows.c, func.max(case((changed, 1), else_=0)).over(partition_by=rows.c.business_id)
+                    .label("moved")).subquery()
+    return _states(
+        select(marked.c.business_id, marked.c.started_at, marked.c.unit_amount, marked.c.status,
+               marked.c.package_slug)
+        .where(marked.c.moved == 1, or_(marked.c.started_at >= start, marked.c.status.in_(MRR_STATUSES)))
+        .order_by(marked.c.business_id, marked.c.started_at, marked.c.created_at))
 
 
 def movements_of(business_id: uuid.UUID, rows: list[tuple[datetime, int, str]],
@@ -185,18 +236,16 @@ def mrr_by_business_at(moment: datetime) -> dict[uuid.UUID, tuple[int, str | Non
 
 def month_movements(month: date, kind: str, package: str | None = None) -> list[Movement]:
     """The movements of one kind behind a month's bar, oldest first, reading only what they need:
-    the businesses with a row started in the month (only they can have moved in it), their rows
+    the businesses whose state changed in the month (only they can have moved in it), their rows
     from the one paying at the month's start on, and, for new and reactivation only, whether each
     paid before the month (which tells the two apart). Equal to `build_timeline`'s for the month."""
     start, end = month_start(month), month_start(add_months(month, 1))
-    moved = select(SubscriptionHistory.business_id).where(
-        SubscriptionHistory.started_at >= start, SubscriptionHistory.started_at < end)
-    states = load_rows(end, since=start, paying_at_since=True, business_ids=moved)
+    states = load_changed_rows(start, end)
     paid_before = set()
     if states and kind in ("new", "reactivation"):
         paid_before = set(db.session.scalars(
             select(SubscriptionHistory.business_id).distinct()
-            .where(SubscriptionHistory.business_id.in_(moved), SubscriptionHistory.started_at < start,
+            .where(SubscriptionHistory.business_id.in_(list(states)), SubscriptionHistory.started_at < start,
                    SubscriptionHistory.status.in_(MRR_STATUSES), SubscriptionHistory.unit_amount > 0)))
     found = [movement for business_id, rows in states.items()
              for movement in movements_of(business_id, rows, business_id in paid_before)
