@@ -72,6 +72,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.dashboard import live_feed
 
     live_feed.init_app(app)
+    from app.webhooks import receiver as webhook_receiver
+
+    webhook_receiver.init_app(app)
     return app
 
 

@@ -71,6 +71,9 @@ class Config:
     FOURCALLS_BACKOFF_MAX_SECONDS = _env_float("FOURCALLS_BACKOFF_MAX_SECONDS", 5.0)
     FOURCALLS_MAX_RETRY_AFTER_SECONDS = _env_float("FOURCALLS_MAX_RETRY_AFTER_SECONDS", 30.0)
     WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "600 per minute")
+    # Each web process queues at most one batch job per this many seconds for
+    # the 4calls events it stores (app/webhooks/handoff.py); 0: one per event.
+    WEBHOOK_BATCH_SECONDS = _env_float("WEBHOOK_BATCH_SECONDS", 0.5)
 
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
@@ -177,6 +180,7 @@ class TestingConfig(Config):
     # One queue per test process, so concurrent runs on one Redis don't share jobs.
     RQ_QUEUE_NAME = f"test-{os.getpid()}"
     JOB_RETRY_INTERVALS = [0, 0, 0]
+    WEBHOOK_BATCH_SECONDS = 0
     RATELIMIT_STORAGE_URI = "memory://"
     FOURCALLS_API_URL = "http://127.0.0.1:9/unreachable"
     FOURCALLS_API_KEY = SANDBOX_DEFAULTS["FOURCALLS_API_KEY"]

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
 from app.models.base import utcnow
-from app.crm_sync.bulk import add_to_counters, dialect_insert
+from app.crm_sync.bulk import add_to_counters, dialect_insert, in_list
 from app.timezones import zone_of
 
 # The call columns a rollup depends on; a change in any of them moves the call.
@@ -91,7 +91,7 @@ def _stored_rows(business: Business, remote_ids: Iterable[str]) -> list:
     if not ids:
         return []
     return db.session.execute(
-        select(*_CALL_COLUMNS).where(Call.business_id == business.id, Call.remote_id.in_(ids))
+        select(*_CALL_COLUMNS).where(Call.business_id == business.id, in_list(Call.remote_id, ids))
     ).all()
 
 

@@ -30,7 +30,8 @@ def init_app(app) -> None:
         from flask import g, request as current_request
         from flask_login import current_user
 
-        if current_request.endpoint == "static":
+        # Webhook senders have no login: their receivers never read the session.
+        if current_request.endpoint == "static" or current_request.blueprint == "webhooks":
             return
         g.pop("_login_user", None)
         g.pop("_roles", None)

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.integrations.wiring import emit_applied
 from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
 from app.models.base import utcnow
-from app.crm_sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, new_row_ids, upsert  # noqa: F401  (re-exported)
+from app.crm_sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, in_list, new_row_ids, upsert  # noqa: F401  (re-exported)
 
 
 def parse_timestamp(value: str | None) -> datetime | None:
@@ -65,7 +65,7 @@ def apply_remote_calls(business: Business, rows: Iterable[dict]) -> ApplyResult:
     if result.inserted_ids:
         from app.leads.intake import on_new_calls
 
-        on_new_calls(business, result.inserted_ids)
+        on_new_calls(business, result.inserted_ids, result.inserted_rows)
     emit_applied(business, "calls", result)  # outgoing webhooks (issue 19)
     return result
 
@@ -187,7 +187,7 @@ def _local_contact_ids(business: Business, remote_ids: set[str], follow_merges: 
     return dict(
         db.session.execute(
             select(Contact.remote_id, local_id).where(
-                Contact.business_id == business.id, Contact.remote_id.in_(list(remote_ids))
+                Contact.business_id == business.id, in_list(Contact.remote_id, remote_ids)
             )
         ).all()
     )

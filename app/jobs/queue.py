@@ -17,7 +17,7 @@ import re
 import uuid
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -60,28 +60,42 @@ class EagerQueue:
     def __init__(self, app: Flask):
         self.app = app
         self.pending: deque[_PendingJob] = deque()
+        # The ids in `pending`, so a duplicate check is not a scan of the queue
+        # (a sync page queues hundreds of jobs: that scan was quadratic).
+        self.pending_ids: Counter[str] = Counter()
         self.failed: list[tuple[_PendingJob, BaseException]] = []
 
     def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
                 **kwargs):
-        if job_id and any(p.job_id == job_id for p in self.pending):
-            return None
+        if job_id:
+            if not self.pending:
+                self.pending_ids.clear()  # tests empty `pending` directly
+            # The counter may be stale only upwards (an emptied queue): the scan confirms.
+            if self.pending_ids[job_id] and any(p.job_id == job_id for p in self.pending):
+                return None
         retries = len(self.app.config["JOB_RETRY_INTERVALS"]) if retries is None else retries
-        self.pending.append(_PendingJob(func, args, kwargs, job_id, retries))
+        self._append(_PendingJob(func, args, kwargs, job_id, retries))
         return job_id or func.__name__
+
+    def _append(self, job: _PendingJob) -> None:
+        self.pending.append(job)
+        if job.job_id:
+            self.pending_ids[job.job_id] += 1
 
     def drain(self, max_jobs: int = 10_000) -> int:
         """Run queued jobs (and their retries) until none are left."""
         ran = 0
         while self.pending and ran < max_jobs:
             job = self.pending.popleft()
+            if job.job_id:
+                self.pending_ids[job.job_id] -= 1
             ran += 1
             try:
                 run_in_app_context(self.app, job.func, job.args, job.kwargs)
             except Exception as exc:  # recorded by the job itself; retried here
                 if job.attempts_left > 0:
                     job.attempts_left -= 1
-                    self.pending.append(job)
+                    self._append(job)
                 else:
                     self.failed.append((job, exc))
         return ran

@@ -8,6 +8,7 @@ Idempotent: one lead per call (unique business_id + call_id) and one per
 from __future__ import annotations
 
 import uuid
+from collections import namedtuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -65,11 +66,18 @@ _NEW_CALL_COLUMNS = (Call.id, Call.contact_id, Call.caller_name, Call.caller_num
                      Call.campaign_remote_id, Call.started_at, Call.direction, Call.status)
 
 
-def on_new_calls(business: Business, remote_ids: list[str]) -> None:
-    """Everything a first-seen call sets off: its lead, and a missed-call text."""
-    # The columns a lead and a text-back read, not whole calls with their transcripts.
-    calls = db.session.execute(select(*_NEW_CALL_COLUMNS).where(Call.business_id == business.id,
-                                                               Call.remote_id.in_(remote_ids))).all()
+_NewCall = namedtuple("_NewCall", [column.key for column in _NEW_CALL_COLUMNS])
+
+
+def on_new_calls(business: Business, remote_ids: list[str], rows: list[dict] | None = None) -> None:
+    """Everything a first-seen call sets off: its lead, and a missed-call text.
+    `rows`: the inserted values (the sync's batch), which spare reading the calls back."""
+    if rows is not None:
+        calls = [_NewCall(*(row[name] for name in _NewCall._fields)) for row in rows]
+    else:
+        # The columns a lead and a text-back read, not whole calls with their transcripts.
+        calls = db.session.execute(select(*_NEW_CALL_COLUMNS).where(Call.business_id == business.id,
+                                                                   Call.remote_id.in_(remote_ids))).all()
     leads_from_calls(business, calls)
     from app.messaging.textback import text_backs_for_calls
 

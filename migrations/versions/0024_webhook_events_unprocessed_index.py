@@ -1,0 +1,26 @@
+"""webhook events: partial index on the unprocessed rows
+
+4calls events are applied by batch jobs that read the unprocessed rows of a
+source, oldest first (app/webhooks/services.py::process_stored_events), and
+so does the sweep: a few rows among every event ever received.
+
+Revision ID: 0024
+Revises: 0023
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0024'
+down_revision = '0023'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_webhook_events_unprocessed', 'webhook_events', ['source', 'received_at'], unique=False,
+                    postgresql_where=sa.text('processed_at IS NULL'), sqlite_where=sa.text('processed_at IS NULL'))
+
+
+def downgrade():
+    op.drop_index('ix_webhook_events_unprocessed', table_name='webhook_events')
