@@ -4,15 +4,15 @@
 source, oldest first (app/webhooks/services.py::process_stored_events), and
 so does the sweep: a few rows among every event ever received.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 """
 from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0024'
-down_revision = '0023'
+revision = '0025'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
