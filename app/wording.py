@@ -96,12 +96,22 @@ def status_tone(value: str | None, kind: str) -> str:
     return STATUSES.get(kind, {}).get(value or "", ("", ""))[1]
 
 
+def _format_badge(value: str, kind: str) -> Markup:
+    return Markup('<span class="badge {tone} status-{kind}-{value}" data-{kind}-status="{value}">{label}</span>').format(
+        tone=status_tone(value, kind), kind=kind, value=value, label=status_label(value, kind))
+
+
+# Every known badge, formatted once: lists show one or two per row, and
+# Markup.format is most of a row's rendering time. Unknown values are
+# formatted on each use (and never stored, so odd input cannot grow this).
+_KNOWN_BADGES = {(kind, value): _format_badge(value, kind) for kind, values in STATUSES.items() for value in values}
+
+
 def status_badge(value: str | None, kind: str) -> Markup:
     """`{{ call.status|status('call') }}`: the badge, same name and colour everywhere."""
     if not value:
         return Markup("")
-    return Markup('<span class="badge {tone} status-{kind}-{value}" data-{kind}-status="{value}">{label}</span>').format(
-        tone=status_tone(value, kind), kind=kind, value=value, label=status_label(value, kind))
+    return _KNOWN_BADGES.get((kind, value)) or _format_badge(value, kind)
 
 
 def title_words(text: str | None) -> str:

@@ -98,6 +98,8 @@ def main() -> None:
         event.remove(engine, "after_cursor_execute", after)
         for elapsed_ms, statement in timings:
             print(f"{elapsed_ms:7.2f} ms  {statement[:150]}  ...{statement[-120:]}")
+    if os.environ.get("PROFILE_DUMP"):
+        profile.dump_stats(os.environ["PROFILE_DUMP"])
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.top)

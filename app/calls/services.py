@@ -125,7 +125,7 @@ def _conditions(business: Business, filters: CallFilters) -> list:
     return conditions
 
 
-def encode_cursor(call: Call) -> str:
+def encode_cursor(call) -> str:
     return f"{call.started_at.astimezone(timezone.utc).isoformat()}|{call.id}"
 
 
@@ -141,9 +141,16 @@ def decode_cursor(raw: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
 
 
+# What a row of the log (and of the CSV export) shows: rows, not Call objects,
+# so a page never hydrates transcripts, JSON or the contact entity it does not show.
+_LISTED_COLUMNS = (Call.id, Call.remote_id, Call.started_at, Call.direction, Call.caller_name, Call.caller_number,
+                   Call.coordinator_remote_id, Call.duration_seconds, Call.status, Call.outcome, Call.sentiment,
+                   Call.summary, Call.is_test, Call.forwarded_to, Call.forward_answered, Call.forward_reason)
+
+
 @dataclass
 class CallPage:
-    calls: list[Call]
+    calls: list  # rows with the _LISTED_COLUMNS and `contact_name`
     next_cursor: str | None
     total: int
     total_capped: bool
@@ -159,18 +166,22 @@ def list_calls(business: Business, filters: CallFilters, before: str | None = No
     if cursor:
         started_at, call_id = cursor
         page_conditions.append(or_(Call.started_at < started_at, and_(Call.started_at == started_at, Call.id < call_id)))
-    rows = list(db.session.scalars(
-        select(Call)
-        .options(_CONTACT_WITHOUT_TAGS)
+    rows = db.session.execute(
+        select(*_LISTED_COLUMNS, Contact.name.label("contact_name"))
+        .outerjoin(Contact, Contact.id == Call.contact_id)
         .where(*page_conditions)
         .order_by(Call.started_at.desc(), Call.id.desc())
         .limit(page_size + 1)
-    ).unique())
+    ).all()
     has_more = len(rows) > page_size
     calls = rows[:page_size]
     total, capped = 0, False
     if with_total:
-        limited = select(Call.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+        # In the page's order: the planner then walks the (business, [filter,]
+        # started_at) index newest first and stops at the cap, instead of
+        # scanning the table for matches wherever they lie.
+        limited = (select(Call.started_at).where(*conditions).order_by(Call.started_at.desc())
+                   .limit(COUNT_CAP + 1).subquery())
         total = db.session.scalar(select(func.count()).select_from(limited)) or 0
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
@@ -221,7 +232,8 @@ EXPORT_BATCH = 1000
 
 def export_rows(business: Business, filters: CallFilters) -> Iterator[str]:
     """The filtered calls as CSV text chunks, newest first, read in keyset
-    batches so memory stays flat however long the log is."""
+    batches of plain rows (no Call objects pile up in the session), so memory
+    stays flat however long the log is."""
     buffer = io.StringIO()
     writer = safe_writer(buffer)  # formula cells neutralised
     writer.writerow(CSV_COLUMNS)
@@ -231,14 +243,13 @@ def export_rows(business: Business, filters: CallFilters) -> Iterator[str]:
         for call in page.calls:
             writer.writerow([
                 *csv_times(call.started_at, business), call.direction,
-                call.caller_name, call.caller_number, call.contact.name if call.contact else "",
+                call.caller_name, call.caller_number, call.contact_name or "",
                 call.coordinator_remote_id, call.duration_seconds, call.status, call.outcome, call.sentiment,
                 call.summary, call.remote_id,
             ])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        db.session.expunge_all()  # keep the session small on long exports
         if not page.next_cursor:
             return
         before = page.next_cursor

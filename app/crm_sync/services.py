@@ -200,22 +200,29 @@ def businesses_to_sync() -> list[uuid.UUID]:
 
 def last_synced_at(business: Business):
     """When every kind was last brought fully up to date (None before the first full sync)."""
-    rows = db.session.execute(
-        select(SyncCursor.kind, SyncCursor.last_synced_at).where(SyncCursor.business_id == business.id)
-    ).all()
-    stamps = {kind: at for kind, at in rows}
-    if any(stamps.get(kind) is None for kind in KINDS):
-        return None
-    return min(stamps[kind] for kind in KINDS)  # other cursors (issue 15's messages) are not the CRM sync
+    return sync_cursor_facts(business)[0]
 
 
 def last_sync_error(business: Business) -> str | None:
-    return db.session.scalar(
-        select(SyncCursor.last_error)
-        .where(SyncCursor.business_id == business.id, SyncCursor.last_error.is_not(None))
-        .order_by(SyncCursor.updated_at.desc())
-        .limit(1)
-    )
+    return sync_cursor_facts(business)[1]
+
+
+def sync_cursor_facts(business: Business) -> tuple:
+    """(last_synced_at, last sync error) from one read of the business's few
+    cursor rows: the dashboard shows both on every view."""
+    rows = db.session.execute(
+        select(SyncCursor.kind, SyncCursor.last_synced_at, SyncCursor.last_error, SyncCursor.updated_at)
+        .where(SyncCursor.business_id == business.id)
+    ).all()
+    stamps = {row.kind: row.last_synced_at for row in rows}
+    if any(stamps.get(kind) is None for kind in KINDS):
+        synced_at = None
+    else:
+        synced_at = min(stamps[kind] for kind in KINDS)  # other cursors (issue 15's messages) are not the CRM sync
+    failed = [row for row in rows if row.last_error is not None]
+    # The most recently updated cursor's error (all cursors count, as before).
+    error = max(failed, key=lambda row: row.updated_at).last_error if failed else None
+    return synced_at, error
 
 
 def latest_sync_run(business: Business) -> JobRun | None:
@@ -229,7 +236,11 @@ def latest_sync_run(business: Business) -> JobRun | None:
 
 def unfinished_sync_run(business: Business) -> JobRun | None:
     """The sync run still queued or running, if any (abandoned ones excluded)."""
-    run = latest_sync_run(business)
+    return unfinished(latest_sync_run(business))
+
+
+def unfinished(run: JobRun | None) -> JobRun | None:
+    """`run` (the latest sync run) if it is still queued or running and not abandoned."""
     if run is None or run.is_finished:
         return None
     if (run.started_at or run.created_at) < utcnow() - STALE_RUN_AFTER:

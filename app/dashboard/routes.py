@@ -24,11 +24,11 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
-def _figures_context(business, sync_facts=None):
+def _figures_context(business, sync_facts=None, period=usage.NOT_READ):
     """The figures that move with the live feed: meters, assistants, last synced."""
     facts = sync_facts or _sync_facts(business)
     return {
-        "meters": usage.usage_summary(business),
+        "meters": usage.usage_summary(business, period),
         "assistant": services.assistant_status(business),
         "running": facts["running"],
         "last_synced_at": facts["last_synced_at"],
@@ -37,20 +37,23 @@ def _figures_context(business, sync_facts=None):
 
 def _sync_facts(business):
     """Read once per view: the figures and the sync card both show them."""
-    return {"running": sync.unfinished_sync_run(business) is not None, "last_synced_at": sync.last_synced_at(business)}
+    run = sync.latest_sync_run(business)
+    last_synced_at, error = sync.sync_cursor_facts(business)
+    return {"run": run, "running": sync.unfinished(run) is not None, "last_synced_at": last_synced_at,
+            "sync_error": error}
 
 
 def _content_hash(calls, figures) -> str:
     return services.feed_version(calls, extra=services.figures_fingerprint(**figures))
 
 
-def _feed_context(business, mark, sync_facts):
+def _feed_context(business, mark, sync_facts, period):
     """What the live feed shows, and the token its next poll sends back. The
     mark is read before the rows, so a change committed in between shows on
     the next poll instead of being hidden under the new mark."""
     calls = services.recent_calls(business)
     stats, chart = services.cached_call_statistics(business, mark)
-    figures = _figures_context(business, sync_facts)
+    figures = _figures_context(business, sync_facts, period)
     content_hash = _content_hash(calls, figures)
     version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
     return {"calls": calls, "version": version, "content_hash": content_hash, "stats": stats, "chart": chart,
@@ -60,30 +63,32 @@ def _feed_context(business, mark, sync_facts):
 def _sync_context(business, sync_facts=None):
     facts = sync_facts or _sync_facts(business)
     return {
-        "run": sync.latest_sync_run(business),
+        "run": facts["run"],
         "running": facts["running"],
         "last_synced_at": facts["last_synced_at"],
-        "sync_error": sync.last_sync_error(business),
+        "sync_error": facts["sync_error"],
         "can_sync": sync.can_sync(business),
     }
 
 
-def _page_context(business):
+def _page_context(business, period):
     mark = live_feed.current_mark(business.id)
     facts = _sync_facts(business)
-    return {**_feed_context(business, mark, facts), **_sync_context(business, facts)}
+    return {**_feed_context(business, mark, facts, period), **_sync_context(business, facts)}
 
 
 @bp.get("")
 @login_required
 def index(slug):
     business = owned_business_or_404(slug)
+    period = usage.current_period(business)  # read once: the meters and the notices are of this period
+    notices = usage_notices.open_notices(business, period)
     return render_template(
         "dashboard/index.html",
         business=business,
         appointments=services.todays_appointments(business),
-        notices=[(notice, usage_notices.notice_text(business, notice)) for notice in usage_notices.open_notices(business)],
-        **_page_context(business),
+        notices=[(notice, usage_notices.notice_text(business, notice)) for notice in notices],
+        **_page_context(business, period),
     )
 
 

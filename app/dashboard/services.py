@@ -15,7 +15,6 @@ from functools import cached_property
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, literal, or_, select
-from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -35,9 +34,6 @@ log = logging.getLogger(__name__)
 CHART_DAYS = 30
 RECENT_CALLS = 8
 WINDOWS = (("today", "Today", 1), ("week", "Last 7 days", 7), ("month", "Last 30 days", 30))
-
-# Lists show the contact's name; its tags (loaded eagerly by default) are not needed.
-_CONTACT_WITHOUT_TAGS = joinedload(Call.contact).lazyload(Contact.tags)
 
 
 @dataclass
@@ -242,23 +238,31 @@ def _live_days(business: Business, first_day: date) -> dict:
     return {first_day + timedelta(days=int(row.day)): row for row in rows if row.day is not None}
 
 
-def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list[Call]:
-    return list(db.session.scalars(
-        select(Call)
-        .options(_CONTACT_WITHOUT_TAGS)
+# What the feed shows of a call and what its version hashes: rows, not Call
+# objects, so every view and poll skips hydrating transcripts and contacts.
+_FEED_COLUMNS = (Call.id, Call.remote_id, Call.started_at, Call.direction, Call.caller_name, Call.caller_number,
+                 Call.duration_seconds, Call.status, Call.outcome, Call.is_test, Call.forwarded_to,
+                 Call.forward_answered, Call.forward_reason, Call.remote_updated_at, Call.contact_id)
+
+
+def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list:
+    """The newest calls as rows of _FEED_COLUMNS and `contact_name`."""
+    return db.session.execute(
+        select(*_FEED_COLUMNS, Contact.name.label("contact_name"))
+        .outerjoin(Contact, Contact.id == Call.contact_id)
         .where(Call.business_id == business.id)
         .order_by(Call.started_at.desc(), Call.id.desc())
         .limit(limit)
-    ).unique())
+    ).all()
 
 
-def feed_version(calls: list[Call], extra: str = "") -> str:
+def feed_version(calls: list, extra: str = "") -> str:
     """Changes whenever the list of recent calls (or any of them) changes, or
     the figures shown beside it (`extra`), so the live feed can answer
     "nothing new" without sending anything."""
     digest = hashlib.sha1()
     for call in calls:
-        digest.update(f"{call.id}:{call.remote_updated_at}:{call.contact_id};".encode())
+        digest.update(f"{call.id}:{call.remote_updated_at}:{call.contact_id}:{call.contact_name};".encode())
     digest.update(extra.encode())
     return digest.hexdigest()[:16]
 

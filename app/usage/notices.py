@@ -49,12 +49,13 @@ def note_refusal(business, service_type, period_start, count, limit) -> None:
     _insert_notice(business, service_type, period_start, 100, count, limit)
 
 
-def open_notices(business: Business) -> list[UsageNotice]:
+def open_notices(business: Business, period=None) -> list[UsageNotice]:
     """Threshold notices of the current period the owner has not dismissed; the
-    100 % notice replaces the 80 % one of the same service."""
+    100 % notice replaces the 80 % one of the same service. `period`: the
+    current period when the caller has just read it."""
     from app.usage.services import current_period
 
-    period = current_period(business)
+    period = period or current_period(business)
     if period is None:
         return []
     notices = db.session.scalars(

@@ -438,9 +438,15 @@ def refresh_coordinator_usage(business: Business) -> int | None:
 # --- reading ------------------------------------------------------------------
 
 
-def usage_summary(business: Business) -> list[Meter]:
-    """Meters for the current period in display order (empty without a package)."""
-    period = current_period(business)
+# "The caller has not read the period": None is a real answer (no package).
+NOT_READ = object()
+
+
+def usage_summary(business: Business, period=NOT_READ) -> list[Meter]:
+    """Meters for the current period in display order (empty without a package).
+    `period`: the current period when the caller has just read it."""
+    if period is NOT_READ:
+        period = current_period(business)
     if period is None:
         return []
     rows = {
