@@ -75,7 +75,17 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.webhooks import receiver as webhook_receiver
 
     webhook_receiver.init_app(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Outermost, so the fast paths above see the client's address too."""
+    count = app.config.get("TRUSTED_PROXY_COUNT") or 0
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _register_blueprints(app: Flask) -> None:

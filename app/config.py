@@ -89,6 +89,11 @@ class Config:
     AI_ENTERPRISE_PRICE = _env("AI_ENTERPRISE_PRICE", "399.00")
 
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Proxies in front of the app that append X-Forwarded-For/-Proto (a platform's
+    # router, a load balancer). Per-address rate limits key on the client's
+    # address only when this is right: 0 trusts no header (a client could forge
+    # it); behind one load balancer it is 1.
+    TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", 0))
     # Large enough for a contacts CSV, small enough to refuse abuse early.
     MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", 5 * 1024 * 1024))
     # -- accounts (issue 12): failed attempts allowed per client address and per

@@ -107,3 +107,31 @@ def test_oversized_post_is_refused(client):
     assert response.status_code == 413
     assert b"too large" in response.data
     assert user_count() == 0
+
+
+@pytest.mark.parametrize("trusted_proxies, other_client_limited", [(1, False), (0, True)])
+def test_address_limits_key_on_the_client_behind_a_trusted_proxy_only(tmp_path, trusted_proxies, other_client_limited):
+    """Behind a load balancer every request comes from its address: with
+    TRUSTED_PROXY_COUNT=1 the limit is per client (X-Forwarded-For); with 0 the
+    header is ignored, so a client cannot dodge the limit by forging it."""
+    from app import create_app
+    from app.config import TestingConfig
+    from app.extensions import db, limiter
+
+    proxied = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'proxied.sqlite3'}",
+                         TRUSTED_PROXY_COUNT=trusted_proxies, LOGIN_RATE_LIMIT="2 per minute", WTF_CSRF_ENABLED=False)
+    with proxied.app_context():
+        db.create_all()
+        limiter.reset()
+        client = proxied.test_client()
+
+        def attempt(n: int, forwarded_for: str) -> int:
+            return client.post("/login", data={"email": f"nobody{n}@example.com", "password": "bad-password"},
+                               headers={"X-Forwarded-For": forwarded_for}).status_code
+
+        first = [attempt(n, "203.0.113.7") for n in range(3)]
+        other = attempt(9, "198.51.100.20")
+        db.session.remove()
+        db.engine.dispose()
+    assert first == [422, 422, 429]
+    assert (other == 429) is other_client_limited
