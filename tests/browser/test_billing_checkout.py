@@ -48,6 +48,8 @@ def sign_up_and_claim(page, site, name, email, listing):
     page.goto(site.url + "/directory?" + urlencode({"q": listing}))
     expect(page.locator("#directory-results")).to_contain_text("1 business")
     page.click("#directory-results >> text=Claim")
+    # browser-zone.js (deferred) fills the zone; a click before it runs would send none.
+    expect(page.locator("input[name=timezone]")).not_to_have_value("")
     page.click(f"button:has-text('Claim {listing}')")
     expect(page.locator(".flash.success")).to_contain_text(f"You now manage {listing}")
     # The business's own sub-navigation, not the public catalog in the top bar.
