@@ -9,13 +9,12 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from app.contacts.services import contact_ids_by_remote_id
 from app.extensions import db
 from app.models import Business, Contact, ContactInsight, FourCallsIntegration, SyncCursor
 from app.models.base import utcnow
 from app.packages.catalog import PACKAGES
 from app.crm_sync.bulk import batches, dialect_insert
-from app.crm_sync.upserts import parse_timestamp
+from app.crm_sync.upserts import local_contact_ids, parse_timestamp
 
 CURSOR_KIND = RUN_KIND = "contact_insights"
 FULL_REFRESH_EVERY = timedelta(hours=24)
@@ -51,7 +50,7 @@ def apply_insights(business: Business, rows: list[dict]) -> int:
     written = 0
     now = utcnow()
     for batch in batches([{**row, "id": row.get("contact_id")} for row in rows if isinstance(row, dict)]):
-        contacts = contact_ids_by_remote_id(business, [r["id"] for r in batch])
+        contacts = local_contact_ids(business, {r["id"] for r in batch}, follow_merges=True)
         values = [{
             "id": uuid.uuid4(), "business_id": business.id, "contact_id": contacts.get(row["id"]),
             "contact_remote_id": row["id"],

@@ -294,13 +294,14 @@ def end_subscription_now(business: Business, reason: str) -> bool:
     follows through the usual reconciliation. A refund for the current period
     is the operator's decision, made in Stripe. False when nothing is billed
     (a package the operator activated by hand)."""
-    account = account_for(business)
-    if account is None or not account.stripe_subscription_id or not account.is_live:
+    try:
+        subscription_id = _live_subscription(account_for(business))
+    except BillingError:
         return False
     with reconcile.locked_account(business.id) as account:
         with translated_errors():
             ended = as_dict(client().v1.subscriptions.cancel(
-                account.stripe_subscription_id, params={"cancellation_details": {"comment": reason[:500]}}))
+                subscription_id, params={"cancellation_details": {"comment": reason[:500]}}))
         reconcile.apply_subscription(account, business, ended)
     return True
 

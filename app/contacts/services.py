@@ -5,7 +5,6 @@ Every change marks the contact `pending` and queues a push to 4calls
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -74,9 +73,6 @@ def live_contacts(business: Business):
 
 # A contact merged away keeps its 4calls id, and 4calls may go on filing
 # messages, leads and insights under it: they belong to the contact it was merged into.
-SURVIVING_CONTACT_ID = func.coalesce(Contact.merged_into_id, Contact.id)
-
-
 def contact_by_remote_id(business: Business, remote_id: str) -> Contact | None:
     """The contact for a 4calls contact id, following a merge to the contact kept."""
     contact = db.session.scalar(
@@ -84,12 +80,6 @@ def contact_by_remote_id(business: Business, remote_id: str) -> Contact | None:
     if contact is not None and contact.merged_into_id is not None:
         return db.session.get(Contact, contact.merged_into_id) or contact
     return contact
-
-
-def contact_ids_by_remote_id(business: Business, remote_ids) -> dict[str, uuid.UUID]:
-    """4calls contact id -> local contact id, following merges, in one query."""
-    return dict(db.session.execute(select(Contact.remote_id, SURVIVING_CONTACT_ID).where(
-        Contact.business_id == business.id, Contact.remote_id.in_(list(remote_ids)))).all())
 
 
 def get_contact_or_none(business: Business, contact_id) -> Contact | None:

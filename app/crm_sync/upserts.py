@@ -115,7 +115,7 @@ def _apply_contact_batch(business: Business, batch: list[dict]) -> ApplyResult:
     result = upsert(Contact, values, _CONTACT_UPDATED, protect_pending=True)
     if result.written_ids:
         tags_by_remote = {row["id"]: sorted(clean_tags(row.get("tags"))) for row in batch}
-        written = _local_contact_ids(business, set(result.written_ids))
+        written = local_contact_ids(business, set(result.written_ids))
         _replace_tags(business, {contact_id: tags_by_remote[remote_id] for remote_id, contact_id in written.items()})
     if result.inserted_ids:
         _link_waiting_rows(business, result.inserted_ids)
@@ -178,7 +178,7 @@ def _link_waiting_rows(business: Business, contact_remote_ids: list[str]) -> Non
         )
 
 
-def _local_contact_ids(business: Business, remote_ids: set[str], follow_merges: bool = False) -> dict[str, uuid.UUID]:
+def local_contact_ids(business: Business, remote_ids: set[str], follow_merges: bool = False) -> dict[str, uuid.UUID]:
     """remote id -> local id; with follow_merges, a duplicate merged away answers the contact it
     was merged into (4calls may still file calls and appointments under the duplicate)."""
     if not remote_ids:
@@ -211,7 +211,7 @@ _CALL_UPDATED = ("direction", "caller_name", "caller_number", "contact_id", "con
 
 def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     now = utcnow()
-    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
+    contacts = local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
                                   follow_merges=True)
     values = []
     for row, row_id in zip(batch, new_row_ids(len(batch))):
@@ -306,7 +306,7 @@ _APPOINTMENT_UPDATED = ("contact_id", "contact_remote_id", "customer_name", "cus
 
 def _apply_appointment_batch(business: Business, batch: list[dict]) -> ApplyResult:
     now = utcnow()
-    contacts = _local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
+    contacts = local_contact_ids(business, {row["contact_id"] for row in batch if row.get("contact_id")},
                                   follow_merges=True)
     staff = _local_staff_ids(business, {row.get("staff_id") for row in batch if row.get("staff_id")})
     values = []

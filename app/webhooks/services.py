@@ -7,6 +7,7 @@ the caller whether it was new. Applying events happens in jobs
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -87,12 +88,12 @@ def accept_fourcalls_event(event_id: str, event_type: str, payload: dict, organi
     if db.engine.dialect.name != "postgresql":
         with db.engine.connect() as connection:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            return connection.execute(_accept_statement(connection.dialect.name), parameters).scalar()
+            return connection.execute(_sqlite_accept_statement(), parameters).scalar()
     parameters["payload"] = payload_json if payload_json is not None else json.dumps(payload)
     return _insert_on_postgresql(parameters)
 
 
-# The SQLAlchemy statement below, written out for psycopg: at 1,000 events/s
+# `_sqlite_accept_statement`, written out for psycopg: at 1,000 events/s
 # SQLAlchemy's execution path costs more CPU than the driver's.
 _POSTGRESQL_ACCEPT = (
     f"INSERT INTO {WebhookEvent.__tablename__} (id, source, event_id, event_type, payload, organization_id, business_id,"
@@ -124,26 +125,18 @@ def _insert_on_postgresql(parameters: dict, retry: bool = True) -> uuid.UUID | N
     return row[0] if row else None
 
 
-_ACCEPT_STATEMENTS: dict = {}
+@functools.cache
+def _sqlite_accept_statement():
+    """`_POSTGRESQL_ACCEPT` as a SQLAlchemy statement, for SQLite: built once,
+    filled by the execution parameters (SQLAlchemy reuses its compiled form)."""
+    from sqlalchemy.dialects.sqlite import insert
 
-
-def _accept_statement(dialect_name: str):
-    """Built once per dialect; the execution parameters fill it (and SQLAlchemy
-    reuses its compiled form)."""
-    statement = _ACCEPT_STATEMENTS.get(dialect_name)
-    if statement is None:
-        if dialect_name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        business = (select(FourCallsIntegration.business_id)
-                    .where(FourCallsIntegration.organization_id == bindparam("organization"))
-                    .limit(1).scalar_subquery())
-        statement = (insert(WebhookEvent.__table__).values(business_id=business)
-                     .on_conflict_do_nothing(index_elements=["source", "event_id"])
-                     .returning(WebhookEvent.__table__.c.id))
-        _ACCEPT_STATEMENTS[dialect_name] = statement
-    return statement
+    business = (select(FourCallsIntegration.business_id)
+                .where(FourCallsIntegration.organization_id == bindparam("organization"))
+                .limit(1).scalar_subquery())
+    return (insert(WebhookEvent.__table__).values(business_id=business)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+            .returning(WebhookEvent.__table__.c.id))
 
 
 def _ingest_engine():
