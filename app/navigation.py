@@ -87,19 +87,19 @@ def business_nav_for(business) -> dict:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Globals every page template reads: the user's businesses, the nav, `can`."""
+    """Globals every page template reads: the user's businesses (id, slug, name rows), the nav, `can`."""
     from app.models import WEEKDAYS
 
     @app.context_processor
     def inject_globals():
-        from app.teams.access import businesses_for
+        from app.teams.access import business_choices_for
 
         owned = []
         # Jobs render emails with no request, where current_user is None.
         if current_user and current_user.is_authenticated:
-            owned = businesses_for(current_user)
+            owned = business_choices_for(current_user)
         # Every registered area (whatever the package): templates ask it whether an area exists.
         links = [(entry[0], entry[1]) for entry in BUSINESS_NAV if entry[0] in app.view_functions]
-        return {"owned_businesses": owned, "weekdays": WEEKDAYS, "business_nav_links": links,
+        return {"owned_businesses": owned, "owned_business_ids": {row.id for row in owned}, "weekdays": WEEKDAYS, "business_nav_links": links,
                 "business_nav_endpoints": app.view_functions, "can": can, "business_home": business_home_url,
                 "business_nav_for": business_nav_for}

@@ -1,6 +1,7 @@
 """Helpers shared by every blueprint: htmx partials, ids from URLs, and who may open a business's pages."""
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import abort, make_response, render_template, request
@@ -31,6 +32,22 @@ def render_partial_or_page(page_template: str, partial_template: str, **context)
     return response
 
 
+@functools.cache
+def _business_and_role():
+    """The business and the user's membership in one statement, built once:
+    every business page runs it, and building costs more than running it."""
+    from sqlalchemy import and_, bindparam
+    from sqlalchemy.orm import joinedload
+
+    from app.models import Business, Membership
+
+    return (select(Business, Membership.role)
+            .options(joinedload(Business.integration))  # read by the navigation's package gates
+            .outerjoin(Membership, and_(Membership.business_id == Business.id,
+                                        Membership.user_id == bindparam("user_id")))
+            .where(Business.slug == bindparam("slug")))
+
+
 def owned_business_or_404(slug: str, permission: str | None = None):
     """The business with this slug if the current user may use this page on it.
 
@@ -38,22 +55,12 @@ def owned_business_or_404(slug: str, permission: str | None = None):
     whose role lacks the permission gets 403. The permission is the argument,
     else the one declared for the endpoint in app/teams/permissions.py, else
     MANAGE (owners and managers) -- an undeclared page is never open to staff."""
-    from sqlalchemy import and_
-    from sqlalchemy.orm import joinedload
-
-    from app.models import Business, Membership
     from app.teams.access import remember_role
     from app.teams.permissions import permission_for_endpoint, role_allows
 
     if not current_user.is_authenticated:
         abort(404)
-    # The business and the user's membership in one statement: every business page runs this.
-    found = db.session.execute(
-        select(Business, Membership.role)
-        .options(joinedload(Business.integration))  # read by the navigation's package gates
-        .outerjoin(Membership, and_(Membership.business_id == Business.id, Membership.user_id == current_user.id))
-        .where(Business.slug == slug)
-    ).first()
+    found = db.session.execute(_business_and_role(), {"slug": slug, "user_id": current_user.id}).first()
     business = found[0] if found else None
     role = remember_role(current_user, business, found[1]) if found else None
     if role is None:

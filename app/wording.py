@@ -3,7 +3,7 @@
 (name and badge colour of every status, wherever it is shown)."""
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 # (label, badge tone) per kind of status. Tones are the badge classes in app.css.
 STATUSES: dict[str, dict[str, tuple[str, str]]] = {

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.billing import lifecycle, prices, reconcile
 from app.billing.gateway import StripeRejected, as_dict, client, request_options, translated_errors
@@ -56,8 +56,12 @@ class PlanChange:
     effective_at: datetime | None
 
 
+# Built once: the billing notice reads the account on every business page.
+_ACCOUNT_OF_BUSINESS = select(BillingAccount).where(BillingAccount.business_id == bindparam("business_id"))
+
+
 def account_for(business: Business) -> BillingAccount | None:
-    return db.session.scalar(select(BillingAccount).where(BillingAccount.business_id == business.id))
+    return db.session.scalar(_ACCOUNT_OF_BUSINESS, {"business_id": business.id})
 
 
 def public_url(endpoint: str, **values) -> str:

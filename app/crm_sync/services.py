@@ -17,7 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.extensions import db
 from app.jobs.records import update_progress
@@ -207,13 +207,20 @@ def last_sync_error(business: Business) -> str | None:
     return sync_cursor_facts(business)[1]
 
 
+# Built once: the dashboard reads both on every view, and building a statement
+# costs more than running it.
+_CURSOR_FACTS = (select(SyncCursor.kind, SyncCursor.last_synced_at, SyncCursor.last_error, SyncCursor.updated_at)
+                 .where(SyncCursor.business_id == bindparam("business_id")))
+_LATEST_SYNC_RUN = (select(JobRun)
+                    .where(JobRun.business_id == bindparam("business_id"), JobRun.kind == JOB_KIND)
+                    .order_by(JobRun.created_at.desc())
+                    .limit(1))
+
+
 def sync_cursor_facts(business: Business) -> tuple:
     """(last_synced_at, last sync error) from one read of the business's few
     cursor rows: the dashboard shows both on every view."""
-    rows = db.session.execute(
-        select(SyncCursor.kind, SyncCursor.last_synced_at, SyncCursor.last_error, SyncCursor.updated_at)
-        .where(SyncCursor.business_id == business.id)
-    ).all()
+    rows = db.session.execute(_CURSOR_FACTS, {"business_id": business.id}).all()
     stamps = {row.kind: row.last_synced_at for row in rows}
     if any(stamps.get(kind) is None for kind in KINDS):
         synced_at = None
@@ -226,12 +233,7 @@ def sync_cursor_facts(business: Business) -> tuple:
 
 
 def latest_sync_run(business: Business) -> JobRun | None:
-    return db.session.scalars(
-        select(JobRun)
-        .where(JobRun.business_id == business.id, JobRun.kind == JOB_KIND)
-        .order_by(JobRun.created_at.desc())
-        .limit(1)
-    ).first()
+    return db.session.scalars(_LATEST_SYNC_RUN, {"business_id": business.id}).first()
 
 
 def unfinished_sync_run(business: Business) -> JobRun | None:

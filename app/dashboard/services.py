@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import bindparam, case, func, literal, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -245,15 +245,18 @@ _FEED_COLUMNS = (Call.id, Call.remote_id, Call.started_at, Call.direction, Call.
                  Call.forward_answered, Call.forward_reason, Call.remote_updated_at, Call.contact_id)
 
 
+# The dashboard's statements are built once: every view (and every live poll
+# that changed) runs them, and building a statement costs more than running it.
+_RECENT_CALLS = (select(*_FEED_COLUMNS, Contact.name.label("contact_name"))
+                 .outerjoin(Contact, Contact.id == Call.contact_id)
+                 .where(Call.business_id == bindparam("business_id"))
+                 .order_by(Call.started_at.desc(), Call.id.desc())
+                 .limit(bindparam("limit")))
+
+
 def recent_calls(business: Business, limit: int = RECENT_CALLS) -> list:
     """The newest calls as rows of _FEED_COLUMNS and `contact_name`."""
-    return db.session.execute(
-        select(*_FEED_COLUMNS, Contact.name.label("contact_name"))
-        .outerjoin(Contact, Contact.id == Call.contact_id)
-        .where(Call.business_id == business.id)
-        .order_by(Call.started_at.desc(), Call.id.desc())
-        .limit(limit)
-    ).all()
+    return db.session.execute(_RECENT_CALLS, {"business_id": business.id, "limit": limit}).all()
 
 
 def feed_version(calls: list, extra: str = "") -> str:
@@ -282,13 +285,14 @@ def todays_appointments(business: Business, now: datetime | None = None) -> list
     """The business's local today, not the server's (an LA owner's evening
     does not list tomorrow's appointments)."""
     start, end = local_day_bounds(business, local_today(business, now))
-    return list(db.session.scalars(
-        select(Appointment)
-        .where(Appointment.business_id == business.id, Appointment.starts_at >= start,
-               Appointment.starts_at < end)
-        .order_by(Appointment.starts_at)
-        .limit(50)
-    ))
+    return list(db.session.scalars(_APPOINTMENTS_BETWEEN, {"business_id": business.id, "start": start, "end": end}))
+
+
+_APPOINTMENTS_BETWEEN = (select(Appointment)
+                         .where(Appointment.business_id == bindparam("business_id"),
+                                Appointment.starts_at >= bindparam("start"), Appointment.starts_at < bindparam("end"))
+                         .order_by(Appointment.starts_at)
+                         .limit(50))
 
 
 @dataclass
@@ -311,16 +315,18 @@ _STATES = {
 }
 
 
+_LIVE_COORDINATORS = (select(Coordinator)
+                      .where(Coordinator.business_id == bindparam("business_id"),
+                             Coordinator.status.in_(CoordinatorStatus.LIVE))
+                      .order_by(Coordinator.position, Coordinator.created_at))
+
+
 def assistant_status(business: Business) -> AssistantStatus:
     integration = business.integration
     if integration is None:
         return AssistantStatus("none", "No AI package yet", None, [])
     state, label = _STATES.get(integration.status, ("attention", integration.status.replace("_", " ").capitalize()))
     package = get_package(integration.service_package)
-    coordinators = list(db.session.scalars(
-        select(Coordinator)
-        .where(Coordinator.business_id == business.id, Coordinator.status.in_(CoordinatorStatus.LIVE))
-        .order_by(Coordinator.position, Coordinator.created_at)
-    ))
+    coordinators = list(db.session.scalars(_LIVE_COORDINATORS, {"business_id": business.id}))
     return AssistantStatus(state, label, package.name if package else None, coordinators,
                            detail=integration.status_reason or integration.last_error)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.audit.services import record as audit
 from app.extensions import db
@@ -270,17 +270,27 @@ class LeadFigures:
     won_this_month: int = 0
 
 
-def lead_figures(business) -> LeadFigures:
-    """The dashboard panel's counts, in one statement (one pass over the business's leads)."""
-    today = local_today(business)
+def _lead_figures_statement():
     is_open = Lead.status.in_(LeadStatus.OPEN)
-    row = db.session.execute(select(
+    today = bindparam("today", type_=Lead.follow_up_due.type)
+    return select(
         func.count().filter(is_open),
         func.count().filter(Lead.status == LeadStatus.NEW),
         func.count().filter(is_open, Lead.follow_up_due == today),
         func.count().filter(is_open, Lead.follow_up_due < today),
-        func.count().filter(is_open, Lead.follow_up_due.is_(None), Lead.last_activity_at < stale_cutoff()),
-    ).select_from(Lead).where(Lead.business_id == business.id)).one()
+        func.count().filter(is_open, Lead.follow_up_due.is_(None), Lead.last_activity_at < bindparam("stale_before")),
+    ).select_from(Lead).where(Lead.business_id == bindparam("business_id"))
+
+
+# Built once: the dashboard runs it on every view, and building this statement
+# costs three times what running it does.
+_LEAD_FIGURES = _lead_figures_statement()
+
+
+def lead_figures(business) -> LeadFigures:
+    """The dashboard panel's counts, in one statement (one pass over the business's leads)."""
+    row = db.session.execute(_LEAD_FIGURES, {"business_id": business.id, "today": local_today(business),
+                                             "stale_before": stale_cutoff()}).one()
     return LeadFigures(open=row[0] or 0, new=row[1] or 0, due_today=row[2] or 0, overdue=row[3] or 0,
                        stale=row[4] or 0)
 

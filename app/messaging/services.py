@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.do_not_contact.services import is_blocked
 from app.extensions import db
@@ -213,12 +213,18 @@ def mark_read(business, contact) -> int:
     return len(unread)
 
 
+# Built once: the navigation badge runs on every business page, and building a
+# statement costs more than running it.
+_UNREAD_COUNT = select(func.count()).select_from(ContactMessage).where(
+    ContactMessage.business_id == bindparam("business_id"), ContactMessage.direction == MessageDirection.INBOUND,
+    ContactMessage.read_at.is_(None))
+_HELD_COUNT = select(func.count()).select_from(ContactMessage).where(
+    ContactMessage.business_id == bindparam("business_id"), ContactMessage.status == MessageState.HELD)
+
+
 def unread_count(business) -> int:
-    return db.session.scalar(select(func.count()).select_from(ContactMessage).where(
-        ContactMessage.business_id == business.id, ContactMessage.direction == MessageDirection.INBOUND,
-        ContactMessage.read_at.is_(None))) or 0
+    return db.session.scalar(_UNREAD_COUNT, {"business_id": business.id}) or 0
 
 
 def held_count(business) -> int:
-    return db.session.scalar(select(func.count()).select_from(ContactMessage).where(
-        ContactMessage.business_id == business.id, ContactMessage.status == MessageState.HELD)) or 0
+    return db.session.scalar(_HELD_COUNT, {"business_id": business.id}) or 0

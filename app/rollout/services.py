@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.admin import settings
 from app.audit import services as audit
@@ -51,8 +51,12 @@ def _already_subscribed(business: Business) -> bool:
         SubscriptionHistory.status.in_(BillingStatus.LIVE)).limit(1)) is not None
 
 
+# Built once: the dashboard asks for an unseen invitation on every view.
+_WAITLIST_ENTRY = select(WaitlistEntry).where(WaitlistEntry.business_id == bindparam("business_id"))
+
+
 def waitlist_entry(business: Business) -> WaitlistEntry | None:
-    return db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.business_id == business.id))
+    return db.session.scalar(_WAITLIST_ENTRY, {"business_id": business.id})
 
 
 def may_subscribe(business: Business) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -27,10 +27,14 @@ def period_for(business) -> str:
     return local_today(business).strftime("%Y-%m")
 
 
+# Built once: the dashboard asks whether a rating is due on every view.
+_FIRST_USE = select(func.min(SubscriptionHistory.started_at)).where(
+    SubscriptionHistory.business_id == bindparam("business_id"),
+    SubscriptionHistory.status.in_((BillingStatus.ACTIVE, BillingStatus.PAST_DUE)))
+
+
 def first_use(business):
-    return db.session.scalar(select(func.min(SubscriptionHistory.started_at)).where(
-        SubscriptionHistory.business_id == business.id,
-        SubscriptionHistory.status.in_((BillingStatus.ACTIVE, BillingStatus.PAST_DUE))))
+    return db.session.scalar(_FIRST_USE, {"business_id": business.id})
 
 
 def is_due(business) -> bool:

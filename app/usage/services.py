@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from app.extensions import db
 from app.models import AIServiceUsage, Business, Contact, Coordinator, FourCallsIntegration, IntegrationStatus
@@ -186,15 +186,20 @@ def _monthly_period_containing(anchor: datetime, now: datetime) -> Period:
     return Period(start, add_months(anchor, months + 1))
 
 
+# Built once: every dashboard view and usage check runs these, and building a
+# statement costs more than running it.
+_LATEST_PERIOD = (select(AIServiceUsage.period_start, AIServiceUsage.period_end)
+                  .where(AIServiceUsage.business_id == bindparam("business_id"))
+                  .order_by(AIServiceUsage.period_start.desc())
+                  .limit(1))
+_PERIOD_USAGE = select(AIServiceUsage.service_type, AIServiceUsage.usage_count, AIServiceUsage.usage_limit).where(
+    AIServiceUsage.business_id == bindparam("business_id"), AIServiceUsage.period_start == bindparam("period_start"))
+
+
 def current_period(business: Business, now: datetime | None = None) -> Period | None:
     """The billing period containing `now`; None when the business has no package."""
     now = now or utcnow()
-    latest = db.session.execute(
-        select(AIServiceUsage.period_start, AIServiceUsage.period_end)
-        .where(AIServiceUsage.business_id == business.id)
-        .order_by(AIServiceUsage.period_start.desc())
-        .limit(1)
-    ).first()
+    latest = db.session.execute(_LATEST_PERIOD, {"business_id": business.id}).first()
     if latest and latest.period_start <= now < latest.period_end:
         return Period(latest.period_start, latest.period_end)
     if latest and now >= latest.period_end:
@@ -449,14 +454,8 @@ def usage_summary(business: Business, period=NOT_READ) -> list[Meter]:
         period = current_period(business)
     if period is None:
         return []
-    rows = {
-        r.service_type: r
-        for r in db.session.scalars(
-            select(AIServiceUsage).where(
-                AIServiceUsage.business_id == business.id, AIServiceUsage.period_start == period.start
-            )
-        )
-    }
+    rows = {r.service_type: r for r in db.session.execute(
+        _PERIOD_USAGE, {"business_id": business.id, "period_start": period.start})}
     if len(rows) < len(SERVICE_TYPES):
         _ensure_period_rows(business, period)
         db.session.commit()
