@@ -5,7 +5,7 @@ on the data bench/http_load.py built (run it once first, or with --reuse-data).
         .venv/bin/python bench/profile_view.py [--path dashboard] [--requests 200] [--top 30]
 
 --path is relative to /businesses/<large business>/ ("dashboard", "calls",
-"calls?status=missed&direction=inbound"). Prints ms per request, SQL
+"calls?status=missed&direction=inbound"), or absolute ("/businesses/mine"). Prints ms per request, SQL
 statements per request, and the functions with the most cumulative and own
 time. For a live gunicorn worker, `py-spy top --pid <worker pid>` (pip
 install py-spy; see requirements-dev.txt) shows the same without cProfile's overhead.
@@ -56,7 +56,8 @@ def main() -> None:
         email = business.owner.email
         db.session.remove()
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code in (302, 303)
-    target = f"/businesses/bench-business-0/{args.path}"
+    # An absolute path ("/businesses/mine") is taken as it is: a page outside the business, for comparison.
+    target = args.path if args.path.startswith("/") else f"/businesses/bench-business-0/{args.path}"
     headers = {"HX-Request": "true"} if args.htmx else {}
     for _ in range(5):  # warm-up: templates compiled, pool filled
         assert client.get(target, headers=headers).status_code in (200, 204)

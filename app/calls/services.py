@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.csv_safety import safe_writer
@@ -188,14 +188,17 @@ def list_calls(business: Business, filters: CallFilters, before: str | None = No
     return CallPage(calls, encode_cursor(calls[-1]) if has_more and calls else None, total, capped)
 
 
+# Built once: the call log's filter reads it on every view.
+_COORDINATOR_CHOICES = (select(Coordinator.fourcalls_id, Coordinator.name, Coordinator.status)
+                        .where(Coordinator.business_id == bindparam("business_id"),
+                               Coordinator.fourcalls_id.is_not(None))
+                        .order_by(Coordinator.position, Coordinator.created_at))
+
+
 def coordinator_choices(business: Business) -> list[tuple[str, str]]:
     """(4calls id, name) of the business's assistants, retired ones included:
     their calls stay in the log."""
-    rows = db.session.execute(
-        select(Coordinator.fourcalls_id, Coordinator.name, Coordinator.status)
-        .where(Coordinator.business_id == business.id, Coordinator.fourcalls_id.is_not(None))
-        .order_by(Coordinator.position, Coordinator.created_at)
-    ).all()
+    rows = db.session.execute(_COORDINATOR_CHOICES, {"business_id": business.id}).all()
     return [(fid, name + (" (retired)" if status == "retired" else "")) for fid, name, status in rows]
 
 

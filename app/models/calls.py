@@ -61,6 +61,9 @@ class Call(UUIDPrimaryKey, Timestamps, db.Model):
         Index("ix_calls_business_topic_started", "business_id", "topic", "started_at"),
         Index("ix_calls_business_started", "business_id", "started_at"),
         Index("ix_calls_business_status_started", "business_id", "status", "started_at"),
+        # The call log's status + direction filter ("missed inbound"): its
+        # capped count walks exactly the matches, newest first, index only.
+        Index("ix_calls_business_status_direction_started", "business_id", "status", "direction", "started_at"),
         Index("ix_calls_business_direction_started", "business_id", "direction", "started_at"),
         Index("ix_calls_business_outcome_started", "business_id", "outcome", "started_at"),
         Index("ix_calls_contact", "contact_id"),
