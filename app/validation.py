@@ -97,17 +97,20 @@ def _guarded_wrap_formdata(original):
     return wrap_formdata
 
 
-def _nul_names(values, prefix="") -> list[str]:
+def nul_field_names(values, prefix="") -> list[str]:
+    """The dotted names of every field (or key) in decoded JSON or form values
+    holding a NUL character, which PostgreSQL cannot store: the request guard
+    and the 4calls webhook receiver refuse those bodies, naming the fields."""
     found = []
     if isinstance(values, dict):
         for key, value in values.items():
             name = f"{prefix}{key}"
             if "\x00" in str(key):
                 found.append(name.replace("\x00", "\\0"))
-            found += _nul_names(value, name + ".")
+            found += nul_field_names(value, name + ".")
     elif isinstance(values, list):
         for index, value in enumerate(values):
-            found += _nul_names(value, f"{prefix}{index}.")
+            found += nul_field_names(value, f"{prefix}{index}.")
     elif isinstance(values, str) and "\x00" in values:
         found.append(prefix.rstrip(".") or "body")
     return found
@@ -132,7 +135,7 @@ def install_request_guard(app) -> None:
                 if "\x00" in key or any("\x00" in value for value in source.getlist(key)):
                     names.append(key.replace("\x00", "\\0"))
         if request.is_json:
-            names += _nul_names(request.get_json(silent=True))
+            names += nul_field_names(request.get_json(silent=True))
         if names:
             fields = ", ".join(sorted(set(names))[:10])
             return error_response(422, f"Remove the invisible control characters (NUL) from: {fields}.")

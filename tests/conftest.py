@@ -82,8 +82,7 @@ def app(_schema_app):
     limiter.reset()
     queue = app.extensions["job_queue"]
     if hasattr(queue, "pending"):
-        queue.pending.clear()
-        queue.failed.clear()
+        queue.clear()
     elif queue.backend == "rq":
         queue.queue.empty()
         # Delayed jobs (a webhook's follow-up sync) wait outside the queue.

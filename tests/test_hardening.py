@@ -1,7 +1,7 @@
 """Hostile input never produces a 500 (regression tests for each class found), and
 the security headers are on every page."""
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

@@ -72,26 +72,39 @@ class FailedJob:
     retryable: bool
 
 
-def failed_jobs(kind: str | None = None, limit: int = 200) -> list[FailedJob]:
-    """The newest run per (kind, business) when that run failed: a later success clears it."""
+def _newest_failed_runs(*columns):
+    """`columns` of the newest run per (kind, business) when that run failed: a later success clears it."""
     newest = (
         select(JobRun.kind, JobRun.business_id, func.max(JobRun.created_at).label("latest"))
         .group_by(JobRun.kind, JobRun.business_id)
         .subquery()
     )
-    stmt = (
-        select(JobRun, Business)
+    return (
+        select(*columns)
+        .select_from(JobRun)
         .join(newest, and_(JobRun.kind == newest.c.kind, JobRun.created_at == newest.c.latest,
                            func.coalesce(JobRun.business_id, uuid.UUID(int=0)) ==
                            func.coalesce(newest.c.business_id, uuid.UUID(int=0))))
-        .outerjoin(Business, Business.id == JobRun.business_id)
         .where(JobRun.status == "failed")
+    )
+
+
+def failed_jobs(kind: str | None = None, limit: int = 200) -> list[FailedJob]:
+    """The newest run per (kind, business) when that run failed: a later success clears it."""
+    stmt = (
+        _newest_failed_runs(JobRun, Business)
+        .outerjoin(Business, Business.id == JobRun.business_id)
         .order_by(JobRun.finished_at.desc().nulls_last(), JobRun.created_at.desc())
         .limit(limit)
     )
     if kind:
         stmt = stmt.where(JobRun.kind == kind)
     return [FailedJob(run, business, run.kind in RETRYABLE_KINDS) for run, business in db.session.execute(stmt)]
+
+
+def failed_job_count() -> int:
+    """How many `failed_jobs()` there are, counted by the database rather than loaded."""
+    return db.session.scalar(_newest_failed_runs(func.count())) or 0
 
 
 def retry_job(run_id: uuid.UUID, *, actor) -> JobRun:
@@ -145,6 +158,12 @@ def failed_webhooks_stmt(source: str | None = None, business_id=None):
 
 def failed_webhooks(source: str | None = None, limit: int = 200) -> list[WebhookEvent]:
     return list(db.session.scalars(failed_webhooks_stmt(source).limit(limit)))
+
+
+def failed_webhook_count() -> int:
+    """How many failed webhook deliveries there are, counted by the database rather than loaded."""
+    return db.session.scalar(
+        select(func.count()).select_from(failed_webhooks_stmt().order_by(None).subquery())) or 0
 
 
 def queue_replay(event: WebhookEvent) -> bool:

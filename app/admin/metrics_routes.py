@@ -42,8 +42,8 @@ def _wants_csv() -> bool:
 @bp.get("/")
 def index():
     data = console.overview()
-    failing_jobs = len(health.failed_jobs(limit=1000))
-    failing_webhooks = len(health.failed_webhooks(limit=1000))
+    failing_jobs = health.failed_job_count()
+    failing_webhooks = health.failed_webhook_count()
     lagging = health.lagging_count()
     return render_template("admin/overview.html", data=data, failing_jobs=failing_jobs,
                            failing_webhooks=failing_webhooks, lagging=lagging, dollars=console.dollars)

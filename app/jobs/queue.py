@@ -67,12 +67,8 @@ class EagerQueue:
 
     def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
                 **kwargs):
-        if job_id:
-            if not self.pending:
-                self.pending_ids.clear()  # tests empty `pending` directly
-            # The counter may be stale only upwards (an emptied queue): the scan confirms.
-            if self.pending_ids[job_id] and any(p.job_id == job_id for p in self.pending):
-                return None
+        if job_id and self.pending_ids[job_id]:
+            return None
         retries = len(self.app.config["JOB_RETRY_INTERVALS"]) if retries is None else retries
         self._append(_PendingJob(func, args, kwargs, job_id, retries))
         return job_id or func.__name__
@@ -81,6 +77,12 @@ class EagerQueue:
         self.pending.append(job)
         if job.job_id:
             self.pending_ids[job.job_id] += 1
+
+    def clear(self) -> None:
+        """Forget every queued and failed job (a test's fresh start, or a lost queue)."""
+        self.pending.clear()
+        self.pending_ids.clear()
+        self.failed.clear()
 
     def drain(self, max_jobs: int = 10_000) -> int:
         """Run queued jobs (and their retries) until none are left."""

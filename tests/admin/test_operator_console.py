@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -166,6 +165,28 @@ def test_failed_billing_job_is_retried_and_the_result_shows(client, admin, clock
     newest = db.session.scalars(select(Run).where(Run.kind == "billing_deadlines").order_by(Run.created_at.desc())).first()
     assert newest.status == "succeeded"
     assert "StripeUnavailable" not in client.get("/admin/health").get_data(as_text=True)
+
+
+def test_overview_counts_what_the_health_page_lists(client, admin, factories):
+    from app.admin import health
+
+    a = factories.business(owner=factories.user(), name="Alpha Dental")
+    db.session.add_all([
+        JobRun(kind="billing_deadlines", status="failed", error="down", created_at=at("2027-06-15 10:00")),
+        JobRun(kind="crm_sync", business_id=a.id, status="failed", error="x", created_at=at("2027-06-14 10:00")),
+        JobRun(kind="crm_sync", business_id=a.id, status="succeeded", created_at=at("2027-06-14 11:00")),  # clears it
+        JobRun(kind="contact_import", business_id=a.id, status="failed", error="bad file",
+               created_at=at("2027-06-13 10:00")),
+        WebhookEvent(source="fourcalls", event_id="evt_failed", event_type="call.completed", payload={}, attempts=2,
+                     error="TimeoutError"),
+        WebhookEvent(source="fourcalls", event_id="evt_waiting", event_type="call.completed", payload={}, attempts=0),
+    ])
+    db.session.commit()
+    assert health.failed_job_count() == len(health.failed_jobs()) == 2
+    assert health.failed_webhook_count() == len(health.failed_webhooks()) == 1
+    page = client.get("/admin/").get_data(as_text=True)
+    assert '<div class="stat-label">Failed jobs</div><div class="stat bad-text">2</div>' in page
+    assert '<div class="stat-label">Failed webhooks</div><div class="stat bad-text">1</div>' in page
 
 
 def test_contact_import_failures_are_listed_but_not_retried_here(client, admin):

@@ -7,7 +7,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from app.api.tokens import hash_token

@@ -13,12 +13,11 @@ from app.campaigns.jobs import sweep_campaigns
 from app.campaigns.services import launch
 from app.do_not_contact.services import add as dnc_add
 from app.extensions import db
-from app.assistant.connection import organization_client
 from app.fourcalls.errors import FourCallsError
 from app.models import AIServiceUsage, Campaign, CampaignDial, CampaignStatus, CampaignTarget, TargetStatus
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.campaign_helpers import (add_contacts, chicago_noon, complete_dials, deliver_events, dial_ledger,
-                                    new_campaign, provision_with_coordinator, sandbox_events, script_dial)
+                                    new_campaign, provision_with_coordinator, sandbox_events)
 
 
 @pytest.fixture(scope="module")

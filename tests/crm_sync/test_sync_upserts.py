@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Appointment, Call, Contact, ContactTag, SyncState
+from app.models import Appointment, Call, Contact, SyncState
 from app.crm_sync.upserts import BATCH_SIZE, apply_remote_appointments, apply_remote_calls, apply_remote_contacts
 from tests.sync_helpers import activate, remote_appointment, remote_call, remote_contact, stamp
 

@@ -291,7 +291,7 @@ def test_a_source_id_of_another_business_is_404_to_its_owner_too(client, enterpr
 def _drop_queued_jobs(app) -> None:
     queue = app.extensions["job_queue"]
     if hasattr(queue, "pending"):
-        queue.pending.clear()
+        queue.clear()
     else:
         queue.queue.empty()
 

@@ -17,7 +17,7 @@ from app.messaging.jobs import sweep_messages_job
 from app.messaging.textback import update_settings
 from app.models import Contact, DoNotContactChannel, DoNotContactSource, Lead
 from app.models.leads import LeadSource, Qualification
-from app.models.messaging import ContactMessage, MessageDirection, TextBack
+from app.models.messaging import ContactMessage, TextBack
 from app.crm_sync.jobs import sync_business
 from app.timezones import local_today
 from tests.fourcalls_helpers import provision

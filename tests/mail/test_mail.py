@@ -1,6 +1,5 @@
 """The mail path: queued in the caller's transaction, delivered by a job (outbox or SMTP), once per key."""
 import smtplib
-import threading
 
 import pytest
 from sqlalchemy import func, select

@@ -3,7 +3,7 @@ exactly once under faults, live statuses, replies and STOPs applied once,
 quiet hours, templates, the message allowance, lifting a block."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
