@@ -45,3 +45,20 @@ def _empty_postgres_schema(url):
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
+
+
+def test_sqlite_runs_with_foreign_keys_and_a_write_ahead_log(tmp_path):
+    """The embedded database: foreign keys enforced, readers beside a writer
+    (WAL), and commits that append to the log instead of syncing twice."""
+    from sqlalchemy import text
+
+    from app.config import TestingConfig
+    from app.extensions import db
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'embedded.sqlite3'}")
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        db.engine.dispose()

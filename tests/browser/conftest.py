@@ -54,6 +54,11 @@ def _copy_of_migrated_sqlite(tmp_path) -> str:
         template = Path(tempfile.mkdtemp(prefix="browser-schema-")) / "migrated.sqlite3"
         with create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{template}").app_context():
             upgrade()
+            from app.extensions import db
+
+            # Closing the last connection folds the write-ahead log into the
+            # file, so the copies below hold every migration.
+            db.engine.dispose()
         _migrated_sqlite_template = template
     target = tmp_path / "browser.sqlite3"
     shutil.copyfile(_migrated_sqlite_template, target)
