@@ -20,9 +20,15 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index('ix_calls_business_status_direction_started', 'calls',
-                    ['business_id', 'status', 'direction', 'started_at'], unique=False)
+    # CONCURRENTLY on PostgreSQL: a live calls table keeps taking writes (webhooks,
+    # sync) while the index builds; it cannot run inside a transaction.
+    with op.get_context().autocommit_block():
+        op.create_index('ix_calls_business_status_direction_started', 'calls',
+                        ['business_id', 'status', 'direction', 'started_at'], unique=False,
+                        postgresql_concurrently=True)
 
 
 def downgrade():
-    op.drop_index('ix_calls_business_status_direction_started', table_name='calls')
+    with op.get_context().autocommit_block():
+        op.drop_index('ix_calls_business_status_direction_started', table_name='calls',
+                      postgresql_concurrently=True)
