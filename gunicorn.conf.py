@@ -31,6 +31,18 @@ import sys
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
+# Each worker listens on its own SO_REUSEPORT socket, and the kernel spreads new
+# connections across them. With one shared socket the gthread workers race to
+# accept, and a worker that wins takes every connection it has room for: under
+# bench/http_load.py's 16 persistent connections one worker then ran all of them
+# (0.94 cores) while the other idled (0.04), halving throughput in most runs
+# (a reverse proxy's keep-alive pool does the same). Trade-off: connections still
+# waiting in a worker's own queue when it stops are reset, not handed to another
+# worker (Linux migrates them only with net.ipv4.tcp_migrate_req=1), and a second
+# gunicorn started by the same user on the same port shares it instead of failing
+# with "address in use".
+reuse_port = True
+
 
 def post_fork(server, worker):
     """Forget database connections inherited from the arbiter (only with --preload)."""
