@@ -174,15 +174,33 @@ class DevelopmentConfig(Config):
                 values[name] = generated.get(name) or SANDBOX_DEFAULTS.get(name)
 
 
+def _test_redis_url() -> str | None:
+    """TEST_REDIS_URL, with one database number per pytest-xdist worker (gw0
+    keeps the URL's number, gw1 takes the one below, ...). Job ids, change
+    marks and caches are global within a Redis database, not per queue: two
+    workers sharing one refused each other's jobs as already queued (both
+    queue the 4calls batch job under one id)."""
+    url = _env("TEST_REDIS_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.startswith("gw") or not worker[2:].isdigit():
+        return url
+    base, _, number = url.rpartition("/")
+    if not number.isdigit():
+        return url
+    index, database = int(worker[2:]), int(number)
+    database = database - index if database >= index else database + index
+    return f"{base}/{database}"
+
+
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     ENCRYPTION_KEYS = Fernet.generate_key().decode()
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
-    REDIS_URL = _env("TEST_REDIS_URL")
+    REDIS_URL = _test_redis_url()
     JOB_BACKEND = "rq" if _env("TEST_REDIS_URL") else "eager"
-    # One queue per test process, so concurrent runs on one Redis don't share jobs.
+    # One queue per test process, so concurrent runs on one Redis don't run each other's jobs.
     RQ_QUEUE_NAME = f"test-{os.getpid()}"
     JOB_RETRY_INTERVALS = [0, 0, 0]
     WEBHOOK_BATCH_SECONDS = 0

@@ -62,3 +62,20 @@ def test_sqlite_runs_with_foreign_keys_and_a_write_ahead_log(tmp_path):
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("url, worker, expected", [
+    ("redis://127.0.0.1:6379/15", "gw0", "redis://127.0.0.1:6379/15"),
+    ("redis://127.0.0.1:6379/15", "gw1", "redis://127.0.0.1:6379/14"),
+    ("redis://127.0.0.1:6379/1", "gw3", "redis://127.0.0.1:6379/4"),
+    ("redis://127.0.0.1:6379/15", "", "redis://127.0.0.1:6379/15"),
+    ("redis://127.0.0.1:6379", "gw1", "redis://127.0.0.1:6379"),
+])
+def test_each_test_worker_gets_its_own_redis_database(monkeypatch, url, worker, expected):
+    """Job ids are global within a Redis database: two pytest-xdist workers on
+    one refused each other's 4calls batch job as already queued."""
+    from app.config import _test_redis_url
+
+    monkeypatch.setenv("TEST_REDIS_URL", url)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+    assert _test_redis_url() == expected
