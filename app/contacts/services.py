@@ -17,6 +17,7 @@ from app.contacts.tags import clean_tags
 from app.extensions import db
 from app.integrations.wiring import emit_contact_change
 from app.models import Business, Contact, ContactTag, SyncState
+from app.models.contacts import KEPT_CONTACT_ID
 from app.models.base import utcnow
 from app.web import parse_uuid
 
@@ -75,11 +76,8 @@ def live_contacts(business: Business):
 # messages, leads and insights under it: they belong to the contact it was merged into.
 def contact_by_remote_id(business: Business, remote_id: str) -> Contact | None:
     """The contact for a 4calls contact id, following a merge to the contact kept."""
-    contact = db.session.scalar(
-        select(Contact).where(Contact.business_id == business.id, Contact.remote_id == remote_id))
-    if contact is not None and contact.merged_into_id is not None:
-        return db.session.get(Contact, contact.merged_into_id) or contact
-    return contact
+    kept = select(KEPT_CONTACT_ID).where(Contact.business_id == business.id, Contact.remote_id == remote_id)
+    return db.session.scalar(select(Contact).where(Contact.id == kept.scalar_subquery()))
 
 
 def get_contact_or_none(business: Business, contact_id) -> Contact | None:

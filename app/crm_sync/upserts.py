@@ -18,12 +18,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.contacts.tags import clean_tags
 from app.extensions import db
 from app.integrations.wiring import emit_applied
 from app.models import Appointment, Business, Call, Contact, ContactTag, SyncState
+from app.models.contacts import KEPT_CONTACT_ID
 from app.models.base import utcnow
 from app.crm_sync.bulk import BATCH_SIZE, ApplyResult, batches, dialect_insert, in_list, new_row_ids, upsert  # noqa: F401  (re-exported)
 
@@ -162,7 +163,7 @@ def _link_waiting_rows(business: Business, contact_remote_ids: list[str]) -> Non
     in any order); link them once the contact exists."""
     for model in (Call, Appointment):
         local_contact = (
-            select(func.coalesce(Contact.merged_into_id, Contact.id))
+            select(KEPT_CONTACT_ID)
             .where(Contact.business_id == model.business_id, Contact.remote_id == model.contact_remote_id)
             .scalar_subquery()
         )
@@ -183,7 +184,7 @@ def local_contact_ids(business: Business, remote_ids: set[str], follow_merges: b
     was merged into (4calls may still file calls and appointments under the duplicate)."""
     if not remote_ids:
         return {}
-    local_id = func.coalesce(Contact.merged_into_id, Contact.id) if follow_merges else Contact.id
+    local_id = KEPT_CONTACT_ID if follow_merges else Contact.id
     return dict(
         db.session.execute(
             select(Contact.remote_id, local_id).where(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -121,6 +122,12 @@ class Contact(UUIDPrimaryKey, Timestamps, db.Model):
     @property
     def tag_names(self) -> list[str]:
         return [t.tag for t in self.tags]
+
+
+# The contact that records filed under a contact's 4calls id belong to: itself, or
+# the contact it was merged into (4calls may go on filing calls, appointments,
+# messages and insights under a duplicate merged away).
+KEPT_CONTACT_ID = func.coalesce(Contact.merged_into_id, Contact.id)
 
 
 class ContactTag(db.Model):
