@@ -49,6 +49,10 @@ def note_refusal(business, service_type, period_start, count, limit) -> None:
     _insert_notice(business, service_type, period_start, 100, count, limit)
 
 
+# "The caller has not read the current period": None is a real answer (no
+# package). Callers that have just read it pass it on and spare a query.
+NOT_READ = object()
+
 # Built once: the dashboard runs it on every view.
 _OPEN_NOTICES = (select(UsageNotice)
                  .where(UsageNotice.business_id == bindparam("business_id"),
@@ -57,13 +61,14 @@ _OPEN_NOTICES = (select(UsageNotice)
                  .order_by(UsageNotice.threshold.desc(), UsageNotice.created_at))
 
 
-def open_notices(business: Business, period=None) -> list[UsageNotice]:
+def open_notices(business: Business, period=NOT_READ) -> list[UsageNotice]:
     """Threshold notices of the current period the owner has not dismissed; the
     100 % notice replaces the 80 % one of the same service. `period`: the
     current period when the caller has just read it."""
     from app.usage.services import current_period
 
-    period = period or current_period(business)
+    if period is NOT_READ:
+        period = current_period(business)
     if period is None:
         return []
     notices = db.session.scalars(_OPEN_NOTICES, {"business_id": business.id, "period_start": period.start}).all()

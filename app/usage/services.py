@@ -27,7 +27,7 @@ from app.models import AIServiceUsage, Business, Contact, Coordinator, FourCalls
 from app.models.assistant import CoordinatorStatus
 from app.models.base import utcnow
 from app.packages.catalog import PACKAGES, PackageDefinition, get_package, message_allowance
-from app.usage.notices import NOTICED_ON_REFUSAL_ONLY, THRESHOLDS, note_refusal, note_thresholds
+from app.usage.notices import NOT_READ, NOTICED_ON_REFUSAL_ONLY, THRESHOLDS, note_refusal, note_thresholds
 from app.wording import plural, sentence_words
 
 INBOUND_MINUTES = "inbound_minutes"
@@ -441,10 +441,6 @@ def refresh_coordinator_usage(business: Business) -> int | None:
 
 
 # --- reading ------------------------------------------------------------------
-
-
-# "The caller has not read the period": None is a real answer (no package).
-NOT_READ = object()
 
 
 def usage_summary(business: Business, period=NOT_READ) -> list[Meter]:
