@@ -104,5 +104,5 @@ def register_template_helpers(app: Flask) -> None:
         # Every registered area (whatever the package): templates ask it whether an area exists.
         links = [(entry[0], entry[1]) for entry in BUSINESS_NAV if entry[0] in app.view_functions]
         return {"owned_businesses": owned, "owned_business_ids": {row.id for row in owned}, "weekdays": WEEKDAYS,
-                "business_nav_links": links, "business_nav_endpoints": app.view_functions, "can": can, "business_home": business_home_url,
-                "business_nav_for": business_nav_for}
+                "business_nav_links": links, "business_nav_endpoints": app.view_functions, "can": can,
+                "business_home": business_home_url, "business_nav_for": business_nav_for}
