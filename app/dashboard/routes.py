@@ -24,11 +24,12 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
-def _figures_context(business, sync_facts=None, period=usage.NOT_READ):
-    """The figures that move with the live feed: meters, assistants, last synced."""
+def _figures_context(business, sync_facts=None, meters=None):
+    """The figures that move with the live feed: meters, assistants, last synced.
+    `meters`: the current period's, when the caller has just read them."""
     facts = sync_facts or _sync_facts(business)
     return {
-        "meters": usage.usage_summary(business, period),
+        "meters": usage.usage_summary(business) if meters is None else meters,
         "assistant": services.assistant_status(business),
         "running": facts["running"],
         "last_synced_at": facts["last_synced_at"],
@@ -47,13 +48,13 @@ def _content_hash(calls, figures) -> str:
     return services.feed_version(calls, extra=services.figures_fingerprint(**figures))
 
 
-def _feed_context(business, mark, sync_facts, period):
+def _feed_context(business, mark, sync_facts, meters):
     """What the live feed shows, and the token its next poll sends back. The
     mark is read before the rows, so a change committed in between shows on
     the next poll instead of being hidden under the new mark."""
     calls = services.recent_calls(business)
     stats, chart = services.cached_call_statistics(business, mark)
-    figures = _figures_context(business, sync_facts, period)
+    figures = _figures_context(business, sync_facts, meters)
     content_hash = _content_hash(calls, figures)
     version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
     return {"calls": calls, "version": version, "content_hash": content_hash, "stats": stats, "chart": chart,
@@ -71,24 +72,24 @@ def _sync_context(business, sync_facts=None):
     }
 
 
-def _page_context(business, period):
+def _page_context(business, meters):
     mark = live_feed.current_mark(business.id)
     facts = _sync_facts(business)
-    return {**_feed_context(business, mark, facts, period), **_sync_context(business, facts)}
+    return {**_feed_context(business, mark, facts, meters), **_sync_context(business, facts)}
 
 
 @bp.get("")
 @login_required
 def index(slug):
     business = owned_business_or_404(slug)
-    period = usage.current_period(business)  # read once: the meters and the notices are of this period
+    period, meters = usage.current_usage(business)  # one read: the meters and the notices are of this period
     notices = usage_notices.open_notices(business, period)
     return render_template(
         "dashboard/index.html",
         business=business,
         appointments=services.todays_appointments(business),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in notices],
-        **_page_context(business, period),
+        **_page_context(business, meters),
     )
 
 

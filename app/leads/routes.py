@@ -144,12 +144,8 @@ def qualify(business, lead_id):
 
 
 @bp.app_template_global("leads_dashboard")
-def leads_dashboard(business) -> dict | None:
+def leads_dashboard(business) -> "services.PanelFigures | None":
     """The dashboard's leads panel (None without lead management)."""
     if not has_feature(business, LEADS):
         return None
-    from app.messaging.services import held_count
-    from app.messaging.textback import text_back_figures
-
-    return {"figures": services.lead_figures(business), "text_back": text_back_figures(business),
-            "held": held_count(business)}
+    return services.panel_figures(business)

@@ -5,6 +5,7 @@ Dates a person types or reads (follow-up due, "from"/"to" filters) are the
 business's local days (app.timezones)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -274,25 +275,51 @@ def _lead_figures_statement():
     is_open = Lead.status.in_(LeadStatus.OPEN)
     today = bindparam("today", type_=Lead.follow_up_due.type)
     return select(
-        func.count().filter(is_open),
-        func.count().filter(Lead.status == LeadStatus.NEW),
-        func.count().filter(is_open, Lead.follow_up_due == today),
-        func.count().filter(is_open, Lead.follow_up_due < today),
-        func.count().filter(is_open, Lead.follow_up_due.is_(None), Lead.last_activity_at < bindparam("stale_before")),
+        func.count().filter(is_open).label("open"),
+        func.count().filter(Lead.status == LeadStatus.NEW).label("new"),
+        func.count().filter(is_open, Lead.follow_up_due == today).label("due_today"),
+        func.count().filter(is_open, Lead.follow_up_due < today).label("overdue"),
+        func.count().filter(is_open, Lead.follow_up_due.is_(None),
+                            Lead.last_activity_at < bindparam("stale_before")).label("stale"),
     ).select_from(Lead).where(Lead.business_id == bindparam("business_id"))
 
 
-# Built once: the dashboard runs it on every view, and building this statement
-# costs three times what running it does.
-_LEAD_FIGURES = _lead_figures_statement()
+def _panel_statement():
+    """The lead counts, the missed-call texts' figures and the texts held for
+    quiet hours: three one-row aggregates side by side, so the panel costs
+    one round trip. Each keeps its home (the text-back and held counts are
+    messaging's); they share the `business_id` parameter."""
+    from app.messaging.services import HELD_COUNT
+    from app.messaging.textback import TEXT_BACK_FIGURES
+
+    return select(_lead_figures_statement().subquery("lead_figures"),
+                  TEXT_BACK_FIGURES.subquery("text_back_figures"),
+                  HELD_COUNT.subquery("held_texts"))
 
 
-def lead_figures(business) -> LeadFigures:
-    """The dashboard panel's counts, in one statement (one pass over the business's leads)."""
-    row = db.session.execute(_LEAD_FIGURES, {"business_id": business.id, "today": local_today(business),
-                                             "stale_before": stale_cutoff()}).one()
-    return LeadFigures(open=row[0] or 0, new=row[1] or 0, due_today=row[2] or 0, overdue=row[3] or 0,
-                       stale=row[4] or 0)
+@dataclass
+class PanelFigures:
+    figures: LeadFigures
+    text_back: dict
+    held: int
+
+
+@functools.cache
+def _panel():
+    # Built once, on first use (the messaging modules import this one): the
+    # dashboard runs it on every view, and building it costs more than running it.
+    return _panel_statement()
+
+
+def panel_figures(business) -> PanelFigures:
+    """The dashboard's leads panel, in one statement."""
+    from app.messaging.textback import figures_from_row, text_back_since
+
+    row = db.session.execute(_panel(), {"business_id": business.id, "today": local_today(business),
+                                        "stale_before": stale_cutoff(), "since": text_back_since()}).one()
+    figures = LeadFigures(open=row.open or 0, new=row.new or 0, due_today=row.due_today or 0,
+                          overdue=row.overdue or 0, stale=row.stale or 0)
+    return PanelFigures(figures, figures_from_row(row), row.held or 0)
 
 
 def open_leads_for_contact(business, contact: Contact) -> list[Lead]:

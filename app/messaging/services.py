@@ -218,7 +218,8 @@ def mark_read(business, contact) -> int:
 _UNREAD_COUNT = select(func.count()).select_from(ContactMessage).where(
     ContactMessage.business_id == bindparam("business_id"), ContactMessage.direction == MessageDirection.INBOUND,
     ContactMessage.read_at.is_(None))
-_HELD_COUNT = select(func.count()).select_from(ContactMessage).where(
+# Read by the dashboard's leads panel inside its single statement (app/leads/services.panel_figures).
+HELD_COUNT = select(func.count().label("held")).select_from(ContactMessage).where(
     ContactMessage.business_id == bindparam("business_id"), ContactMessage.status == MessageState.HELD)
 
 
@@ -226,5 +227,3 @@ def unread_count(business) -> int:
     return db.session.scalar(_UNREAD_COUNT, {"business_id": business.id}) or 0
 
 
-def held_count(business) -> int:
-    return db.session.scalar(_HELD_COUNT, {"business_id": business.id}) or 0

@@ -205,20 +205,28 @@ def analyse_reply(text_back_id, message_id) -> str:
     return "lead created"
 
 
-# Built once: the dashboard's leads panel runs it on every view.
-_TEXT_BACK_FIGURES = select(
-    func.count().filter(TextBack.status.in_(("sent", "replied"))),
-    func.count().filter(TextBack.replied_at.is_not(None)),
-    func.count().filter(TextBack.lead_id.is_not(None)),
+# Built once: the text-back page runs it, and the dashboard's leads panel
+# reads it inside its own single statement (app/leads/services.panel_figures).
+TEXT_BACK_FIGURES = select(
+    func.count().filter(TextBack.status.in_(("sent", "replied"))).label("sent"),
+    func.count().filter(TextBack.replied_at.is_not(None)).label("replies"),
+    func.count().filter(TextBack.lead_id.is_not(None)).label("leads"),
 ).select_from(TextBack).where(TextBack.business_id == bindparam("business_id"),
                               TextBack.created_at >= bindparam("since"))
+TEXT_BACK_DAYS = 30
 
 
-def text_back_figures(business: Business, days: int = 30) -> dict:
-    since = utcnow() - timedelta(days=days)
-    sent, replies, leads = db.session.execute(
-        _TEXT_BACK_FIGURES, {"business_id": business.id, "since": since}).one()
-    return {"sent": sent or 0, "replies": replies or 0, "leads": leads or 0, "days": days}
+def text_back_since(days: int = TEXT_BACK_DAYS):
+    return utcnow() - timedelta(days=days)
+
+
+def figures_from_row(row, days: int = TEXT_BACK_DAYS) -> dict:
+    return {"sent": row.sent or 0, "replies": row.replies or 0, "leads": row.leads or 0, "days": days}
+
+
+def text_back_figures(business: Business, days: int = TEXT_BACK_DAYS) -> dict:
+    row = db.session.execute(TEXT_BACK_FIGURES, {"business_id": business.id, "since": text_back_since(days)}).one()
+    return figures_from_row(row, days)
 
 
 def sweep_text_backs(limit: int = 200) -> int:

@@ -194,12 +194,23 @@ _LATEST_PERIOD = (select(AIServiceUsage.period_start, AIServiceUsage.period_end)
                   .limit(1))
 _PERIOD_USAGE = select(AIServiceUsage.service_type, AIServiceUsage.usage_count, AIServiceUsage.usage_limit).where(
     AIServiceUsage.business_id == bindparam("business_id"), AIServiceUsage.period_start == bindparam("period_start"))
+# The latest period's meter rows with its bounds: the period and the meters in
+# one statement, for pages that show both (the dashboard).
+_LATEST_PERIOD_USAGE = select(AIServiceUsage.period_start, AIServiceUsage.period_end, AIServiceUsage.service_type,
+                              AIServiceUsage.usage_count, AIServiceUsage.usage_limit).where(
+    AIServiceUsage.business_id == bindparam("business_id"),
+    AIServiceUsage.period_start == _LATEST_PERIOD.with_only_columns(AIServiceUsage.period_start).scalar_subquery())
 
 
 def current_period(business: Business, now: datetime | None = None) -> Period | None:
     """The billing period containing `now`; None when the business has no package."""
-    now = now or utcnow()
     latest = db.session.execute(_LATEST_PERIOD, {"business_id": business.id}).first()
+    return _period_containing(business, latest, now or utcnow())
+
+
+def _period_containing(business: Business, latest, now: datetime) -> Period | None:
+    """The period containing `now`, given the latest stored period (a row with
+    period_start and period_end, or None)."""
     if latest and latest.period_start <= now < latest.period_end:
         return Period(latest.period_start, latest.period_end)
     if latest and now >= latest.period_end:
@@ -443,15 +454,29 @@ def refresh_coordinator_usage(business: Business) -> int | None:
 # --- reading ------------------------------------------------------------------
 
 
-def usage_summary(business: Business, period=NOT_READ) -> list[Meter]:
+def current_usage(business: Business) -> tuple[Period | None, list[Meter]]:
+    """The current period and its meters, in one statement while the latest
+    stored period is the current one (the usual case)."""
+    rows = db.session.execute(_LATEST_PERIOD_USAGE, {"business_id": business.id}).all()
+    period = _period_containing(business, rows[0] if rows else None, utcnow())
+    if period is None:
+        return None, []
+    if rows and rows[0].period_start == period.start:
+        return period, usage_summary(business, period, rows)
+    return period, usage_summary(business, period)
+
+
+def usage_summary(business: Business, period=NOT_READ, rows=None) -> list[Meter]:
     """Meters for the current period in display order (empty without a package).
-    `period`: the current period when the caller has just read it."""
+    `period`: the current period when the caller has just read it; `rows`:
+    its meter rows, when read with it (`current_usage`)."""
     if period is NOT_READ:
-        period = current_period(business)
+        return current_usage(business)[1]
     if period is None:
         return []
-    rows = {r.service_type: r for r in db.session.execute(
-        _PERIOD_USAGE, {"business_id": business.id, "period_start": period.start})}
+    if rows is None:
+        rows = db.session.execute(_PERIOD_USAGE, {"business_id": business.id, "period_start": period.start})
+    rows = {r.service_type: r for r in rows}
     if len(rows) < len(SERVICE_TYPES):
         _ensure_period_rows(business, period)
         db.session.commit()
