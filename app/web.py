@@ -39,10 +39,13 @@ def _business_and_role():
     from sqlalchemy import and_, bindparam
     from sqlalchemy.orm import joinedload
 
-    from app.models import Business, Membership
+    from app.models import BillingAccount, Business, Membership
 
     return (select(Business, Membership.role)
-            .options(joinedload(Business.integration))  # read by the navigation's package gates
+            .options(joinedload(Business.integration),  # read by the navigation's package gates
+                     # read by the past-due banner: its two columns, not the whole account
+                     joinedload(Business.billing_account).load_only(BillingAccount.status,
+                                                                    BillingAccount.past_due_since))
             .outerjoin(Membership, and_(Membership.business_id == Business.id,
                                         Membership.user_id == bindparam("user_id")))
             .where(Business.slug == bindparam("slug")))

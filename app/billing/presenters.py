@@ -208,8 +208,9 @@ def _running_coordinators(business: Business) -> int:
 
 
 def past_due_notice(business: Business) -> dict | None:
-    """The banner on an owner's pages while a payment is failing, or None."""
-    account = account_for(business)
+    """The banner on an owner's pages while a payment is failing, or None.
+    Reads the account loaded with the business (one statement per page)."""
+    account = business.billing_account
     if account is None or account.status not in (BillingStatus.PAST_DUE, BillingStatus.SUSPENDED):
         return None
     if account.status == BillingStatus.PAST_DUE:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select, true
 
 from app.audit.services import record as audit
 from app.extensions import db
@@ -292,9 +292,11 @@ def _panel_statement():
     from app.messaging.services import HELD_COUNT
     from app.messaging.textback import TEXT_BACK_FIGURES
 
-    return select(_lead_figures_statement().subquery("lead_figures"),
-                  TEXT_BACK_FIGURES.subquery("text_back_figures"),
-                  HELD_COUNT.subquery("held_texts"))
+    leads = _lead_figures_statement().subquery("lead_figures")
+    text_backs = TEXT_BACK_FIGURES.subquery("text_back_figures")
+    held = HELD_COUNT.subquery("held_texts")
+    # One row each: joined on true, a deliberate one-row cross join.
+    return select(leads, text_backs, held).select_from(leads.join(text_backs, true()).join(held, true()))
 
 
 @dataclass

@@ -40,6 +40,10 @@ class Business(UUIDPrimaryKey, Timestamps, db.Model):
     integration = relationship(
         "FourCallsIntegration", back_populates="business", uselist=False, lazy="select"
     )
+    # Read-only: the past-due banner on every owner page reads the account's
+    # state, loaded with the business by the page's one statement
+    # (app/web.py). Writes go through app/billing/services.account_for.
+    billing_account = relationship("BillingAccount", uselist=False, viewonly=True, lazy="select")
 
     __table_args__ = (Index("ix_businesses_category_name", "category", "name"),)
 
