@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import lazyload
 
 from app.admin import settings
 from app.audit import services as audit
@@ -51,8 +52,10 @@ def _already_subscribed(business: Business) -> bool:
         SubscriptionHistory.status.in_(BillingStatus.LIVE)).limit(1)) is not None
 
 
-# Built once: the dashboard asks for an unseen invitation on every view.
-_WAITLIST_ENTRY = select(WaitlistEntry).where(WaitlistEntry.business_id == bindparam("business_id"))
+# Built once: the dashboard asks for an unseen invitation on every view. The
+# entry's business is the one asked about, already loaded: not joined again.
+_WAITLIST_ENTRY = (select(WaitlistEntry).options(lazyload(WaitlistEntry.business))
+                   .where(WaitlistEntry.business_id == bindparam("business_id")))
 
 
 def waitlist_entry(business: Business) -> WaitlistEntry | None:
