@@ -8,6 +8,7 @@ words.
 """
 from __future__ import annotations
 
+import functools
 import io
 import uuid
 from dataclasses import dataclass, field
@@ -99,29 +100,44 @@ def parse_filters(args) -> CallFilters:
     return filters
 
 
-def _search_condition(query: str):
-    if db.session.get_bind().dialect.name == "postgresql":
+def _search_condition(dialect: str, query: str):
+    if dialect == "postgresql":
         # The same expression as the GIN index, so the planner can use it.
         english = literal_column("'english'::regconfig")
-        return func.to_tsvector(english, Call.search_text).op("@@")(func.websearch_to_tsquery(english, query))
+        return func.to_tsvector(english, Call.search_text).op("@@")(
+            func.websearch_to_tsquery(english, bindparam("query")))
     words = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in query.split()]
     return and_(*(Call.search_text.ilike(f"%{word}%", escape="\\") for word in words))
 
 
-def _conditions(business: Business, filters: CallFilters) -> list:
-    conditions = [Call.business_id == business.id]
+def _filter_values(business: Business, filters: CallFilters) -> dict:
+    """The bound values of the filters in use, by parameter name."""
+    values = {"business_id": business.id}
     # From/To are the business's local days (a DST day is 23 or 25 hours).
     if filters.date_from:
-        conditions.append(Call.started_at >= local_midnight(business, filters.date_from))
+        values["date_from"] = local_midnight(business, filters.date_from)
     if filters.date_to:
-        conditions.append(Call.started_at < local_midnight(business, filters.date_to + timedelta(days=1)))
-    for name in ("direction", "status", "outcome"):
+        values["date_to"] = local_midnight(business, filters.date_to + timedelta(days=1))
+    for name in ("direction", "status", "outcome", "coordinator", "query"):
         if getattr(filters, name):
-            conditions.append(getattr(Call, name) == getattr(filters, name))
-    if filters.coordinator:
-        conditions.append(Call.coordinator_remote_id == filters.coordinator)
-    if filters.query:
-        conditions.append(_search_condition(filters.query))
+            values[name] = getattr(filters, name)
+    return values
+
+
+def _conditions(dialect: str, in_use: frozenset, query: str = "") -> list:
+    """The WHERE of a listing, values left as parameters named as in _filter_values."""
+    conditions = [Call.business_id == bindparam("business_id")]
+    if "date_from" in in_use:
+        conditions.append(Call.started_at >= bindparam("date_from", type_=Call.started_at.type))
+    if "date_to" in in_use:
+        conditions.append(Call.started_at < bindparam("date_to", type_=Call.started_at.type))
+    for name in ("direction", "status", "outcome"):
+        if name in in_use:
+            conditions.append(getattr(Call, name) == bindparam(name))
+    if "coordinator" in in_use:
+        conditions.append(Call.coordinator_remote_id == bindparam("coordinator"))
+    if "query" in in_use:
+        conditions.append(_search_condition(dialect, query))
     return conditions
 
 
@@ -156,33 +172,55 @@ class CallPage:
     total_capped: bool
 
 
+def _listing_statements(dialect: str, in_use: frozenset, after_cursor: bool, query: str = ""):
+    """(page, capped count) for the filters in use, values left as parameters."""
+    conditions = _conditions(dialect, in_use, query)
+    page_conditions = list(conditions)
+    if after_cursor:
+        started_at, call_id = bindparam("cursor_at", type_=Call.started_at.type), bindparam("cursor_id", type_=Call.id.type)
+        page_conditions.append(or_(Call.started_at < started_at, and_(Call.started_at == started_at, Call.id < call_id)))
+    page = (select(*_LISTED_COLUMNS, Contact.name.label("contact_name"))
+            .outerjoin(Contact, Contact.id == Call.contact_id)
+            .where(*page_conditions)
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(bindparam("limit")))
+    # In the page's order: the planner then walks the (business, [filter,]
+    # started_at) index newest first and stops at the cap, instead of
+    # scanning the table for matches wherever they lie.
+    limited = (select(Call.started_at).where(*conditions).order_by(Call.started_at.desc())
+               .limit(COUNT_CAP + 1).subquery())
+    return page, select(func.count()).select_from(limited)
+
+
+# Every view of the log runs these, and building them costs more than running
+# them: built once per shape (which filters are in use, whether a cursor is),
+# at most 2^7 shapes. SQLite's word-by-word search is the exception: its shape
+# depends on the number of words, so it is built each time.
+_cached_listing_statements = functools.cache(_listing_statements)
+
+
 def list_calls(business: Business, filters: CallFilters, before: str | None = None,
                page_size: int = PAGE_SIZE, with_total: bool = True) -> CallPage:
     """Newest first, one keyset page at a time: the cost of page 500 is the
     cost of page 1."""
-    conditions = _conditions(business, filters)
+    dialect = db.session.get_bind().dialect.name
+    values = _filter_values(business, filters)
+    in_use = frozenset(values) - {"business_id"}
     cursor = decode_cursor(before)
-    page_conditions = list(conditions)
+    if dialect != "postgresql" and filters.query:
+        values.pop("query")
+        page_statement, count_statement = _listing_statements(dialect, in_use, bool(cursor), filters.query)
+    else:
+        page_statement, count_statement = _cached_listing_statements(dialect, in_use, bool(cursor))
+    page_values = {**values, "limit": page_size + 1}
     if cursor:
-        started_at, call_id = cursor
-        page_conditions.append(or_(Call.started_at < started_at, and_(Call.started_at == started_at, Call.id < call_id)))
-    rows = db.session.execute(
-        select(*_LISTED_COLUMNS, Contact.name.label("contact_name"))
-        .outerjoin(Contact, Contact.id == Call.contact_id)
-        .where(*page_conditions)
-        .order_by(Call.started_at.desc(), Call.id.desc())
-        .limit(page_size + 1)
-    ).all()
+        page_values["cursor_at"], page_values["cursor_id"] = cursor
+    rows = db.session.execute(page_statement, page_values).all()
     has_more = len(rows) > page_size
     calls = rows[:page_size]
     total, capped = 0, False
     if with_total:
-        # In the page's order: the planner then walks the (business, [filter,]
-        # started_at) index newest first and stops at the cap, instead of
-        # scanning the table for matches wherever they lie.
-        limited = (select(Call.started_at).where(*conditions).order_by(Call.started_at.desc())
-                   .limit(COUNT_CAP + 1).subquery())
-        total = db.session.scalar(select(func.count()).select_from(limited)) or 0
+        total = db.session.scalar(count_statement, values) or 0
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
     return CallPage(calls, encode_cursor(calls[-1]) if has_more and calls else None, total, capped)
