@@ -80,6 +80,21 @@ class Chart:
         """Bar height in percent of the busiest day."""
         return round(value * 100 / self.peak) if self.peak else 0
 
+    @cached_property
+    def columns(self) -> list[tuple[str, str, int, int]]:
+        """(day label, hover text, answered and missed heights in percent) per
+        bar, worked out here once: the template drew them with five calls a
+        bar, which showed in bench/profile_view.py. The days are already the
+        business's local days, so a label is the day itself, not a converted instant."""
+        from app.wording import plural
+
+        columns = []
+        for bar in self.bars:
+            label = f"{bar.day:%b} {bar.day.day}"
+            title = f"{label}: {plural(bar.total, 'call')}, {bar.answered} answered, {bar.missed} missed"
+            columns.append((label, title, self.height(bar.answered), self.height(bar.missed)))
+        return columns
+
 
 def _local_day_index(business: Business, first_day: date, days: int):
     """SQL for "which local day of the window did this call start on" (0 is

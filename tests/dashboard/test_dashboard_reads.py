@@ -136,3 +136,24 @@ def test_the_past_due_banner_reads_the_account_loaded_with_the_business(client, 
     account.status, account.past_due_since = "active", None
     db.session.commit()
     assert "Your last payment failed" not in client.get(f"/businesses/{business.slug}/calls").get_data(as_text=True)
+
+
+def test_the_chart_draws_the_business_local_days(client, factories, logged_in_owner, clock):
+    clock.set(NOW)  # 10:00 on March 3 in Los Angeles
+    business = factories.business(owner=logged_in_owner, timezone="America/Los_Angeles")
+    factories.integration(business)
+    # 05:00 UTC on March 3 is 21:00 on March 2 in Los Angeles: both calls are March 2's.
+    factories.call(business, status="answered", started_at=datetime(2027, 3, 3, 5, 0, tzinfo=timezone.utc))
+    factories.call(business, status="missed", started_at=datetime(2027, 3, 2, 17, 0, tzinfo=timezone.utc))
+    factories.call(business, status="answered", started_at=datetime(2027, 3, 3, 17, 0, tzinfo=timezone.utc))
+
+    page = client.get(f"/businesses/{business.slug}/dashboard").get_data(as_text=True)
+    chart = page[page.index('id="call-chart"'):]
+    chart = chart[:chart.index("</section>")]
+    assert 'title="Mar 2: 2 calls, 1 answered, 1 missed"' in chart
+    assert 'title="Mar 3: 1 call, 1 answered, 0 missed"' in chart
+    assert chart.count('class="bar"') == 30
+    # Mar 2 is the busiest day: its bar is full height, half of it answered.
+    assert ('title="Mar 2: 2 calls, 1 answered, 1 missed">\n      <span class="answered" style="height: 50%"></span>\n'
+            '      <span class="missed" style="height: 50%"></span>') in chart
+    assert "<span>Mar 3</span>" in chart
