@@ -296,14 +296,15 @@ def figures_fingerprint(meters, assistant, running, last_synced_at) -> str:
     return "|".join(parts)
 
 
-def todays_appointments(business: Business, now: datetime | None = None) -> list[Appointment]:
+def todays_appointments(business: Business, now: datetime | None = None) -> list:
     """The business's local today, not the server's (an LA owner's evening
-    does not list tomorrow's appointments)."""
+    does not list tomorrow's appointments). Rows of what the card shows."""
     start, end = local_day_bounds(business, local_today(business, now))
-    return list(db.session.scalars(_APPOINTMENTS_BETWEEN, {"business_id": business.id, "start": start, "end": end}))
+    return db.session.execute(_APPOINTMENTS_BETWEEN, {"business_id": business.id, "start": start, "end": end}).all()
 
 
-_APPOINTMENTS_BETWEEN = (select(Appointment)
+_APPOINTMENTS_BETWEEN = (select(Appointment.id, Appointment.starts_at, Appointment.ends_at, Appointment.customer_name,
+                                Appointment.appointment_type, Appointment.status)
                          .where(Appointment.business_id == bindparam("business_id"),
                                 Appointment.starts_at >= bindparam("start"), Appointment.starts_at < bindparam("end"))
                          .order_by(Appointment.starts_at)
