@@ -177,7 +177,8 @@ def _listing_statements(dialect: str, in_use: frozenset, after_cursor: bool, que
     conditions = _conditions(dialect, in_use, query)
     page_conditions = list(conditions)
     if after_cursor:
-        started_at, call_id = bindparam("cursor_at", type_=Call.started_at.type), bindparam("cursor_id", type_=Call.id.type)
+        started_at = bindparam("cursor_at", type_=Call.started_at.type)
+        call_id = bindparam("cursor_id", type_=Call.id.type)
         page_conditions.append(or_(Call.started_at < started_at, and_(Call.started_at == started_at, Call.id < call_id)))
     page = (select(*_LISTED_COLUMNS, Contact.name.label("contact_name"))
             .outerjoin(Contact, Contact.id == Call.contact_id)
