@@ -61,7 +61,14 @@ def chat_site(tmp_path_factory):
                                    CHAT_RATE_LIMIT_PER_VISITOR="9 per minute")
         with app.app_context():
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
-            provision_chat(business)
+            organization = provision_chat(business)
+            # Slots offered start at least 30 minutes ahead: without notice, a
+            # slot offered seconds before its start is "in the past" by the
+            # time the visitor books it, and the booking flow failed whenever
+            # the test ran across the half hour.
+            from app.fourcalls import platform_client
+
+            platform_client().update_organization(organization["id"], {"booking_window": {"min_notice_minutes": 30}})
             from app.chat.widgets import widget_for
 
             widget = widget_for(business)
