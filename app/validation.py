@@ -116,6 +116,12 @@ def nul_field_names(values, prefix="") -> list[str]:
     return found
 
 
+def nul_refusal(names: list[str]) -> str:
+    """What a refused body is told: the fields holding a NUL (ten at most), once each."""
+    fields = ", ".join(sorted(set(names))[:10])
+    return f"Remove the invisible control characters (NUL) from: {fields}."
+
+
 def install_request_guard(app) -> None:
     """NUL reaches no handler: PostgreSQL refuses it in any text parameter
     (a 500 even for a search), and no browser sends one. Query strings, form
@@ -137,8 +143,7 @@ def install_request_guard(app) -> None:
         if request.is_json:
             names += nul_field_names(request.get_json(silent=True))
         if names:
-            fields = ", ".join(sorted(set(names))[:10])
-            return error_response(422, f"Remove the invisible control characters (NUL) from: {fields}.")
+            return error_response(422, nul_refusal(names))
         return None
 
 

@@ -18,7 +18,7 @@ import logging
 
 from flask import Flask, current_app
 
-from app.validation import nul_field_names
+from app.validation import nul_field_names, nul_refusal
 from app.webhooks.handoff import announce_stored_event
 from app.webhooks.rate_limit import over_rate_limit
 from app.webhooks.services import InvalidSignature, accept_fourcalls_event, verify_fourcalls_signature
@@ -47,8 +47,7 @@ def receive_fourcalls(raw: bytes, signature: str | None, address: str | None) ->
         return _refusal(400, "event must be a JSON object with string id and type")
     nul = nul_field_names(event)
     if nul:  # PostgreSQL stores no NUL in text or JSON
-        fields = ", ".join(sorted(set(nul))[:10])
-        return _refusal(422, f"Remove the invisible control characters (NUL) from: {fields}.")
+        return _refusal(422, nul_refusal(nul))
     organization_id = event.get("organization_id") if isinstance(event.get("organization_id"), str) else None
     if accept_fourcalls_event(event["id"], event["type"], event, organization_id, _text(raw)) is None:
         return 200, {"received": True, "duplicate": True}
