@@ -56,7 +56,8 @@ class PlanChange:
     effective_at: datetime | None
 
 
-# Built once: the billing notice reads the account on every business page.
+# Built once: billing pages, checkout and the webhooks read the account often (the
+# past-due banner reads the one loaded with the business instead, app/web.py).
 _ACCOUNT_OF_BUSINESS = select(BillingAccount).where(BillingAccount.business_id == bindparam("business_id"))
 
 
