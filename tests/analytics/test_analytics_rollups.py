@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import event
-
 from app.analytics import rollups, services
 from app.analytics.ranges import DateRange
 from app.extensions import db
 from app.crm_sync.upserts import apply_remote_calls
+from tests.sql_helpers import statements_during
 from tests.sync_helpers import activate, remote_call
 
 UTC = timezone.utc
@@ -152,12 +151,7 @@ def test_overview_statement_count_does_not_grow_with_the_range(app, factories):
     services.build_report(business, DateRange("custom", date(2027, 3, 8), date(2027, 3, 8)))  # loads `business`
     counts = []
     for first in (date(2027, 3, 8), date(2026, 3, 1)):
-        statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            services.build_report(business, DateRange("custom", first, date(2027, 3, 14)))
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
+        _, statements = statements_during(
+            lambda: services.build_report(business, DateRange("custom", first, date(2027, 3, 14))))
         counts.append(len(statements))
     assert counts[0] == counts[1] == 5  # per day, per assistant and campaign, previous period, heatmap, names

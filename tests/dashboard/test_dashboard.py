@@ -2,14 +2,13 @@
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event
-
 from app.dashboard import live_feed, services
 from app.extensions import db
 from app.models import JobRun
 from app.crm_sync.upserts import apply_remote_appointments, apply_remote_calls
 from app.usage import notices
 from app.usage import services as usage
+from tests.sql_helpers import statements_during
 from tests.sync_helpers import activate, queued_job_ids, remote_appointment, remote_call
 
 
@@ -96,13 +95,8 @@ def test_dashboard_query_count_does_not_grow_with_data(client, auth, factories):
         # A new change mark: the statistics cached per mark (with Redis) are recomputed in both counts.
         live_feed.changed(business.id)
         db.session.commit()  # requests share the test's session here: start both counts from a cold one
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(f"/businesses/{business.slug}/dashboard").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
+        response, statements = statements_during(lambda: client.get(f"/businesses/{business.slug}/dashboard"))
+        assert response.status_code == 200
         return [s.split("FROM")[0][:60] + s.split("FROM")[-1][:80] for s in statements]
 
     client.get(f"/businesses/{business.slug}/dashboard")  # creates this period's usage rows

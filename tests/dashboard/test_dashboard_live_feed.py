@@ -12,12 +12,12 @@ import re
 from datetime import timedelta
 import fakeredis
 import pytest
-from sqlalchemy import event
 
 from app.dashboard import live_feed
 from app.extensions import db
 from app.crm_sync.upserts import apply_remote_calls
 from app.usage import services as usage
+from tests.sql_helpers import statements_during
 from tests.sync_helpers import activate, remote_call
 
 
@@ -85,17 +85,6 @@ def logged_in_feed(client, auth, factories):
     activate(business, "ai_receptionist")
     auth.login(owner.email)
     return business, open_feed(client, business)
-
-
-def statements_during(action):
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        result = action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return result, statements
 
 
 def test_nothing_new_is_answered_without_sql(client, auth, factories, marks):

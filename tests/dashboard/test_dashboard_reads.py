@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event
-
 from app.extensions import db
 from app.leads.services import panel_figures
 from app.models import Lead
@@ -14,25 +12,9 @@ from app.models.leads import LeadSource, LeadStatus
 from app.models.messaging import ContactMessage, MessageDirection, MessageState, TextBack
 from app.timezones import local_today
 from app.usage import services as usage
+from tests.sql_helpers import statements_during
 
 NOW = datetime(2027, 3, 3, 18, 0, tzinfo=timezone.utc)
-
-
-class StatementLog:
-    """The SQL statements run while it is open."""
-
-    def __init__(self):
-        self.statements: list[str] = []
-
-    def __enter__(self):
-        event.listen(db.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(db.engine, "before_cursor_execute", self._record)
-
-    def _record(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements.append(" ".join(statement.split()))
 
 
 def _lead(business, status=LeadStatus.NEW, **fields):
@@ -83,10 +65,9 @@ def test_leads_panel_figures_are_read_in_one_statement(app, factories, clock):
     db.session.commit()
     assert business.timezone  # loaded, as a page's business is
 
-    with StatementLog() as log:
-        panel = panel_figures(business)
+    panel, statements = statements_during(lambda: panel_figures(business))
 
-    assert len(log.statements) == 1
+    assert len(statements) == 1
     figures = panel.figures
     assert (figures.open, figures.new, figures.due_today, figures.overdue, figures.stale) == (4, 1, 1, 1, 1)
     assert panel.text_back == {"sent": 2, "replies": 1, "leads": 1, "days": 30}
@@ -101,9 +82,8 @@ def test_the_current_period_and_its_meters_come_in_one_statement(app, factories,
     db.session.commit()
     assert business.integration is not None  # loaded, as a page's business is
 
-    with StatementLog() as log:
-        period, meters = usage.current_usage(business)
-    assert len(log.statements) == 1
+    (period, meters), statements = statements_during(lambda: usage.current_usage(business))
+    assert len(statements) == 1
     assert period == usage.current_period(business)
     assert meters == usage.usage_summary(business, period)
     assert {meter.service_type: meter.used for meter in meters}["inbound_minutes"] == 7
@@ -127,10 +107,10 @@ def test_the_past_due_banner_reads_the_account_loaded_with_the_business(client, 
     account = factories.billing_account(business, status="past_due",
                                         past_due_since=datetime.now(timezone.utc) - timedelta(days=1))
 
-    with StatementLog() as log:
-        page = client.get(f"/businesses/{business.slug}/calls").get_data(as_text=True)
-    assert "Your last payment failed" in page
-    own_reads = [s for s in log.statements if s.startswith("SELECT") and " FROM billing_accounts " in s]
+    response, statements = statements_during(lambda: client.get(f"/businesses/{business.slug}/calls"))
+    assert "Your last payment failed" in response.get_data(as_text=True)
+    flat = [" ".join(statement.split()) for statement in statements]
+    own_reads = [s for s in flat if s.startswith("SELECT") and " FROM billing_accounts " in s]
     assert own_reads == [], "the account comes with the business's statement, not one of its own"
 
     account.status, account.past_due_since = "active", None

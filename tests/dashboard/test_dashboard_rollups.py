@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import event
-
 from app.analytics import rollups
 from app.dashboard import services
 from app.extensions import db
 from app.crm_sync.upserts import apply_remote_calls
+from tests.sql_helpers import statements_during
 from tests.sync_helpers import activate, remote_call
 
 UTC = timezone.utc
@@ -94,16 +93,7 @@ def test_only_today_is_read_from_the_calls_table(app, factories, clock):
     apply_remote_calls(business, calls_around_the_dst_change())
     db.session.commit()
     assert business.timezone  # reloads the row the commit expired, before counting
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        services.call_statistics(business, NOW)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+    _, statements = statements_during(lambda: services.call_statistics(business, NOW))
     on_calls = [s for s in statements if "FROM calls" in s]
     assert len(on_calls) == 1 and "call_daily_rollups" in " ".join(statements)
     assert len(statements) <= 3

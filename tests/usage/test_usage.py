@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import AIServiceUsage, Contact
 from app.usage import notices
 from app.usage import services as usage
+from tests.sql_helpers import statements_during
 from tests.sync_helpers import activate
 
 
@@ -33,20 +34,13 @@ def test_501st_contact_on_receptionist_is_refused_with_upgrade(app, factories):
 
 
 def test_check_is_one_query(app, factories):
-    from sqlalchemy import event
-
     business = factories.business(owner=factories.user())
     activate(business, "ai_sales")
     usage.check_usage_limit(business, "inbound_minutes")
     db.session.commit()
     business.id  # loaded before counting: the test's own commit expired it
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert usage.check_usage_limit(business, "inbound_minutes") is True
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+    allowed, statements = statements_during(lambda: usage.check_usage_limit(business, "inbound_minutes"))
+    assert allowed is True
     assert len(statements) == 1 and "count(" not in statements[0].lower()
 
 
