@@ -13,6 +13,7 @@ from sandbox.fourcalls.testing import running_fourcalls
 from sandbox.stripe.testing import running_stripe
 from tests.billing_helpers import DECLINED_CARD, TEST_CARD
 from tests.browser.conftest import LiveServer, build_live_app, free_port
+from tests.browser.mail_helpers import log_in as shared_log_in
 from tests.browser.mail_helpers import sign_up_and_confirm
 
 pytestmark = pytest.mark.browser
@@ -150,9 +151,10 @@ def wait_for(check, timeout=20.0):
         time.sleep(0.1)
 
 
-def test_the_sandbox_webhooks_alone_carry_a_failed_renewal_to_the_app(site):
-    """No browser: a subscription paid with the card that fails at renewal, renewed by the
-    sandbox's clock; only the webhooks the sandbox sends itself tell the app."""
+def test_the_sandbox_webhooks_alone_carry_a_failed_renewal_to_the_app(site, page, shot):
+    """A subscription paid (through the API, not the browser) with the card that fails at
+    renewal, renewed by the sandbox's clock; only the webhooks the sandbox sends itself
+    tell the app. The owner then finds the past-due banner on their pages."""
     from app.billing import services
     from app.extensions import db
     from app.models.billing import BillingAccount
@@ -161,7 +163,7 @@ def test_the_sandbox_webhooks_alone_carry_a_failed_renewal_to_the_app(site):
 
     with site.app.test_request_context():
         business = make_business(owner=make_user(email="renewal@example.com"), name="Renewal Test Shop")
-        business_id = business.id
+        business_id, slug = business.id, business.slug
         session_id = checkout_session_id(services.start_checkout(business, "ai_sales").redirect_url)
         db.session.remove()
     subscription_id = site.stripe.pay(session_id, card=FAILS_LATER_CARD)["session"]["subscription"]
@@ -180,3 +182,12 @@ def test_the_sandbox_webhooks_alone_carry_a_failed_renewal_to_the_app(site):
     assert wait_for(lambda: all(d["status"] != "pending" for d in site.stripe.webhook_log()))
     failed = [d for d in site.stripe.webhook_log() if d["status"] != "succeeded"]
     assert failed == []
+
+    shared_log_in(page, site, "renewal@example.com", "correct-horse-battery")
+    page.goto(f"{site.url}/businesses/{slug}/calls")
+    expect(page.locator(".billing-notice")).to_contain_text("Your last payment failed")
+    shot("past-due-banner")
+    page.click(".billing-notice >> text=Go to billing")
+    expect(page).to_have_url(re.compile(rf"/businesses/{slug}/billing"))
+    expect(page.locator(".billing-notice")).to_have_count(0)  # the billing page says it in more detail
+    shot("billing-page-while-past-due")
