@@ -158,7 +158,13 @@ def app_environment(database_url: str, redis_url: str) -> dict:
 
 
 def log_in(base_url: str, email: str):
-    """(Cookie header value, the logged-in httpx client)."""
+    """(the headers the logged-in browser sends on every request, the logged-in httpx client).
+
+    The headers are its session cookie and its User-Agent. Flask-Login's session
+    protection compares each request's User-Agent and address with the login's:
+    a request without the login's User-Agent (wrk sends none) is taken for a
+    copied cookie, its session marked not fresh and its cookie re-signed and
+    re-sent on every answer, a cost no real browser's request pays."""
     import httpx
 
     client = httpx.Client(base_url=base_url)
@@ -166,7 +172,8 @@ def log_in(base_url: str, email: str):
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
     logged_in = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
     assert logged_in.status_code in (302, 303), f"login failed: {logged_in.status_code}"
-    return "; ".join(f"{name}={value}" for name, value in client.cookies.items()), client
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    return {"Cookie": cookie, "User-Agent": client.headers["User-Agent"]}, client
 
 
 def live_poll_url(client, dashboard_url: str) -> str:
@@ -287,7 +294,7 @@ def main() -> None:
     hello = Gunicorn("bench.hello_wsgi:app", args.workers, args.threads, env, log_dir, "hello")
     app = Gunicorn("wsgi:app", args.workers, args.threads, env, log_dir, "app")
     try:
-        cookie, client = log_in(app.url, email)
+        session, client = log_in(app.url, email)
         payload, signature = signed_stripe_event()
         first = client.post("/webhooks/stripe", content=payload,
                             headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
@@ -299,7 +306,6 @@ def main() -> None:
             'wrk.headers["Content-Type"] = "application/json"\n'
             f'wrk.headers["Stripe-Signature"] = "{signature}"\n'
         )
-        session = {"Cookie": cookie}
         htmx = dict(session, **{"HX-Request": "true"})
         base = f"{app.url}/businesses/{large}"
         live = "(live poll)"

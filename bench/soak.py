@@ -43,14 +43,14 @@ def main() -> None:
     print(f"soak: {args.minutes:g} min of the dashboard, gunicorn {args.worker_class} {args.workers} workers x "
           f"{args.threads} threads{' --preload' if args.preload else ''}, wrk -c {args.connections}; log {app.log}")
     try:
-        cookie, _ = log_in(app.url, email)
+        browser, _ = log_in(app.url, email)
         url = f"{app.url}/businesses/{large}/dashboard"
         deadline = time.monotonic() + args.minutes * 60
         total_requests = 0.0
         seen = 0
         while time.monotonic() < deadline:
             seconds = max(1, min(args.interval, int(deadline - time.monotonic())))
-            rate, errors = wrk(url, seconds, args.connections, {"Cookie": cookie})
+            rate, errors = wrk(url, seconds, args.connections, browser)
             total_requests += rate * seconds
             booted, reasons = app.worker_restarts()
             restarts = max(0, booted - args.workers)
