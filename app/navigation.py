@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.web import can
 
@@ -89,6 +90,44 @@ def business_nav_for(business) -> dict:
     return {"links": links, "upgrade": upgrade}
 
 
+# Rendered navs kept per process. A nav is a function of the key
+# `business_nav_html` builds, so an entry is never stale: a renamed business,
+# another role, package or unread count is another key. Cleared when full
+# (a few KB an entry) rather than evicted one by one.
+_NAV_CACHE_ENTRIES = 2048
+
+
+def business_nav_html(business, active: str | None) -> Markup:
+    """The business header and sub-navigation of one page (macros/business_nav.html).
+
+    Rendering it took about a tenth of a business page's CPU (bench/profile_view.py),
+    and it is the same on every page of a business for a role and package. So it
+    is rendered once per key: where the app is mounted, the business's slug, name
+    and zone label (which names the zone's abbreviation now in force), the role,
+    the package, the page's entry and the unread count beside "Messages"."""
+    from flask import current_app, request
+
+    from app.teams.access import role_for
+    from app.timezones import zone_label
+    from app.usage.services import package_of
+
+    app = current_app._get_current_object()
+    nav_badge = app.jinja_env.globals.get("nav_badge")
+    badge = nav_badge(business, "messaging.inbox") if nav_badge is not None else None
+    package = package_of(business)
+    key = (request.script_root, business.slug, business.name, zone_label(business),
+           role_for(current_user, business), package.slug if package else None, active, badge)
+    cache = app.extensions.setdefault("business_nav_html", {})
+    html = cache.get(key)
+    if html is None:
+        render = app.jinja_env.get_template("macros/business_nav.html").module.render_business_nav
+        html = Markup(render(business, active, business_nav_for(business), badge, key[3]))
+        if len(cache) >= _NAV_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = html
+    return html
+
+
 def register_template_helpers(app: Flask) -> None:
     """Globals every page template reads: the user's businesses (id, slug, name rows), the nav, `can`."""
     from app.models import WEEKDAYS
@@ -105,4 +144,5 @@ def register_template_helpers(app: Flask) -> None:
         links = [(entry[0], entry[1]) for entry in BUSINESS_NAV if entry[0] in app.view_functions]
         return {"owned_businesses": owned, "owned_business_ids": {row.id for row in owned}, "weekdays": WEEKDAYS,
                 "business_nav_links": links, "business_nav_endpoints": app.view_functions, "can": can,
-                "business_home": business_home_url, "business_nav_for": business_nav_for}
+                "business_home": business_home_url, "business_nav_for": business_nav_for,
+                "business_nav_html": business_nav_html}

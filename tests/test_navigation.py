@@ -75,3 +75,52 @@ def test_business_without_a_package_sees_only_ungated_areas(client, factories, l
     page = client.get(f"/businesses/{business.slug}/campaigns")
     assert page.status_code == 200 and "Compare packages and upgrade" in page.get_data(as_text=True)
     assert client.post(f"/businesses/{business.slug}/campaigns/new", data={}).status_code == 403
+
+
+def test_the_kept_nav_follows_every_change_it_shows(client, factories, logged_in_owner):
+    """The nav is rendered once and kept per business, role, package, page and
+    unread count (navigation.business_nav_html): each change below must show on
+    the very next page, never a nav kept from before it."""
+    from app.extensions import db
+    from app.models import ContactMessage, Membership
+
+    business = factories.business(owner=logged_in_owner, name="Kept Nav Salon", timezone="America/Los_Angeles")
+    wire(business, package="ai_receptionist")
+    url = f"/businesses/{business.slug}/dashboard"
+
+    def nav_html(page=url):
+        html = client.get(page).get_data(as_text=True)
+        return html, nav_of(html)
+
+    html, labels = nav_of_first = nav_html()
+    assert "Kept Nav Salon" in html and "America/Los_Angeles" in html and "Messages" not in labels
+    assert nav_html() == nav_of_first  # the same inputs: the same nav
+
+    business.name = "Renamed Salon"
+    business.timezone = "Europe/Berlin"
+    db.session.commit()
+    html, labels = nav_html()
+    assert "Renamed Salon" in html and "Kept Nav Salon" not in html and "Times in Europe/Berlin" in html
+
+    business.integration.service_package = "ai_business_suite"
+    db.session.commit()
+    html, labels = nav_html()
+    assert "Messages" in labels and "Upgrade: Integrations" in labels
+    assert re.search(r'id="unread-count" aria-label="0 unread" hidden>0<', html)
+
+    db.session.add(ContactMessage(business_id=business.id, direction="inbound", channel="sms",
+                                  to_address="+15551230000", body="Are you open?", status="received"))
+    db.session.commit()
+    html, labels = nav_html()
+    assert re.search(r'id="unread-count" aria-label="1 unread">1<', html)
+    # The page's own entry is marked on each page, from the same kept nav.
+    calls = client.get(f"/businesses/{business.slug}/calls").get_data(as_text=True)
+    assert re.search(r'href="/businesses/[^"]+/calls" class="active"', calls)
+    assert not re.search(r'href="/businesses/[^"]+/dashboard" class="active"', calls)
+
+    # A membership row makes the claiming account staff: the owner-only areas go.
+    assert "Billing" in labels and "Team" in labels
+    db.session.add(Membership(business_id=business.id, user_id=logged_in_owner.id, role="staff"))
+    db.session.commit()
+    _html, labels = nav_html(f"/businesses/{business.slug}/calls")
+    assert "Billing" not in labels and "Team" not in labels and "Calls" in labels

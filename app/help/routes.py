@@ -26,6 +26,6 @@ def article(article_slug):
 
 
 def register_helpers(app) -> None:
-    @app.context_processor
-    def help_helpers():
-        return {"help_article_meta": get_article, "help_for_endpoint": HELP_FOR_ENDPOINT}
+    # Globals, not a context processor: imported macros (the business nav, rendered
+    # once and kept by app.navigation) see globals without the page's context.
+    app.jinja_env.globals.update(help_article_meta=get_article, help_for_endpoint=HELP_FOR_ENDPOINT)
