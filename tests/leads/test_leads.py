@@ -64,7 +64,7 @@ def test_a_lead_call_becomes_one_scored_lead_on_the_contact(client, run_jobs, bu
     page = client.get(f"/businesses/{business.slug}/contacts/{contact.id}").get_data(as_text=True)
     assert 'id="open-leads"' in page and "Lead from call" in page
     listing = client.get(f"/businesses/{business.slug}/leads").get_data(as_text=True)
-    assert "Quinn Buyer" in listing and f'class="score score-' in listing
+    assert "Quinn Buyer" in listing and 'class="score score-' in listing
 
 
 def test_qualification_waits_for_4calls_when_it_is_down(app, run_jobs, business, fourcalls):
