@@ -115,6 +115,8 @@ class InProcessQueue:
         self.app = app
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self.active_ids: set[str] = set()
+        # When each job (by id) waiting on a timer (a delay or a retry's backoff) comes due.
+        self.due_at: dict[str, float] = {}
         self.lock = threading.Lock()
 
     def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
@@ -133,11 +135,20 @@ class InProcessQueue:
 
     def _schedule(self, job: _PendingJob, seconds: float, intervals: list[int]):
         if seconds > 0:
-            timer = threading.Timer(seconds, self.executor.submit, args=(self._run, job, intervals))
+            if job.job_id:
+                with self.lock:
+                    self.due_at[job.job_id] = time.monotonic() + seconds
+            timer = threading.Timer(seconds, self._submit, args=(job, intervals))
             timer.daemon = True
             timer.start()
         else:
-            self.executor.submit(self._run, job, intervals)
+            self._submit(job, intervals)
+
+    def _submit(self, job: _PendingJob, intervals: list[int]):
+        if job.job_id:
+            with self.lock:
+                self.due_at.pop(job.job_id, None)
+        self.executor.submit(self._run, job, intervals)
 
     def _run(self, job: _PendingJob, intervals: list[int]):
         try:
@@ -169,10 +180,18 @@ class InProcessQueue:
             threading.Thread(target=loop, args=(path, interval), daemon=True, name=f"cron-{path}").start()
 
     def drain(self, timeout: float = 30.0) -> int:
+        """Wait (at most `timeout`) for the jobs running, queued, or coming due
+        within it. A job whose delay ends after the deadline could not finish
+        within it anyway, so it is not waited for (a reminder an hour away kept
+        every caller waiting the whole timeout)."""
         deadline = time.monotonic() + timeout
-        while self.active_ids and time.monotonic() < deadline:
+        while time.monotonic() < deadline and self._due_before(deadline):
             time.sleep(0.05)
         return 0
+
+    def _due_before(self, deadline: float) -> bool:
+        with self.lock:
+            return any(self.due_at.get(job_id, 0) < deadline for job_id in self.active_ids)
 
     def health(self) -> dict:
         return {"backend": self.backend, "status": "ok", "active": len(self.active_ids)}
