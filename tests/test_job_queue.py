@@ -36,3 +36,17 @@ def test_drain_waits_for_a_retry_whose_backoff_ends_within_it(app):
     pool.enqueue(flaky, job_id="flaky")
     pool.drain(timeout=20)
     assert len(attempts) == 2 and not pool.active_ids
+
+
+def test_close_drops_waiting_jobs_and_refuses_new_ones(app):
+    """A live site shutting down: nothing waiting may start after it is gone."""
+    ran = []
+    pool = InProcessQueue(app, workers=2)
+    pool.enqueue(lambda: ran.append("in an hour"), job_id="reminder", delay=timedelta(hours=1))
+    (timer,) = pool.timers
+    pool.close()
+    assert timer.finished.is_set()  # cancelled: it will never fire
+    assert not pool.active_ids and not pool.timers
+    pool.enqueue(lambda: ran.append("after close"), job_id="late")
+    pool.enqueue(lambda: ran.append("after close, delayed"), delay=timedelta(seconds=1))
+    assert ran == [] and not pool.timers

@@ -117,6 +117,8 @@ class InProcessQueue:
         self.active_ids: set[str] = set()
         # When each job (by id) waiting on a timer (a delay or a retry's backoff) comes due.
         self.due_at: dict[str, float] = {}
+        self.timers: set[threading.Timer] = set()
+        self.closed = False
         self.lock = threading.Lock()
 
     def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
@@ -135,20 +137,39 @@ class InProcessQueue:
 
     def _schedule(self, job: _PendingJob, seconds: float, intervals: list[int]):
         if seconds > 0:
-            if job.job_id:
-                with self.lock:
-                    self.due_at[job.job_id] = time.monotonic() + seconds
-            timer = threading.Timer(seconds, self._submit, args=(job, intervals))
+            timer = threading.Timer(seconds, lambda: self._submit(job, intervals, timer))
             timer.daemon = True
+            with self.lock:
+                if self.closed:
+                    return
+                if job.job_id:
+                    self.due_at[job.job_id] = time.monotonic() + seconds
+                self.timers.add(timer)
             timer.start()
         else:
             self._submit(job, intervals)
 
-    def _submit(self, job: _PendingJob, intervals: list[int]):
-        if job.job_id:
-            with self.lock:
+    def _submit(self, job: _PendingJob, intervals: list[int], timer: threading.Timer | None = None):
+        with self.lock:
+            self.timers.discard(timer)
+            if job.job_id:
                 self.due_at.pop(job.job_id, None)
-        self.executor.submit(self._run, job, intervals)
+            if self.closed:
+                return
+            self.executor.submit(self._run, job, intervals)
+
+    def close(self) -> None:
+        """Stop: jobs waiting on a timer or in the pool's queue are dropped, jobs
+        running now finish. For a process (or a test's live site) shutting
+        down, so no job starts after what it needs (its database, 4calls) is gone."""
+        with self.lock:
+            self.closed = True
+            timers, self.timers = self.timers, set()
+            self.due_at.clear()
+            self.active_ids.clear()
+        for timer in timers:
+            timer.cancel()
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, job: _PendingJob, intervals: list[int]):
         try:

@@ -32,6 +32,12 @@ class LiveServer:
 
     def stop(self):
         self._server.shutdown()
+        # Jobs still waiting (a reminder due in an hour, a retry's backoff) would
+        # otherwise start later in this test process, after the site's database
+        # and sandboxes are gone, and log their failures into other tests' output.
+        queue = self.app.extensions.get("job_queue")
+        if hasattr(queue, "close"):
+            queue.close()
 
 
 _migrated_sqlite_template: Path | None = None

@@ -47,7 +47,6 @@ def site(tmp_path_factory):
         server.start()
         yield {"server": server, "fourcalls": fourcalls, "app": app}
         server.stop()
-        app.extensions["job_queue"].drain(timeout=15)
 
 
 @pytest.fixture
