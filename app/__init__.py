@@ -209,7 +209,13 @@ def _configure_sqlite(app: Flask) -> None:
     in-process jobs), and a commit appends to the log instead of syncing the
     journal and the database to disk each time. A crash of the app loses
     nothing committed; a power cut may lose the last transactions, never the
-    file's integrity."""
+    file's integrity.
+
+    The log is folded back into the database (a checkpoint, which syncs the
+    file) once it holds 16,000 pages (64 MB) instead of SQLite's 1,000: a sync
+    commits after every page of 500 calls, and at 1,000 pages nearly every
+    commit paid a checkpoint (bench/sync_throughput.py: 23 commits took
+    0.44 s of a 10,000-call sync; 0.18 s at 16,000)."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
@@ -221,6 +227,7 @@ def _configure_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")  # kept by the file; a no-op in memory
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA wal_autocheckpoint=16000")  # pages; see the docstring
             cursor.close()
 
 

@@ -61,6 +61,7 @@ def test_sqlite_runs_with_foreign_keys_and_a_write_ahead_log(tmp_path):
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 16000
         db.engine.dispose()
 
 
