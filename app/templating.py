@@ -44,6 +44,7 @@ def utc_label(moment) -> str:
 
 
 def register_filters(app) -> None:
+    from app.calls.presenters import call_badges
     from app.contacts.phone import display_phone
     from app.timezones import (all_zone_names, localclock_filter, localdate_filter, localrange_filter,
                                localtime_filter, to_local, zone_label)
@@ -68,5 +69,5 @@ def register_filters(app) -> None:
         "money": money,
         "phone": display_phone,
     })
-    app.jinja_env.globals.update({"status_tone": status_tone, "zone_label": zone_label,
+    app.jinja_env.globals.update({"call_badges": call_badges, "status_tone": status_tone, "zone_label": zone_label,
                                   "all_zone_names": all_zone_names, "to_local": to_local})
