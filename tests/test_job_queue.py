@@ -8,9 +8,10 @@ from datetime import timedelta
 from app.jobs.queue import InProcessQueue
 
 
-def test_drain_waits_for_jobs_due_within_it_but_not_for_a_job_due_after_it(app):
+def test_drain_waits_for_jobs_due_within_it_but_not_for_a_job_due_after_it(app, request):
     ran = []
     pool = InProcessQueue(app, workers=2)
+    request.addfinalizer(pool.close)
     pool.enqueue(lambda: ran.append("now"), job_id="now")
     pool.enqueue(lambda: ran.append("soon"), job_id="soon", delay=timedelta(seconds=0.3))
     pool.enqueue(lambda: ran.append("in an hour"), job_id="in-an-hour", delay=timedelta(hours=1))
@@ -23,7 +24,7 @@ def test_drain_waits_for_jobs_due_within_it_but_not_for_a_job_due_after_it(app):
     assert pool.active_ids == {"in-an-hour"}
 
 
-def test_drain_waits_for_a_retry_whose_backoff_ends_within_it(app):
+def test_drain_waits_for_a_retry_whose_backoff_ends_within_it(app, request):
     app.config["JOB_RETRY_INTERVALS"] = [0.2]
     attempts = []
 
@@ -33,6 +34,7 @@ def test_drain_waits_for_a_retry_whose_backoff_ends_within_it(app):
             raise RuntimeError("4calls hiccup")
 
     pool = InProcessQueue(app, workers=2)
+    request.addfinalizer(pool.close)
     pool.enqueue(flaky, job_id="flaky")
     pool.drain(timeout=20)
     assert len(attempts) == 2 and not pool.active_ids
@@ -47,6 +49,35 @@ def test_close_drops_waiting_jobs_and_refuses_new_ones(app):
     pool.close()
     assert timer.finished.is_set()  # cancelled: it will never fire
     assert not pool.active_ids and not pool.timers
-    pool.enqueue(lambda: ran.append("after close"), job_id="late")
-    pool.enqueue(lambda: ran.append("after close, delayed"), delay=timedelta(seconds=1))
-    assert ran == [] and not pool.timers
+    assert pool.enqueue(lambda: ran.append("after close"), job_id="late") is None
+    assert pool.enqueue(lambda: ran.append("after close, delayed"), delay=timedelta(seconds=1)) is None
+    assert ran == [] and not pool.timers and not pool.active_ids
+    pool.drain(timeout=20)  # nothing left to wait for
+
+
+def test_close_lets_a_running_job_finish(app):
+    import threading
+
+    started, release, finished = threading.Event(), threading.Event(), []
+    pool = InProcessQueue(app, workers=2)
+
+    def slow():
+        started.set()
+        release.wait(10)
+        finished.append(True)
+
+    pool.enqueue(slow, job_id="slow")
+    assert started.wait(10)
+    threading.Timer(0.2, release.set).start()
+    pool.close()
+    assert finished == [True] and pool.running == 0
+
+
+def test_many_instant_jobs_never_deadlock_the_count(app):
+    """A job can finish before its done-callback is attached; the count still settles at zero."""
+    pool = InProcessQueue(app, workers=4)
+    for number in range(300):
+        pool.enqueue(lambda: None, job_id=f"instant-{number}")
+    pool.drain(timeout=20)
+    pool.close(timeout=20)
+    assert pool.running == 0 and not pool.active_ids

@@ -118,13 +118,15 @@ class InProcessQueue:
         # When each job (by id) waiting on a timer (a delay or a retry's backoff) comes due.
         self.due_at: dict[str, float] = {}
         self.timers: set[threading.Timer] = set()
+        self.running = 0  # jobs handed to the pool and not yet done (or cancelled)
         self.closed = False
-        self.lock = threading.Lock()
+        # Re-entrant: a job done before add_done_callback returns calls _done at once, under _submit's hold.
+        self.lock = threading.RLock()
 
     def enqueue(self, func, *args, job_id=None, delay: timedelta | None = None, retries=None, fresh_id=False,
                 **kwargs):
         with self.lock:
-            if job_id and job_id in self.active_ids:
+            if self.closed or (job_id and job_id in self.active_ids):
                 return None
             if job_id:
                 self.active_ids.add(job_id)
@@ -156,12 +158,19 @@ class InProcessQueue:
                 self.due_at.pop(job.job_id, None)
             if self.closed:
                 return
-            self.executor.submit(self._run, job, intervals)
+            self.running += 1
+            # Counted down when done, or when close() cancels it before it started.
+            self.executor.submit(self._run, job, intervals).add_done_callback(self._done)
 
-    def close(self) -> None:
-        """Stop: jobs waiting on a timer or in the pool's queue are dropped, jobs
-        running now finish. For a process (or a test's live site) shutting
-        down, so no job starts after what it needs (its database, 4calls) is gone."""
+    def _done(self, _future) -> None:
+        with self.lock:
+            self.running -= 1
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop: jobs waiting on a timer or in the pool's queue are dropped, new
+        ones refused, and jobs running now get up to `timeout` to finish. For a
+        process (or a test's live site) shutting down, so no job starts after
+        what it needs (its database, 4calls) is gone."""
         with self.lock:
             self.closed = True
             timers, self.timers = self.timers, set()
@@ -169,7 +178,10 @@ class InProcessQueue:
             self.active_ids.clear()
         for timer in timers:
             timer.cancel()
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + timeout
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _run(self, job: _PendingJob, intervals: list[int]):
         try:

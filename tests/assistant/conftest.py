@@ -37,7 +37,7 @@ def worker_pool(app):
     app.extensions["job_queue"] = pool
     yield lambda: pool.drain(timeout=120)
     pool.drain(timeout=120)
-    pool.executor.shutdown(wait=True)
+    pool.close()
     app.extensions["job_queue"] = original
 
 

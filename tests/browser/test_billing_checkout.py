@@ -38,7 +38,7 @@ def site(tmp_path_factory):
         server = LiveServer(app, port)
         server.start()
         yield Site(server, stripe_sandbox)
-        server.stop()  # jobs still working on late webhooks finish while the sandboxes are up
+        server.stop()  # jobs running on late webhooks finish while the sandboxes are up; queued ones are dropped
 
 
 def sign_up_and_claim(page, site, name, email, listing):
