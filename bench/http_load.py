@@ -13,7 +13,9 @@ Builds the data of bench/dashboard.py (1,000 businesses; the large one with
 the dashboard, the call log's first page and a filter, the live poll with
 nothing new (204), and a duplicate signed Stripe webhook, each the median
 of --runs fresh wrk runs (see wrk_median). Prints req/s, the
-share of hello-world, non-2xx answers and gunicorn worker restarts (a worker
+share of hello-world, non-2xx answers, the CPU milliseconds each request
+cost the gunicorn workers and PostgreSQL (CpuMeter: steadier than req/s on
+a shared machine), and gunicorn worker restarts (a worker
 that died, e.g. by SIGSEGV, is restarted by the arbiter). Figures are
 printed, not asserted.
 """
@@ -201,8 +203,9 @@ def wrk(url: str, duration: int, connections: int, headers: dict | None = None, 
 
 
 def wrk_median(runs: int, url: str, duration: int, connections: int, headers: dict | None = None,
-               lua: Path | None = None, fresh_url=None) -> tuple[float, float, float, int]:
-    """(median, lowest and highest req/s of `runs` wrk runs, errors of all runs).
+               lua: Path | None = None, fresh_url=None) -> tuple[float, float, float, int, float]:
+    """(median, lowest and highest req/s of `runs` wrk runs, errors of all runs,
+    requests answered in all runs).
 
     Why several runs: wrk opens its connections at once and keeps them, and
     gunicorn's gthread workers race to accept them. In about one run in three
@@ -216,7 +219,51 @@ def wrk_median(runs: int, url: str, duration: int, connections: int, headers: di
         rate, failed = wrk(fresh_url() if fresh_url else url, duration, connections, headers, lua)
         rates.append(rate)
         errors += failed
-    return statistics.median(rates), min(rates), max(rates), errors
+    return statistics.median(rates), min(rates), max(rates), errors, sum(rates) * duration
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+class CpuMeter:
+    """CPU per request of the gunicorn workers and of the PostgreSQL server
+    over a measurement. Unlike req/s, which moves by a third from one run to
+    the next on a shared machine, CPU per request barely moves with the
+    machine's load, so it shows what a change did. The server's figure counts
+    all of PostgreSQL on this machine (nothing else uses it during a bench);
+    a process started during the measurement (a new connection's backend)
+    counts from zero."""
+
+    def __init__(self, gunicorn: "Gunicorn"):
+        self.gunicorn = gunicorn
+
+    def _readings(self) -> tuple[dict, dict]:
+        def pgrep(*args):
+            found = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout.split()
+            return {int(pid): _cpu_seconds(int(pid)) for pid in found}
+
+        return pgrep("-P", str(self.gunicorn.process.pid)), pgrep("-x", "postgres")
+
+    def __enter__(self):
+        self.started = self._readings()
+        return self
+
+    def __exit__(self, *exc):
+        self.used = tuple(sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+                          for now, before in zip(self._readings(), self.started))
+
+    def per_request_ms(self, requests: float) -> str:
+        """"app 10.2 + db 3.3 ms": CPU milliseconds a request cost the workers and the database."""
+        if not requests:
+            return ""
+        app, server = (seconds / requests * 1000 for seconds in self.used)
+        return f"app {app:5.2f} + db {server:5.2f} ms"
 
 
 def signed_stripe_event() -> tuple[str, str]:
@@ -325,11 +372,13 @@ def main() -> None:
                 assert status == expected, f"{name}: {status}"
         if args.duration > 40:
             print("note: the live poll's token is fresh for 60 s; keep --duration under 40 to measure only its fast path")
-        baseline, low, high, _ = wrk_median(args.runs, hello.url + "/", args.duration, args.connections)
+        with CpuMeter(hello) as hello_cpu:
+            baseline, low, high, _, answered = wrk_median(args.runs, hello.url + "/", args.duration, args.connections)
         print(f"\ngunicorn gthread, {args.workers} workers x {args.threads} threads; wrk -c {args.connections}, "
               f"{args.duration} s a run, median of {args.runs} runs (range after it); {args.calls:,} calls in the large business")
-        print(f"{'request':34} {'req/s':>9} {'range':>15} {'of hello-world':>15} {'errors':>8}  target")
-        print(f"{'hello-world Flask app':34} {baseline:9,.0f} {f'{low:,.0f}-{high:,.0f}':>15} {'100.0 %':>15} {0:8}")
+        print(f"{'request':34} {'req/s':>9} {'range':>15} {'of hello-world':>15} {'errors':>8}  {'CPU per request':24}  target")
+        print(f"{'hello-world Flask app':34} {baseline:9,.0f} {f'{low:,.0f}-{high:,.0f}':>15} {'100.0 %':>15} {0:8}"
+              f"  {hello_cpu.per_request_ms(answered):24}")
         for name, url, headers, script, _expected in kinds:
             fresh_url = None
             if url == live:
@@ -337,10 +386,11 @@ def main() -> None:
                     poll = live_poll_url(client, f"{base}/dashboard")
                     assert client.get(poll, headers=headers).status_code == 204, name
                     return poll
-            rate, low, high, errors = wrk_median(args.runs, url, args.duration, args.connections, headers, script,
-                                                 fresh_url=fresh_url)
+            with CpuMeter(app) as cpu:
+                rate, low, high, errors, answered = wrk_median(args.runs, url, args.duration, args.connections, headers,
+                                                               script, fresh_url=fresh_url)
             print(f"{name:34} {rate:9,.0f} {f'{low:,.0f}-{high:,.0f}':>15} {rate / baseline * 100:13.1f} % {errors:8}"
-                  f"  {targets.get(name, '')}")
+                  f"  {cpu.per_request_ms(answered):24}  {targets.get(name, '')}")
         # Unique signed 4calls events: what is stored (deduplicated, enqueued) per second.
         unique = log_dir / "unique_events.lua"
         unique_fourcalls_events_script(unique, args.unique_events)
