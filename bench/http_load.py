@@ -269,7 +269,7 @@ class CpuMeter:
         if not requests:
             return ""
         app, server = (seconds / requests * 1000 for seconds in self.used)
-        multiple = f" ({app / hello_ms:3.0f}x hello)" if hello_ms else ""
+        multiple = f" ({app / hello_ms:.0f}x hello)" if hello_ms else ""
         return f"app {app:5.2f} ms{multiple} + db {server:4.2f} ms"
 
 
