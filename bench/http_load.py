@@ -14,8 +14,8 @@ the dashboard, the call log's first page and a filter, the live poll with
 nothing new (204), and a duplicate signed Stripe webhook, each the median
 of --runs fresh wrk runs (see wrk_median). Prints req/s, the
 share of hello-world, non-2xx answers, the CPU milliseconds each request
-cost the gunicorn workers and PostgreSQL (CpuMeter: steadier than req/s on
-a shared machine), and gunicorn worker restarts (a worker
+cost the gunicorn workers (also as a multiple of hello-world's, the figure to
+compare changes by: see CpuMeter) and PostgreSQL, and gunicorn worker restarts (a worker
 that died, e.g. by SIGSEGV, is restarted by the arbiter). Figures are
 printed, not asserted.
 """
@@ -268,7 +268,7 @@ class CpuMeter:
         the workers (and as a multiple of hello-world's) and the database."""
         if not requests:
             return ""
-        app, server = (seconds / requests * 1000 for seconds in self.used)
+        app, server = self.app_ms(requests), self.used[1] / requests * 1000
         multiple = f" ({app / hello_ms:.0f}x hello)" if hello_ms else ""
         return f"app {app:5.2f} ms{multiple} + db {server:4.2f} ms"
 
