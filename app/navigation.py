@@ -115,13 +115,14 @@ def business_nav_html(business, active: str | None) -> Markup:
     nav_badge = app.jinja_env.globals.get("nav_badge")
     badge = nav_badge(business, "messaging.inbox") if nav_badge is not None else None
     package = package_of(business)
-    key = (request.script_root, business.slug, business.name, zone_label(business),
+    zone = zone_label(business)
+    key = (request.script_root, business.slug, business.name, zone,
            role_for(current_user, business), package.slug if package else None, active, badge)
     cache = app.extensions.setdefault("business_nav_html", {})
     html = cache.get(key)
     if html is None:
         render = app.jinja_env.get_template("macros/business_nav.html").module.render_business_nav
-        html = Markup(render(business, active, business_nav_for(business), badge, key[3]))
+        html = Markup(render(business, active, business_nav_for(business), badge, zone))
         if len(cache) >= _NAV_CACHE_ENTRIES:
             cache.clear()
         cache[key] = html
