@@ -142,7 +142,10 @@ def generate_call(org: dict, overrides: dict | None = None, campaign: dict | Non
             contact = store.get("contacts", overrides["contact_id"])
             if not contact or contact["organization_id"] != org["id"] or contact["deleted"]:
                 raise invalid({"contact_id": "no such contact in this organization"})
-        if contact is None and direction == "inbound" and rng.random() < REPEAT_CALLER_SHARE:
+        # A caller named or numbered by the request is that caller, never a random earlier one: a call
+        # from +1...21 filed under another contact would send its text-back's reply to that contact.
+        named_caller = overrides.get("caller_number") or overrides.get("caller_name")
+        if contact is None and direction == "inbound" and not named_caller and rng.random() < REPEAT_CALLER_SHARE:
             contact = _random_contact(org["id"], rng)
         caller_name = overrides.get("caller_name") or (contact or {}).get("name") or random_name(rng)
         caller_number = overrides.get("caller_number") or (contact or {}).get("phone") or random_phone(rng)

@@ -52,6 +52,19 @@ def test_generated_call_leaves_a_consistent_trail(sandbox, api):
     assert (stats["total"], stats["answered"], stats["missed"], stats["booked"], stats["leads"]) == (4, 3, 1, 1, 1)
 
 
+def test_a_call_from_a_given_number_belongs_to_that_numbers_contact(sandbox, api):
+    """Repeat callers are picked at random only when the request names no caller (30 % of calls would
+    otherwise be filed under an earlier contact with another number)."""
+    org, client = api.create_org()
+    for _ in range(5):
+        sandbox.generate_call(org["id"], outcome="question")  # earlier callers to pick from
+    for index in range(20):
+        number = f"+1800555{index:04d}"
+        call = sandbox.generate_call(org["id"], status="missed", caller_number=number, caller_name="Robin Caller")
+        contact = client.get(f"/organizations/{org['id']}/contacts/{call['contact_id']}").json()
+        assert (call["caller_number"], contact["phone"]) == (number, number)
+
+
 def test_inconsistent_overrides_are_refused(sandbox, api):
     org, _ = api.create_org()
     with pytest.raises(httpx.HTTPStatusError) as refused:
