@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--htmx", action="store_true", help="send HX-Request (fragments)")
     parser.add_argument("--sql", action="store_true", help="also list each statement of one request with its time")
+    parser.add_argument("--cpu", action="store_true",
+                        help="profile this process's CPU time, not wall time (waits on the database drop out)")
     args = parser.parse_args()
 
     import logging
@@ -73,7 +75,7 @@ def main() -> None:
     statements = []
     listener = lambda *a: statements.append(1)  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
-    profile = cProfile.Profile()
+    profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     started = time.perf_counter()
     profile.enable()
     for _ in range(args.requests):
