@@ -81,7 +81,9 @@ def test_bad_times_are_refused_with_a_clear_message(client, business, starts_at,
 
 
 def test_past_day_slots_and_invalid_phone(client, business):
-    yesterday = (datetime.now(timezone.utc).date() - timedelta(days=1)).isoformat()
+    from app.timezones import local_today
+
+    yesterday = (local_today(business) - timedelta(days=1)).isoformat()  # the business's yesterday, not UTC's
     slots = client.get(f"/businesses/{business.slug}/appointments/slots?day={yesterday}&appointment_type=Haircut")
     assert "That day is in the past" in slots.get_data(as_text=True)
     response = book(client, business, iso(next_weekday_at(10)), phone="555-CALL-NOW")

@@ -39,10 +39,10 @@ def test_statistics_by_window_and_chart(app, factories):
     assert chart.bars[-1].total == 2 and chart.height(2) == 100
 
 
-def test_dashboard_page_shows_everything(client, auth, factories):
+def test_dashboard_page_shows_everything(client, auth, factories, clock):
     owner = factories.user()
     business = factories.business(owner=owner, name="Bella Napoli")
-    now = datetime.now(timezone.utc)
+    now = clock.now  # midday in the business's zone: the appointment at 23:00 UTC is today there
     seed_calls(business, now)  # before activation: no minutes metered
     activate(business, "ai_receptionist")
     apply_remote_appointments(business, [remote_appointment(9, starts_at=now.replace(hour=23, minute=0), customer_name="Maria Rossi")])
@@ -179,11 +179,11 @@ def test_live_feed_refreshes_meters_assistants_and_last_synced_without_a_new_cal
     assert 'id="last-synced" hx-swap-oob="true"' in html
 
 
-def test_campaign_calls_count_as_outbound_and_never_as_missed(client, auth, factories):
+def test_campaign_calls_count_as_outbound_and_never_as_missed(client, auth, factories, clock):
     # -- campaigns (issue 14)
     owner = factories.user()
     business = factories.business(owner=owner)
-    now = datetime.now(timezone.utc).replace(hour=12)
+    now = clock.now  # the page's "today" is the business's day on the app's clock, whatever the hour here
     apply_remote_calls(business, [
         remote_call(11, started_at=now - timedelta(minutes=30), direction="outbound", outcome="booked"),
         remote_call(12, started_at=now - timedelta(minutes=20), direction="outbound", status="missed",
