@@ -24,12 +24,25 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def render_partial_or_page(page_template: str, partial_template: str, **context):
-    """The fragment alone for htmx, the full page otherwise; caches must tell them apart."""
-    template = partial_template if is_htmx() and not request.headers.get("HX-Boosted") else page_template
-    response = make_response(render_template(template, **context))
-    response.headers["Vary"] = "HX-Request"
+def _wants_fragment() -> bool:
+    return is_htmx() and not request.headers.get("HX-Boosted")
+
+
+def _varying_on_htmx(body):
+    response = make_response(body)
+    response.headers["Vary"] = "HX-Request"  # caches must tell the fragment and the page apart
     return response
+
+
+def render_partial_or_page(page_template: str, partial_template: str, **context):
+    """The fragment alone for htmx, the full page otherwise."""
+    return _varying_on_htmx(render_template(partial_template if _wants_fragment() else page_template, **context))
+
+
+def fragment_or_page(page_template: str, fragment, **context):
+    """The same for a fragment already rendered (a kept one): it alone for
+    htmx, inside the full page otherwise."""
+    return _varying_on_htmx(fragment if _wants_fragment() else render_template(page_template, **context))
 
 
 @functools.cache

@@ -245,3 +245,31 @@ def use_fourcalls(app_config, fourcalls):
 
     yield point
     fourcalls.clear_faults()
+
+
+@pytest.fixture
+def marks(app):
+    """The app's live-feed mark store (app/dashboard/live_feed.py), and a factory of further
+    connections to the same Redis: the real one on the PostgreSQL run (TEST_REDIS_URL), fakeredis
+    otherwise."""
+    import fakeredis
+
+    from app.dashboard import live_feed
+
+    if app.config.get("REDIS_URL"):
+        from redis import Redis
+
+        def connect():
+            return live_feed.MarkStore(Redis.from_url(app.config["REDIS_URL"]))
+    else:
+        server = fakeredis.FakeServer()
+
+        def connect():
+            return live_feed.MarkStore(fakeredis.FakeRedis(server=server))
+    saved = app.extensions.get("live_feed")
+    app.extensions["live_feed"] = connect()
+    yield connect
+    if saved is None:
+        app.extensions.pop("live_feed", None)
+    else:
+        app.extensions["live_feed"] = saved

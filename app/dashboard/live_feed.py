@@ -57,6 +57,10 @@ FRESH_SECONDS = 60
 REDIS_FAILURES = (RedisError, OSError)
 _PENDING = "live_feed_changed"
 _KEY = "live-feed:{}"
+# Moved by a write to calls or contacts that names no single business (a bulk
+# update by contact ids, say): every business's mark includes it.
+_ALL_KEY = "live-feed:all"
+ALL_BUSINESSES = "*"
 _SALT = "dashboard-live-feed"
 
 
@@ -79,13 +83,14 @@ class MarkStore:
         self.redis = redis
 
     def read(self, business_id) -> str | None:
-        value = self.redis.get(_KEY.format(business_id))
-        return value.decode() if value is not None else ""
+        own, everyone = self.redis.mget(_KEY.format(business_id), _ALL_KEY)
+        return f"{(own or b'').decode()}.{(everyone or b'').decode()}"
 
     def mark(self, business_ids) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
             for business_id in business_ids:
-                pipe.set(_KEY.format(business_id), uuid.uuid4().hex[:16])
+                key = _ALL_KEY if business_id == ALL_BUSINESSES else _KEY.format(business_id)
+                pipe.set(key, uuid.uuid4().hex[:16])
             pipe.execute()
 
 
@@ -133,6 +138,57 @@ def _write_marks(session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_marks(session) -> None:
     session.info.pop(_PENDING, None)
+
+
+# Whatever a list of calls shows: the calls, and their callers' contact names.
+# Any write to these marks its business, so nothing kept under the mark (the
+# dashboard's figures, the call log's pages) outlives a change it shows.
+_MARKED_TABLES = frozenset({"calls", "contacts"})
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_flushed_calls_and_contacts(session, _flush_context) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if getattr(instance, "__tablename__", None) in _MARKED_TABLES:
+            # Read without loading: an attribute expired here would emit SQL mid-flush.
+            changed(instance.__dict__.get("business_id") or ALL_BUSINESSES, session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_bulk_writes_to_calls_and_contacts(execute_state) -> None:
+    """INSERT / UPDATE / DELETE statements run through the session (bulk
+    upserts, merges, imports, erasure): the business named by their rows or
+    their WHERE clause, else every business."""
+    if not (execute_state.is_insert or execute_state.is_update or execute_state.is_delete):
+        return
+    table = getattr(getattr(execute_state.statement, "table", None), "name", None)
+    if table not in _MARKED_TABLES:
+        return
+    for business_id in _businesses_written(execute_state.statement, execute_state.parameters, table):
+        changed(business_id, execute_state.session)
+
+
+def _businesses_written(statement, parameters, table: str) -> set:
+    if statement.is_insert:
+        # Rows as parameters (executemany: the sync's upserts) or in .values().
+        rows = parameters if isinstance(parameters, list) else [parameters] if parameters else []
+        named = [row.get("business_id") for row in rows if isinstance(row, dict)]
+        for column, value in (getattr(statement, "_values", None) or {}).items():
+            if getattr(column, "key", column) == "business_id":
+                named.append(getattr(value, "value", None))
+        return set(named) if named and None not in named else {ALL_BUSINESSES}
+    from sqlalchemy.sql import operators
+
+    # Only "business_id = <value>" ANDed at the top narrows every row written to one business.
+    criteria = statement.whereclause
+    conjuncts = criteria.clauses if getattr(criteria, "operator", None) is operators.and_ else [criteria]
+    for node in conjuncts:
+        left, right = getattr(node, "left", None), getattr(node, "right", None)
+        if (getattr(node, "operator", None) is operators.eq and getattr(left, "key", None) == "business_id"
+                and getattr(getattr(left, "table", None), "name", None) == table
+                and getattr(right, "value", None) is not None):
+            return {right.value}
+    return {ALL_BUSINESSES}
 
 
 def current_mark(business_id) -> str | None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-import fakeredis
-import pytest
 
 from app.dashboard import live_feed
 from app.extensions import db
@@ -19,28 +17,6 @@ from app.crm_sync.upserts import apply_remote_calls
 from app.usage import services as usage
 from tests.sql_helpers import statements_during
 from tests.sync_helpers import activate, remote_call
-
-
-@pytest.fixture
-def marks(app):
-    """The app's mark store, and a factory of further connections to the same Redis."""
-    if app.config.get("REDIS_URL"):
-        from redis import Redis
-
-        def connect():
-            return live_feed.MarkStore(Redis.from_url(app.config["REDIS_URL"]))
-    else:
-        server = fakeredis.FakeServer()
-
-        def connect():
-            return live_feed.MarkStore(fakeredis.FakeRedis(server=server))
-    saved = app.extensions.get("live_feed")
-    app.extensions["live_feed"] = connect()
-    yield connect
-    if saved is None:
-        app.extensions.pop("live_feed", None)
-    else:
-        app.extensions["live_feed"] = saved
 
 
 def other_worker(app, store):
@@ -161,6 +137,8 @@ def test_redis_down_falls_back_to_the_full_view(app, client, auth, factories, ma
         def get(self, *args):
             raise ConnectionError("redis is down")
 
+        mget = get
+
         def pipeline(self, *args, **kwargs):
             raise ConnectionError("redis is down")
 
@@ -208,3 +186,28 @@ def test_statistics_are_shared_per_mark_and_follow_new_calls(client, auth, facto
     clock.advance(hours=15)  # 08:00 PDT the next day
     later, _chart = services.cached_call_statistics(business, live_feed.current_mark(business.id))
     assert later["today"].total == 0 and later["week"].total == 2
+
+
+def test_writes_to_calls_and_contacts_move_the_mark_of_the_business_they_name(app, factories, marks):
+    """The session's hooks: a write that names its business moves that mark only;
+    one that names none (a bulk update by ids) moves every business's."""
+    from sqlalchemy import or_, update
+
+    from app.models import Contact
+
+    first, second = factories.business(owner=factories.user()), factories.business(owner=factories.user())
+    db.session.add_all([Contact(business_id=first.id, name="Ana"), Contact(business_id=second.id, name="Ben")])
+    db.session.commit()
+
+    def marks_now():
+        return live_feed.current_mark(first.id), live_feed.current_mark(second.id)
+
+    before = marks_now()
+    db.session.execute(update(Contact).where(Contact.business_id == first.id).values(notes="called back"))
+    db.session.commit()
+    after = marks_now()
+    assert after[0] != before[0] and after[1] == before[1]
+    db.session.execute(update(Contact).where(or_(Contact.business_id == first.id, Contact.name == "Ben"))
+                       .values(notes="both"))
+    db.session.commit()
+    assert all(now != then for now, then in zip(marks_now(), after))

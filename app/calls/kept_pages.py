@@ -1,0 +1,57 @@
+"""The call log's results (the count and the rows), rendered once per change of
+the business's calls and kept per process for at most a minute.
+
+A view of a large business's log runs its two heaviest statements (the page
+of calls and the capped count) and draws 25 rows: over a third of the page's
+CPU and most of the database's. Between two calls of a business the answer
+does not change, so it is kept:
+
+* under the business's live-feed change mark (app/dashboard/live_feed.py),
+  which any write to the business's calls or contacts moves when it commits
+  (the session hooks there), so the first view after a write renders afresh,
+  in every process;
+* with everything else the fragment shows in the key: the business's slug,
+  time zone and local day, and the query string (filters, page cursor);
+* for at most KEPT_SECONDS, which bounds what a change that moved no mark
+  (Redis failing as the write committed) can hide, as for the dashboard's
+  figures.
+
+Without Redis there is no shared mark and nothing is kept: every view renders.
+The route checks ownership and role before it asks; the fragments hold no
+per-user content (no forms, no CSRF tokens, no names of the viewer).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app, render_template, request
+from markupsafe import Markup
+
+from app import clock
+from app.dashboard import live_feed
+from app.timezones import local_today
+
+KEPT_SECONDS = 60
+_MAX_ENTRIES = 512
+_EXTENSION = "kept_call_pages"
+
+
+def rendered(template: str, business, context: Callable[[], dict]) -> Markup:
+    """`template` rendered with `context()`, or the copy kept for this business
+    state and query; `context` (the statements) runs only when it must."""
+    mark = live_feed.current_mark(business.id)
+    if mark is None:
+        return Markup(render_template(template, **context()))
+    key = (template, business.id, business.slug, business.timezone, local_today(business), mark,
+           tuple(sorted(request.args.items(multi=True))))
+    kept = current_app.extensions.setdefault(_EXTENSION, {})
+    now = clock.utcnow()
+    found = kept.get(key)
+    if found is not None and found[1] > now:
+        return found[0]
+    html = Markup(render_template(template, **context()))
+    if len(kept) >= _MAX_ENTRIES:
+        kept.clear()  # marks moved on: most entries are dead; the live ones render again once
+    kept[key] = (html, now + timedelta(seconds=KEPT_SECONDS))
+    return html
