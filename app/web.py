@@ -39,10 +39,10 @@ def render_partial_or_page(page_template: str, partial_template: str, **context)
     return _varying_on_htmx(render_template(partial_template if _wants_fragment() else page_template, **context))
 
 
-def fragment_or_page(page_template: str, fragment, **context):
+def fragment_or_page(page_template: str, fragment, page_context):
     """The same for a fragment already rendered (a kept one): it alone for
-    htmx, inside the full page otherwise."""
-    return _varying_on_htmx(fragment if _wants_fragment() else render_template(page_template, **context))
+    htmx, else the page, whose context (`page_context()`) is read only then."""
+    return _varying_on_htmx(fragment if _wants_fragment() else render_template(page_template, **page_context()))
 
 
 @functools.cache

@@ -1,5 +1,6 @@
-"""The call log's results (the count and the rows), rendered once per change of
-the business's calls and kept per process for at most a minute.
+"""The call log's results (the count and the rows) and its assistant filter,
+read once per change of the business's calls and kept per process for at most
+a minute.
 
 A view of a large business's log runs its two heaviest statements (the page
 of calls and the capped count) and draws 25 rows: over a third of the page's
@@ -7,7 +8,8 @@ CPU and most of the database's. Between two calls of a business the answer
 does not change, so it is kept:
 
 * under the business's live-feed change mark (app/dashboard/live_feed.py),
-  which any write to the business's calls or contacts moves when it commits
+  which any write to the business's calls, contacts or assistants
+  (coordinators) moves when it commits
   (the session hooks there), so the first view after a write renders afresh,
   in every process;
 * with everything else the fragment shows in the key: the business's slug,
@@ -40,18 +42,24 @@ _EXTENSION = "kept_call_pages"
 def rendered(template: str, business, context: Callable[[], dict]) -> Markup:
     """`template` rendered with `context()`, or the copy kept for this business
     state and query; `context` (the statements) runs only when it must."""
+    return kept(template, business, lambda: Markup(render_template(template, **context())), by_query=True)
+
+
+def kept(kind: str, business, compute: Callable, by_query: bool = False):
+    """`compute()`, or what it gave for this business state (and, `by_query`,
+    this query string) within the last KEPT_SECONDS."""
     mark = live_feed.current_mark(business.id)
     if mark is None:
-        return Markup(render_template(template, **context()))
-    key = (template, business.id, business.slug, business.timezone, local_today(business), mark,
-           tuple(sorted(request.args.items(multi=True))))
-    kept = current_app.extensions.setdefault(_EXTENSION, {})
+        return compute()
+    key = (kind, business.id, business.slug, business.timezone, local_today(business), mark,
+           tuple(sorted(request.args.items(multi=True))) if by_query else None)
+    store = current_app.extensions.setdefault(_EXTENSION, {})
     now = clock.utcnow()
-    found = kept.get(key)
+    found = store.get(key)
     if found is not None and found[1] > now:
         return found[0]
-    html = Markup(render_template(template, **context()))
-    if len(kept) >= _MAX_ENTRIES:
-        kept.clear()  # marks moved on: most entries are dead; the live ones render again once
-    kept[key] = (html, now + timedelta(seconds=KEPT_SECONDS))
-    return html
+    value = compute()
+    if len(store) >= _MAX_ENTRIES:
+        store.clear()  # marks moved on: most entries are dead; the live ones compute again once
+    store[key] = (value, now + timedelta(seconds=KEPT_SECONDS))
+    return value

@@ -29,10 +29,9 @@ def index(slug):
         # "Show more": only the next rows, appended under the ones shown.
         return kept_pages.rendered("calls/_rows.html", business, listing)
     results = kept_pages.rendered("calls/_results.html", business, listing)
-    response = fragment_or_page(
-        "calls/index.html", results, business=business, filters=filters, results=results,
-        coordinators=services.coordinator_choices(business),
-        directions=services.DIRECTIONS, statuses=services.STATUSES, outcomes=services.OUTCOMES)
+    response = fragment_or_page("calls/index.html", results, lambda: dict(
+        business=business, filters=filters, results=results, coordinators=kept_pages.kept("coordinators", business, lambda: services.coordinator_choices(business)),
+        directions=services.DIRECTIONS, statuses=services.STATUSES, outcomes=services.OUTCOMES))
     if filters.errors:
         response.status_code = 422
     return response

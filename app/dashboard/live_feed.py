@@ -57,7 +57,7 @@ FRESH_SECONDS = 60
 REDIS_FAILURES = (RedisError, OSError)
 _PENDING = "live_feed_changed"
 _KEY = "live-feed:{}"
-# Moved by a write to calls or contacts that names no single business (a bulk
+# Moved by a write to calls, contacts or coordinators that names no single business (a bulk
 # update by contact ids, say): every business's mark includes it.
 _ALL_KEY = "live-feed:all"
 ALL_BUSINESSES = "*"
@@ -140,10 +140,11 @@ def _drop_marks(session) -> None:
     session.info.pop(_PENDING, None)
 
 
-# Whatever a list of calls shows: the calls, and their callers' contact names.
-# Any write to these marks its business, so nothing kept under the mark (the
-# dashboard's figures, the call log's pages) outlives a change it shows.
-_MARKED_TABLES = frozenset({"calls", "contacts"})
+# Whatever a list of calls shows: the calls, their callers' contact names, and
+# the assistants (coordinators) that took them. Any write to these marks its
+# business, so nothing kept under the mark (the dashboard's figures, the call
+# log's pages) outlives a change it shows.
+_MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators"})
 
 
 @event.listens_for(Session, "after_flush")

@@ -51,6 +51,19 @@ def test_a_second_view_reads_no_calls(client, kept_log):
     assert reads == [] and "<html" not in fragment and "Luca Bianchi" in fragment
 
 
+def test_the_assistant_filter_is_kept_and_follows_a_renamed_assistant(client, factories, kept_log):
+    business, url = kept_log
+    coordinator = factories.coordinator(business, name="Sofia", fourcalls_id="coord_1")
+    db.session.commit()
+    assert ">Sofia<" in client.get(url).get_data(as_text=True)
+    response, statements = statements_during(lambda: client.get(url))
+    assert ">Sofia<" in response.get_data(as_text=True)
+    assert not [s for s in statements if "fourcalls_coordinators" in s]
+    coordinator.name = "Sofia Rossi"
+    db.session.commit()
+    assert ">Sofia Rossi<" in client.get(url).get_data(as_text=True)
+
+
 def test_filters_and_pages_are_kept_apart(client, kept_log):
     business, url = kept_log
     html, reads = log_statements(client, url, query_string={"status": "missed"})
