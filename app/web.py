@@ -52,9 +52,10 @@ def _business_and_role():
     from sqlalchemy import and_, bindparam
     from sqlalchemy.orm import joinedload
 
+    from app.messaging.services import unread_count_of
     from app.models import BillingAccount, Business, Membership
 
-    return (select(Business, Membership.role)
+    return (select(Business, Membership.role, unread_count_of(Business.id))  # the count: the nav's badge
             .options(joinedload(Business.integration),  # read by the navigation's package gates
                      # read by the past-due banner: its two columns, not the whole account
                      joinedload(Business.billing_account).load_only(BillingAccount.status,
@@ -71,6 +72,7 @@ def owned_business_or_404(slug: str, permission: str | None = None):
     whose role lacks the permission gets 403. The permission is the argument,
     else the one declared for the endpoint in app/teams/permissions.py, else
     MANAGE (owners and managers) -- an undeclared page is never open to staff."""
+    from app.messaging.services import remember_unread
     from app.teams.access import remember_role
     from app.teams.permissions import permission_for_endpoint, role_allows
 
@@ -81,6 +83,7 @@ def owned_business_or_404(slug: str, permission: str | None = None):
     role = remember_role(current_user, business, found[1]) if found else None
     if role is None:
         abort(404)
+    remember_unread(business.id, found[2])
     if not role_allows(role, permission or permission_for_endpoint(request.endpoint)):
         abort(403)
     return business

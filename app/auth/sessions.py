@@ -39,6 +39,7 @@ def init_app(app) -> None:
             return
         g.pop("_login_user", None)
         g.pop("_roles", None)
+        g.pop("_unread_messages", None)
         # Load now: the loader may commit its "last seen" touch, which must never
         # happen midway through a route's own transaction.
         current_user._get_current_object()

@@ -210,6 +210,7 @@ def mark_read(business, contact) -> int:
         message.read_at = utcnow()
     if unread:
         db.session.commit()
+        _prefetched_unread().pop(business.id, None)  # the nav counts again after this
     return len(unread)
 
 
@@ -224,6 +225,31 @@ HELD_COUNT = select(func.count().label("held")).select_from(ContactMessage).wher
 
 
 def unread_count(business) -> int:
+    prefetched = _prefetched_unread()
+    if business.id in prefetched:
+        return prefetched[business.id]
     return db.session.scalar(_UNREAD_COUNT, {"business_id": business.id}) or 0
+
+
+# Every business page's ownership check (app/web.owned_business_or_404) reads
+# the count in its own statement, as this column; the nav's badge then takes it
+# from the request instead of asking again. Marking messages read drops it.
+def unread_count_of(business_id_column):
+    return (select(func.count()).select_from(ContactMessage)
+            .where(ContactMessage.business_id == business_id_column,
+                   ContactMessage.direction == MessageDirection.INBOUND, ContactMessage.read_at.is_(None))
+            .scalar_subquery())
+
+
+def remember_unread(business_id, count: int) -> None:
+    _prefetched_unread()[business_id] = count
+
+
+def _prefetched_unread() -> dict:
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return {}
+    return g.setdefault("_unread_messages", {})
 
 

@@ -357,3 +357,24 @@ def test_another_owner_gets_404_on_every_message_url(client, auth, factories, bu
                         ("POST", f"{base}/contacts/{contact.id}/do-not-contact/{template.id}/lift"),
                         ("POST", f"{base}/templates/{template.id}/delete")):
         assert client.open(url, method=method).status_code == 404, url
+
+
+def test_the_unread_badge_comes_with_the_ownership_check_and_recounts_after_reading(client, business):
+    """No statement of its own on each page; opening a conversation marks it read and its
+    out-of-band badge counts afresh, the other contact's message still unread."""
+    import re
+
+    from tests.sql_helpers import statements_during
+
+    first, second = add_contact(business), add_contact(business, name="Eli Moss", phone="+15125550199")
+    for contact in (first, second):
+        db.session.add(ContactMessage(business_id=business.id, contact_id=contact.id, direction="inbound",
+                                      channel="sms", to_address="+15551230000", from_address=contact.phone,
+                                      body="Are you open?", status="received"))
+    db.session.commit()
+    response, statements = statements_during(lambda: client.get(f"/businesses/{business.slug}/dashboard"))
+    assert re.search(r'id="unread-count" aria-label="2 unread">2<', response.get_data(as_text=True))
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT") and "contact_messages" in s]
+    thread = client.get(f"/businesses/{business.slug}/messages/contacts/{first.id}/thread",
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(r'id="unread-count" hx-swap-oob="true" aria-label="1 unread">1<', thread)
