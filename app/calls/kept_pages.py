@@ -39,27 +39,34 @@ _MAX_ENTRIES = 512
 _EXTENSION = "kept_call_pages"
 
 
-def rendered(template: str, business, context: Callable[[], dict]) -> Markup:
-    """`template` rendered with `context()`, or the copy kept for this business
-    state and query; `context` (the statements) runs only when it must."""
-    return kept(template, business, lambda: Markup(render_template(template, **context())), by_query=True)
+class KeptPages:
+    """What the call log keeps for one business, for one request: the mark is
+    read once (one Redis round trip) however many pieces are asked for."""
 
+    def __init__(self, business):
+        self.business = business
+        self.mark = live_feed.current_mark(business.id)
 
-def kept(kind: str, business, compute: Callable, by_query: bool = False):
-    """`compute()`, or what it gave for this business state (and, `by_query`,
-    this query string) within the last KEPT_SECONDS."""
-    mark = live_feed.current_mark(business.id)
-    if mark is None:
-        return compute()
-    key = (kind, business.id, business.slug, business.timezone, local_today(business), mark,
-           tuple(sorted(request.args.items(multi=True))) if by_query else None)
-    store = current_app.extensions.setdefault(_EXTENSION, {})
-    now = clock.utcnow()
-    found = store.get(key)
-    if found is not None and found[1] > now:
-        return found[0]
-    value = compute()
-    if len(store) >= _MAX_ENTRIES:
-        store.clear()  # marks moved on: most entries are dead; the live ones compute again once
-    store[key] = (value, now + timedelta(seconds=KEPT_SECONDS))
-    return value
+    def rendered(self, template: str, context: Callable[[], dict]) -> Markup:
+        """`template` rendered with `context()`, or the copy kept for this
+        business state and query; `context` (the statements) runs only when it must."""
+        return self.value(template, lambda: Markup(render_template(template, **context())), by_query=True)
+
+    def value(self, kind: str, compute: Callable, by_query: bool = False):
+        """`compute()`, or what it gave for this business state (and, `by_query`,
+        this query string) within the last KEPT_SECONDS."""
+        if self.mark is None:
+            return compute()
+        business = self.business
+        key = (kind, business.id, business.slug, business.timezone, local_today(business), self.mark,
+               tuple(sorted(request.args.items(multi=True))) if by_query else None)
+        store = current_app.extensions.setdefault(_EXTENSION, {})
+        now = clock.utcnow()
+        found = store.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
+        value = compute()
+        if len(store) >= _MAX_ENTRIES:
+            store.clear()  # marks moved on: most entries are dead; the live ones compute again once
+        store[key] = (value, now + timedelta(seconds=KEPT_SECONDS))
+        return value

@@ -25,13 +25,18 @@ def index(slug):
         return dict(business=business, filters=filters, before=before,
                     page=services.list_calls(business, filters, before=before))
 
+    kept = kept_pages.KeptPages(business)
     if request.args.get("more") and request.headers.get("HX-Request"):
         # "Show more": only the next rows, appended under the ones shown.
-        return kept_pages.rendered("calls/_rows.html", business, listing)
-    results = kept_pages.rendered("calls/_results.html", business, listing)
-    response = fragment_or_page("calls/index.html", results, lambda: dict(
-        business=business, filters=filters, results=results, coordinators=kept_pages.kept("coordinators", business, lambda: services.coordinator_choices(business)),
-        directions=services.DIRECTIONS, statuses=services.STATUSES, outcomes=services.OUTCOMES))
+        return kept.rendered("calls/_rows.html", listing)
+    results = kept.rendered("calls/_results.html", listing)
+
+    def page() -> dict:  # the full page around the results (not read for an htmx fragment)
+        return dict(business=business, filters=filters, results=results,
+                    coordinators=kept.value("coordinators", lambda: services.coordinator_choices(business)),
+                    directions=services.DIRECTIONS, statuses=services.STATUSES, outcomes=services.OUTCOMES)
+
+    response = fragment_or_page("calls/index.html", results, page)
     if filters.errors:
         response.status_code = 422
     return response
