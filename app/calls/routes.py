@@ -6,7 +6,8 @@ import uuid
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import login_required
 
-from app.calls import kept_pages, services
+from app.calls import services
+from app.dashboard.kept import KeptPieces
 from app.timezones import local_today
 from app.audit.exports import record_export
 from app.web import fragment_or_page, owned_business_or_404
@@ -25,11 +26,11 @@ def index(slug):
         return dict(business=business, filters=filters, before=before,
                     page=services.list_calls(business, filters, before=before))
 
-    kept = kept_pages.KeptPages(business)
+    kept = KeptPieces(business)
     if request.args.get("more") and request.headers.get("HX-Request"):
         # "Show more": only the next rows, appended under the ones shown.
-        return kept.rendered("calls/_rows.html", listing)
-    results = kept.rendered("calls/_results.html", listing)
+        return kept.rendered("calls/_rows.html", listing, by_query=True)
+    results = kept.rendered("calls/_results.html", listing, by_query=True)
 
     def page() -> dict:  # the full page around the results (not read for an htmx fragment)
         return dict(business=business, filters=filters, results=results,

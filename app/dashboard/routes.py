@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from app.dashboard import live_feed, services
+from app.dashboard.kept import KeptPieces
 from app.crm_sync import services as sync
 from app.usage import notices as usage_notices
 from app.usage import services as usage
@@ -48,17 +49,33 @@ def _content_hash(calls, figures) -> str:
     return services.feed_version(calls, extra=services.figures_fingerprint(**figures))
 
 
+def _recent_calls(business, kept: KeptPieces):
+    return kept.value("recent-calls", lambda: services.recent_calls(business))
+
+
+def _call_pieces(business, kept: KeptPieces, calls, *, oob: bool) -> dict:
+    """The recent calls' rows, and the statistics and chart (out of band in
+    the live feed's answer), drawn once per business change mark."""
+    def figures():
+        stats, chart = services.cached_call_statistics(business, kept.mark)
+        return {"business": business, "stats": stats, "chart": chart, "oob": oob}
+
+    return {"recent_call_rows": kept.rendered("dashboard/_recent_call_rows.html",
+                                              lambda: {"business": business, "calls": calls}),
+            "call_figures": kept.rendered("dashboard/_call_figures.html", figures, variant=":oob" if oob else "")}
+
+
 def _feed_context(business, mark, sync_facts, meters):
     """What the live feed shows, and the token its next poll sends back. The
     mark is read before the rows, so a change committed in between shows on
     the next poll instead of being hidden under the new mark."""
-    calls = services.recent_calls(business)
-    stats, chart = services.cached_call_statistics(business, mark)
+    kept = KeptPieces(business, mark)
+    calls = _recent_calls(business, kept)
     figures = _figures_context(business, sync_facts, meters)
     content_hash = _content_hash(calls, figures)
     version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
-    return {"calls": calls, "version": version, "content_hash": content_hash, "stats": stats, "chart": chart,
-            **figures}
+    return {"calls": calls, "version": version, "content_hash": content_hash,
+            **_call_pieces(business, kept, calls, oob=False), **figures}
 
 
 def _sync_context(business, sync_facts=None):
@@ -105,16 +122,16 @@ def live(slug):
     business = owned_business_or_404(slug)
     mark = live_feed.current_mark(business.id)
     seen = live_feed.read_token(current_app, request.args.get("v", ""), fresh=mark is not None)
-    calls = services.recent_calls(business)
+    kept = KeptPieces(business, mark)
+    calls = _recent_calls(business, kept)
     figures = _figures_context(business)
     content_hash = _content_hash(calls, figures)
     # Without a mark (no Redis, or Redis down) the hash alone says "unchanged".
     if seen is not None and seen[0] == str(business.id) and seen[4] == content_hash and mark in (None, seen[3]):
         response = make_response("", 204)
     else:
-        stats, chart = services.cached_call_statistics(business, mark)
         response = make_response(render_template(
-            "dashboard/_live.html", business=business, calls=calls, stats=stats, chart=chart,
+            "dashboard/_live.html", business=business, calls=calls, **_call_pieces(business, kept, calls, oob=True),
             version=live_feed.issue(business, current_user.get_id(), mark, content_hash), **figures))
     response.headers["Vary"] = "HX-Request, Cookie"
     response.headers["Cache-Control"] = "no-store"

@@ -211,3 +211,39 @@ def test_writes_to_calls_and_contacts_move_the_mark_of_the_business_they_name(ap
                        .values(notes="both"))
     db.session.commit()
     assert all(now != then for now, then in zip(marks_now(), after))
+
+
+def test_the_dashboards_calls_and_figures_are_kept_per_mark_and_follow_each_write(client, auth, factories, marks,
+                                                                                  clock):
+    """A second view reads no calls; a renamed caller and a new call each show on the next view,
+    and the live feed's answer carries the kept figures out of band."""
+    from sqlalchemy import select
+
+    from app.models import Contact
+
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    db.session.add(Contact(business_id=business.id, name="Ana Lima", phone="+15550004700", remote_id="con_004700"))
+    apply_remote_calls(business, [remote_call(4700, started_at=clock.now - timedelta(hours=1),
+                                              contact_id="con_004700")])
+    db.session.commit()
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard"
+    first = client.get(url).get_data(as_text=True)
+    assert "Ana Lima" in first
+    again, statements = statements_during(lambda: client.get(url))
+    assert again.status_code == 200 and not [s for s in statements if "FROM calls" in s]
+    assert re.search(r'data-window="today">.*?<div class="stat">1 ', again.get_data(as_text=True), re.S)
+
+    db.session.scalar(select(Contact).where(Contact.remote_id == "con_004700")).name = "Ana Souza"
+    db.session.commit()
+    assert "Ana Souza" in client.get(url).get_data(as_text=True)
+
+    feed = open_feed(client, business)
+    apply_remote_calls(business, [remote_call(4701, started_at=clock.now - timedelta(minutes=5),
+                                              caller_name="Bruno Reis")])
+    db.session.commit()
+    live = client.get(feed, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Bruno Reis" in live and 'id="call-stats" class="grid cols-3" hx-swap-oob="true"' in live
+    assert re.search(r'data-window="today">.*?<div class="stat">2 ', live, re.S)

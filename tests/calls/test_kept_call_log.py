@@ -1,5 +1,5 @@
 """The call log's results, kept per process under the business's change mark
-(app/calls/kept_pages.py): a second view runs none of the log's statements,
+(app/dashboard/kept.py): a second view runs none of the log's statements,
 and every kind of write to what the rows show is on the very next view."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from app.calls import kept_pages
+from app.dashboard import kept
 from app.contacts.services import update_contact
 from app.crm_sync.upserts import apply_remote_calls, apply_remote_contacts
 from app.extensions import db
@@ -140,7 +140,7 @@ def test_a_write_that_moved_no_mark_shows_within_the_kept_time(client, kept_log,
     db.session.execute(text("UPDATE calls SET caller_name = 'Giulia Verdi' WHERE remote_id = 'call_000011'"))
     db.session.commit()
     assert "Giulia Verdi" not in log_statements(client, url)[0]
-    clock.advance(seconds=kept_pages.KEPT_SECONDS + 1)
+    clock.advance(seconds=kept.KEPT_SECONDS + 1)
     assert "Giulia Verdi" in log_statements(client, url)[0]
 
 

@@ -1,0 +1,78 @@
+"""Pieces of business pages kept per process under the business's change mark,
+for at most a minute: the call log's results and assistant filter, the
+dashboard's recent calls, statistics and chart.
+
+Reading them costs the heaviest statements of those pages (the log's page of
+calls and capped count, the dashboard's recent calls and figures) and drawing
+them most of the rest. Between two calls of a business they do not change, so
+each is kept:
+
+* under the business's live-feed change mark (app/dashboard/live_feed.py),
+  which any write to the business's calls, contacts or assistants
+  (coordinators) moves when it commits (the session hooks there), so the
+  first view after a write computes afresh, in every process;
+* with everything else the piece shows in the key: the business's slug, time
+  zone and local day, and for the log the query string (filters, cursor);
+* for at most KEPT_SECONDS, which bounds what a change that moved no mark
+  (Redis failing as the write committed) can hide, and anything a piece shows
+  that moves with the clock alone.
+
+Without Redis there is no shared mark and nothing is kept: every view
+computes. Routes check ownership and role before they ask; no kept piece
+holds per-user content (no forms, no CSRF tokens, no live-poll token).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from flask import current_app, render_template, request
+from markupsafe import Markup
+
+from app import clock
+from app.dashboard import live_feed
+from app.timezones import local_today
+
+KEPT_SECONDS = 60
+_MAX_ENTRIES = 512
+_EXTENSION = "kept_call_pages"
+
+
+_UNREAD = object()
+
+
+class KeptPieces:
+    """What one request keeps for one business: the mark is read once (one
+    Redis round trip, or the one the caller already read) however many pieces
+    are asked for."""
+
+    def __init__(self, business, mark=_UNREAD):
+        self.business = business
+        self.mark = live_feed.current_mark(business.id) if mark is _UNREAD else mark
+
+    def rendered(self, template: str, context: Callable[[], dict], *, by_query: bool = False,
+                 variant: str = "") -> Markup:
+        """`template` rendered with `context()`, or the copy kept for this
+        business state (and query); `context` (the statements) runs only when
+        it must. `variant` names a different rendering of the same template."""
+        return self.value(f"{template}{variant}", lambda: Markup(render_template(template, **context())),
+                          by_query=by_query)
+
+    def value(self, kind: str, compute: Callable, by_query: bool = False):
+        """`compute()`, or what it gave for this business state (and, `by_query`,
+        this query string) within the last KEPT_SECONDS."""
+        if self.mark is None:
+            return compute()
+        business = self.business
+        key = (kind, business.id, business.slug, business.timezone, local_today(business), self.mark,
+               tuple(sorted(request.args.items(multi=True))) if by_query else None)
+        store = current_app.extensions.setdefault(_EXTENSION, {})
+        now = clock.utcnow()
+        found = store.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
+        value = compute()
+        if len(store) >= _MAX_ENTRIES:
+            store.clear()  # marks moved on: most entries are dead; the live ones compute again once
+        store[key] = (value, now + timedelta(seconds=KEPT_SECONDS))
+        return value
