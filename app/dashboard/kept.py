@@ -1,6 +1,6 @@
 """Pieces of business pages kept per process under the business's change mark,
 for at most a minute: the call log's results and assistant filter, the
-dashboard's recent calls, statistics and chart.
+dashboard's recent calls, statistics, chart and leads panel.
 
 Reading them costs the heaviest statements of those pages (the log's page of
 calls and capped count, the dashboard's recent calls and figures) and drawing
@@ -8,11 +8,13 @@ them most of the rest. Between two calls of a business they do not change, so
 each is kept:
 
 * under the business's live-feed change mark (app/dashboard/live_feed.py),
-  which any write to the business's calls, contacts or assistants
-  (coordinators) moves when it commits (the session hooks there), so the
-  first view after a write computes afresh, in every process;
-* with everything else the piece shows in the key: the business's slug, time
-  zone and local day, and for the log the query string (filters, cursor);
+  which any write to the tables they show (calls, contacts, coordinators,
+  leads, missed-call texts, messages) moves when it commits (the session
+  hooks there), so the first view after a write computes afresh, in every
+  process;
+* with everything else a piece shows in the key: the business's slug, time
+  zone, package and local day, and for the log the query string (filters,
+  cursor);
 * for at most KEPT_SECONDS, which bounds what a change that moved no mark
   (Redis failing as the write committed) can hide, and anything a piece shows
   that moves with the clock alone.
@@ -64,7 +66,8 @@ class KeptPieces:
         if self.mark is None:
             return compute()
         business = self.business
-        key = (kind, business.id, business.slug, business.timezone, local_today(business), self.mark,
+        package = business.integration.service_package if business.integration else None
+        key = (kind, business.id, business.slug, business.timezone, package, local_today(business), self.mark,
                tuple(sorted(request.args.items(multi=True))) if by_query else None)
         store = current_app.extensions.setdefault(_EXTENSION, {})
         now = clock.utcnow()

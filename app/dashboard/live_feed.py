@@ -57,8 +57,8 @@ FRESH_SECONDS = 60
 REDIS_FAILURES = (RedisError, OSError)
 _PENDING = "live_feed_changed"
 _KEY = "live-feed:{}"
-# Moved by a write to calls, contacts or coordinators that names no single business (a bulk
-# update by contact ids, say): every business's mark includes it.
+# Moved by a write to the marked tables (below) that names no single business
+# (a bulk update by contact ids, say): every business's mark includes it.
 _ALL_KEY = "live-feed:all"
 ALL_BUSINESSES = "*"
 _SALT = "dashboard-live-feed"
@@ -140,11 +140,13 @@ def _drop_marks(session) -> None:
     session.info.pop(_PENDING, None)
 
 
-# Whatever a list of calls shows: the calls, their callers' contact names, and
-# the assistants (coordinators) that took them. Any write to these marks its
-# business, so nothing kept under the mark (the dashboard's figures, the call
-# log's pages) outlives a change it shows.
-_MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators"})
+# What the kept pieces of pages show (app/dashboard/kept.py): the calls, their
+# callers' contact names, the assistants (coordinators) that took them, and the
+# dashboard's leads panel (leads, missed-call texts, held messages). Any write
+# to these marks its business, so nothing kept under the mark outlives a change
+# it shows.
+_MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators", "leads", "missed_call_texts",
+                            "contact_messages"})
 
 
 @event.listens_for(Session, "after_flush")

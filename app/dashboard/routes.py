@@ -74,7 +74,7 @@ def _feed_context(business, mark, sync_facts, meters):
     figures = _figures_context(business, sync_facts, meters)
     content_hash = _content_hash(calls, figures)
     version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
-    return {"calls": calls, "version": version, "content_hash": content_hash,
+    return {"calls": calls, "version": version, "content_hash": content_hash, "kept": kept,
             **_call_pieces(business, kept, calls, oob=False), **figures}
 
 
@@ -101,12 +101,14 @@ def index(slug):
     business = owned_business_or_404(slug)
     period, meters = usage.current_usage(business)  # one read: the meters and the notices are of this period
     notices = usage_notices.open_notices(business, period)
+    context = _page_context(business, meters)
     return render_template(
         "dashboard/index.html",
         business=business,
         appointments=services.todays_appointments(business),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in notices],
-        **_page_context(business, meters),
+        leads_panel=context["kept"].rendered("leads/_dashboard_panel.html", lambda: {"business": business}),
+        **context,
     )
 
 

@@ -247,3 +247,28 @@ def test_the_dashboards_calls_and_figures_are_kept_per_mark_and_follow_each_writ
     live = client.get(feed, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Bruno Reis" in live and 'id="call-stats" class="grid cols-3" hx-swap-oob="true"' in live
     assert re.search(r'data-window="today">.*?<div class="stat">2 ', live, re.S)
+
+
+def test_the_leads_panel_is_kept_and_follows_leads_and_the_package(client, auth, factories, marks):
+    from app.models import Lead
+
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    integration = activate(business, "ai_business_suite")
+    db.session.commit()
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard"
+
+    def open_leads(html):
+        found = re.search(r'<span class="stat">(\d+)</span> open leads', html)
+        return int(found.group(1)) if found else None
+
+    assert open_leads(client.get(url).get_data(as_text=True)) == 0
+    again, statements = statements_during(lambda: client.get(url))
+    assert open_leads(again.get_data(as_text=True)) == 0 and not [s for s in statements if "FROM leads" in s]
+    db.session.add(Lead(business_id=business.id, name="Nina Park", phone="+15550004800", source="manual"))
+    db.session.commit()
+    assert open_leads(client.get(url).get_data(as_text=True)) == 1
+    integration.service_package = "ai_receptionist"  # no lead management: no panel, at once
+    db.session.commit()
+    assert open_leads(client.get(url).get_data(as_text=True)) is None
