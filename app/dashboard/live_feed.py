@@ -141,12 +141,12 @@ def _drop_marks(session) -> None:
 
 
 # What the kept pieces of pages show (app/dashboard/kept.py): the calls, their
-# callers' contact names, the assistants (coordinators) that took them, and the
-# dashboard's leads panel (leads, missed-call texts, held messages). Any write
-# to these marks its business, so nothing kept under the mark outlives a change
-# it shows.
-_MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators", "leads", "missed_call_texts",
-                            "contact_messages"})
+# callers' contact names, the assistants (coordinators), today's appointments,
+# and the dashboard's leads panel (leads, missed-call texts, held messages).
+# Any write to these marks its business, so nothing kept under the mark
+# outlives a change it shows.
+_MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators", "appointments", "leads",
+                            "missed_call_texts", "contact_messages"})
 
 
 @event.listens_for(Session, "after_flush")

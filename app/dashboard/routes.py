@@ -25,13 +25,14 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
-def _figures_context(business, sync_facts=None, meters=None):
+def _figures_context(business, kept: KeptPieces, sync_facts=None, meters=None):
     """The figures that move with the live feed: meters, assistants, last synced.
     `meters`: the current period's, when the caller has just read them."""
     facts = sync_facts or _sync_facts(business)
+    coordinators = kept.value("live-coordinators", lambda: services.live_coordinators(business))
     return {
         "meters": usage.usage_summary(business) if meters is None else meters,
-        "assistant": services.assistant_status(business),
+        "assistant": services.assistant_status(business, coordinators),
         "running": facts["running"],
         "last_synced_at": facts["last_synced_at"],
     }
@@ -71,7 +72,7 @@ def _feed_context(business, mark, sync_facts, meters):
     the next poll instead of being hidden under the new mark."""
     kept = KeptPieces(business, mark)
     calls = _recent_calls(business, kept)
-    figures = _figures_context(business, sync_facts, meters)
+    figures = _figures_context(business, kept, sync_facts, meters)
     content_hash = _content_hash(calls, figures)
     version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
     return {"calls": calls, "version": version, "content_hash": content_hash, "kept": kept,
@@ -105,7 +106,7 @@ def index(slug):
     return render_template(
         "dashboard/index.html",
         business=business,
-        appointments=services.todays_appointments(business),
+        appointments=context["kept"].value("todays-appointments", lambda: services.todays_appointments(business)),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in notices],
         leads_panel=context["kept"].rendered("leads/_dashboard_panel.html", lambda: {"business": business}),
         **context,
@@ -126,7 +127,7 @@ def live(slug):
     seen = live_feed.read_token(current_app, request.args.get("v", ""), fresh=mark is not None)
     kept = KeptPieces(business, mark)
     calls = _recent_calls(business, kept)
-    figures = _figures_context(business)
+    figures = _figures_context(business, kept)
     content_hash = _content_hash(calls, figures)
     # Without a mark (no Redis, or Redis down) the hash alone says "unchanged".
     if seen is not None and seen[0] == str(business.id) and seen[4] == content_hash and mark in (None, seen[3]):

@@ -316,7 +316,7 @@ class AssistantStatus:
     state: str  # none | setting_up | active | attention | paused | ended
     label: str
     package_name: str | None
-    coordinators: list[Coordinator]
+    coordinators: list  # rows: id, name, phone_number, role
     detail: str | None = None
 
 
@@ -331,18 +331,25 @@ _STATES = {
 }
 
 
-_LIVE_COORDINATORS = (select(Coordinator)
+# Rows of what the assistant card shows, not Coordinator objects: the
+# dashboard keeps them between views (app/dashboard/kept.py).
+_LIVE_COORDINATORS = (select(Coordinator.id, Coordinator.name, Coordinator.phone_number, Coordinator.role)
                       .where(Coordinator.business_id == bindparam("business_id"),
                              Coordinator.status.in_(CoordinatorStatus.LIVE))
                       .order_by(Coordinator.position, Coordinator.created_at))
 
 
-def assistant_status(business: Business) -> AssistantStatus:
+def live_coordinators(business: Business) -> list:
+    return db.session.execute(_LIVE_COORDINATORS, {"business_id": business.id}).all()
+
+
+def assistant_status(business: Business, coordinators: list | None = None) -> AssistantStatus:
+    """`coordinators`: the `live_coordinators` rows, when the caller has them."""
     integration = business.integration
     if integration is None:
         return AssistantStatus("none", "No AI package yet", None, [])
     state, label = _STATES.get(integration.status, ("attention", integration.status.replace("_", " ").capitalize()))
     package = get_package(integration.service_package)
-    coordinators = list(db.session.scalars(_LIVE_COORDINATORS, {"business_id": business.id}))
-    return AssistantStatus(state, label, package.name if package else None, coordinators,
+    return AssistantStatus(state, label, package.name if package else None,
+                           live_coordinators(business) if coordinators is None else coordinators,
                            detail=integration.status_reason or integration.last_error)

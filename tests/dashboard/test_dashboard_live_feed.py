@@ -16,7 +16,7 @@ from app.extensions import db
 from app.crm_sync.upserts import apply_remote_calls
 from app.usage import services as usage
 from tests.sql_helpers import statements_during
-from tests.sync_helpers import activate, remote_call
+from tests.sync_helpers import activate, remote_appointment, remote_call
 
 
 def other_worker(app, store):
@@ -272,3 +272,26 @@ def test_the_leads_panel_is_kept_and_follows_leads_and_the_package(client, auth,
     integration.service_package = "ai_receptionist"  # no lead management: no panel, at once
     db.session.commit()
     assert open_leads(client.get(url).get_data(as_text=True)) is None
+
+
+def test_todays_appointments_and_the_assistants_are_kept_and_follow_each_write(client, auth, factories, marks,
+                                                                                clock):
+    from app.crm_sync.upserts import apply_remote_appointments
+
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    coordinator = factories.coordinator(business, name="Sofia", role="receptionist")
+    db.session.commit()
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard"
+    first = client.get(url).get_data(as_text=True)
+    assert "Sofia" in first and "No appointments today" in first
+    again, statements = statements_during(lambda: client.get(url))
+    assert not [s for s in statements if "FROM appointments" in s or "FROM fourcalls_coordinators" in s]
+    apply_remote_appointments(business, [remote_appointment(4900, starts_at=clock.now + timedelta(hours=1),
+                                                            customer_name="Olga Ruiz")])
+    coordinator.name = "Sofia Marchetti"
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "Olga Ruiz" in html and "Sofia Marchetti" in html
