@@ -13,9 +13,10 @@ each is kept:
   appointments, leads, missed-call texts, messages) moves when it commits (the session
   hooks there), so the first view after a write computes afresh, in every
   process;
-* with everything else a piece shows in the key: the business's slug, time
-  zone, package and local day, and for the log the query string (filters,
-  cursor);
+* with everything else a piece shows in the key: the mount point, the
+  business's slug, time zone, package (as it applies now: none once ended)
+  and local day, and for the log the query string (filters, cursor); the
+  dashboard's recent-call rows also by the version of the rows they draw;
 * for at most KEPT_SECONDS, which bounds what a change that moved no mark
   (Redis failing as the write committed) can hide, and anything a piece shows
   that moves with the clock alone.
@@ -35,9 +36,10 @@ from markupsafe import Markup
 from app import clock
 from app.dashboard import live_feed
 from app.timezones import local_today
+from app.usage.services import package_of
 
 KEPT_SECONDS = 60
-_MAX_ENTRIES = 512
+_MAX_ENTRIES = 2048
 _EXTENSION = "kept_call_pages"
 
 
@@ -67,8 +69,9 @@ class KeptPieces:
         if self.mark is None:
             return compute()
         business = self.business
-        package = business.integration.service_package if business.integration else None
-        key = (kind, business.id, business.slug, business.timezone, package, local_today(business), self.mark,
+        package = package_of(business)  # None once ended or suspended: the gates change with it
+        key = (kind, request.script_root, business.id, business.slug, business.timezone,
+               package.slug if package else None, local_today(business), self.mark,
                tuple(sorted(request.args.items(multi=True))) if by_query else None)
         store = current_app.extensions.setdefault(_EXTENSION, {})
         now = clock.utcnow()
@@ -77,6 +80,16 @@ class KeptPieces:
             return found[0]
         value = compute()
         if len(store) >= _MAX_ENTRIES:
-            store.clear()  # marks moved on: most entries are dead; the live ones compute again once
+            _make_room(store, now)
         store[key] = (value, now + timedelta(seconds=KEPT_SECONDS))
         return value
+
+
+def _make_room(store: dict, now) -> None:
+    """Drop what has expired (or was kept under a mark since moved on, which
+    expires the same way); if the live entries alone fill it, start afresh."""
+    for key, (_value, expires) in list(store.items()):  # a copy: other threads write meanwhile
+        if expires <= now:
+            store.pop(key, None)
+    if len(store) >= _MAX_ENTRIES:
+        store.clear()

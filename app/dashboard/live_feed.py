@@ -45,7 +45,7 @@ from urllib.parse import parse_qs
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from redis.exceptions import RedisError
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -135,9 +135,14 @@ def _write_marks(session) -> None:
         log.warning("live feed mark not written (%s)", type(exc).__name__)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_marks(session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_marks(session, previous_transaction) -> None:
+    # Only when the whole transaction is gone: a savepoint rolled back (a lost
+    # insert race in a sync batch, say) leaves the rest of the batch to commit,
+    # and its marks with it. A mark too many costs one recompute; one too few
+    # hides a change.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 # What the kept pieces of pages show (app/dashboard/kept.py): the calls, their
@@ -155,6 +160,9 @@ def _mark_flushed_calls_and_contacts(session, _flush_context) -> None:
         if getattr(instance, "__tablename__", None) in _MARKED_TABLES:
             # Read without loading: an attribute expired here would emit SQL mid-flush.
             changed(instance.__dict__.get("business_id") or ALL_BUSINESSES, session)
+            if instance in session.dirty and inspect(instance).attrs.business_id.history.added:
+                # Moved between businesses (the one it left is not known once expired): all see it.
+                changed(ALL_BUSINESSES, session)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -182,6 +190,9 @@ def _businesses_written(statement, parameters, table: str) -> set:
         return set(named) if named and None not in named else {ALL_BUSINESSES}
     from sqlalchemy.sql import operators
 
+    if any(getattr(column, "key", column) == "business_id"
+           for column in (getattr(statement, "_values", None) or {})):
+        return {ALL_BUSINESSES}  # rows moved between businesses: both must see it
     # Only "business_id = <value>" ANDed at the top narrows every row written to one business.
     criteria = statement.whereclause
     conjuncts = criteria.clauses if getattr(criteria, "operator", None) is operators.and_ else [criteria]

@@ -61,8 +61,11 @@ def _call_pieces(business, kept: KeptPieces, calls, *, oob: bool) -> dict:
         stats, chart = services.cached_call_statistics(business, kept.mark)
         return {"business": business, "stats": stats, "chart": chart, "oob": oob}
 
+    # Keyed by the rows drawn too: the poll's hash is worked out from `calls`,
+    # so the rows sent with a token must be those very calls.
     return {"recent_call_rows": kept.rendered("dashboard/_recent_call_rows.html",
-                                              lambda: {"business": business, "calls": calls}),
+                                              lambda: {"business": business, "calls": calls},
+                                              variant=services.feed_version(calls)),
             "call_figures": kept.rendered("dashboard/_call_figures.html", figures, variant=":oob" if oob else "")}
 
 

@@ -172,9 +172,10 @@ def call_statistics(business: Business, now: datetime | None = None) -> tuple[di
 
 
 # Figures cached per change mark live this long at most: a write that could
-# not mark (Redis failing midway) or that does not mark (an erasure) shows
-# within this time.
-STATS_CACHE_SECONDS = 300
+# not mark (Redis failing as it committed) shows within this time. As long as
+# the pieces of pages kept under the mark (app/dashboard/kept.py), which draw
+# from these.
+STATS_CACHE_SECONDS = 60
 
 
 def cached_call_statistics(business: Business, mark: str | None) -> tuple[dict[str, CallStats], Chart]:

@@ -269,7 +269,10 @@ def test_the_leads_panel_is_kept_and_follows_leads_and_the_package(client, auth,
     db.session.add(Lead(business_id=business.id, name="Nina Park", phone="+15550004800", source="manual"))
     db.session.commit()
     assert open_leads(client.get(url).get_data(as_text=True)) == 1
-    integration.service_package = "ai_receptionist"  # no lead management: no panel, at once
+    integration.status = "suspended"  # no package applies while suspended: no panel, at once
+    db.session.commit()
+    assert open_leads(client.get(url).get_data(as_text=True)) is None
+    integration.status, integration.service_package = "active", "ai_receptionist"  # no lead management
     db.session.commit()
     assert open_leads(client.get(url).get_data(as_text=True)) is None
 
@@ -296,3 +299,48 @@ def test_todays_appointments_and_the_assistants_are_kept_and_follow_each_write(c
     coordinator.name = "Sofia Marchetti"
     db.session.commit()
     assert "Sofia Marchetti" in client.get(url).get_data(as_text=True)
+
+
+def test_marks_survive_a_savepoint_rollback_and_follow_a_move_between_businesses(factories, marks):
+    from app.models import Contact
+
+    first, second = factories.business(owner=factories.user()), factories.business(owner=factories.user())
+    contact = Contact(business_id=first.id, name="Ana")
+    db.session.add(contact)
+    db.session.commit()
+    before = live_feed.current_mark(first.id), live_feed.current_mark(second.id)
+    contact.notes = "called back"
+    db.session.flush()  # the first business's mark is queued
+    with db.session.begin_nested() as savepoint:  # a lost insert race, say, in the same transaction
+        db.session.add(Contact(business_id=second.id, name="Ben"))
+        db.session.flush()
+        savepoint.rollback()
+    db.session.commit()
+    after = live_feed.current_mark(first.id), live_feed.current_mark(second.id)
+    assert after[0] != before[0], "the savepoint's rollback dropped the transaction's mark"
+    contact.business_id = second.id  # moved: the business it left must see it go too
+    db.session.commit()
+    moved = live_feed.current_mark(first.id), live_feed.current_mark(second.id)
+    assert moved[0] != after[0] and moved[1] != after[1]
+
+
+def test_the_recent_rows_drawn_are_the_rows_the_poll_hashes(client, auth, factories, marks, app, clock):
+    """Even if the kept list of recent calls is computed again while older rows are
+    still kept (a write that moved no mark), the page draws the list it hashed."""
+    from sqlalchemy import text
+
+    owner = factories.user()
+    business = factories.business(owner=owner)
+    activate(business, "ai_receptionist")
+    apply_remote_calls(business, [remote_call(5000, started_at=clock.now - timedelta(hours=1))])
+    db.session.commit()
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard"
+    client.get(url)
+    db.session.execute(text("UPDATE calls SET caller_name = 'Behind The Hooks', remote_updated_at = started_at"
+                            " WHERE remote_id = 'call_005000'"))
+    db.session.commit()
+    kept = app.extensions["kept_call_pages"]
+    for key in [key for key in kept if key[0] == "recent-calls"]:
+        del kept[key]  # the list expired before the rows kept beside it
+    assert "Behind The Hooks" in client.get(url).get_data(as_text=True)
