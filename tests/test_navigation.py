@@ -92,9 +92,13 @@ def test_the_kept_nav_follows_every_change_it_shows(client, factories, logged_in
         html = client.get(page).get_data(as_text=True)
         return html, nav_of(html)
 
-    html, labels = nav_of_first = nav_html()
+    def business_bar(html):  # the business header and its nav: no tokens (CSRF, live poll) stamped by the second
+        return html[html.index('<div class="topbar" style="position:static'):html.index("<main")]
+
+    html, labels = nav_html()
     assert "Kept Nav Salon" in html and "America/Los_Angeles" in html and "Messages" not in labels
-    assert nav_html() == nav_of_first  # the same inputs: the same nav
+    again, labels_again = nav_html()
+    assert (business_bar(again), labels_again) == (business_bar(html), labels)  # the same inputs: the same nav
 
     business.name = "Renamed Salon"
     business.timezone = "Europe/Berlin"
