@@ -156,11 +156,12 @@ _MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators", "appo
 
 @event.listens_for(Session, "after_flush")
 def _mark_flushed_calls_and_contacts(session, _flush_context) -> None:
-    for instance in (*session.new, *session.dirty, *session.deleted):
+    dirty = session.dirty  # a property that builds a new set on each read
+    for instance in (*session.new, *dirty, *session.deleted):
         if getattr(instance, "__tablename__", None) in _MARKED_TABLES:
             # Read without loading: an attribute expired here would emit SQL mid-flush.
             changed(instance.__dict__.get("business_id") or ALL_BUSINESSES, session)
-            if instance in session.dirty and inspect(instance).attrs.business_id.history.added:
+            if instance in dirty and inspect(instance).attrs.business_id.history.added:
                 # Moved between businesses (the one it left is not known once expired): all see it.
                 changed(ALL_BUSINESSES, session)
 
@@ -179,19 +180,22 @@ def _mark_bulk_writes_to_calls_and_contacts(execute_state) -> None:
         changed(business_id, execute_state.session)
 
 
+def _business_ids_set_by_values(statement) -> list:
+    """The business_id a statement's .values() writes (None where it is not a plain value)."""
+    return [getattr(value, "value", None) for column, value in (getattr(statement, "_values", None) or {}).items()
+            if getattr(column, "key", column) == "business_id"]
+
+
 def _businesses_written(statement, parameters, table: str) -> set:
     if statement.is_insert:
         # Rows as parameters (executemany: the sync's upserts) or in .values().
         rows = parameters if isinstance(parameters, list) else [parameters] if parameters else []
         named = [row.get("business_id") for row in rows if isinstance(row, dict)]
-        for column, value in (getattr(statement, "_values", None) or {}).items():
-            if getattr(column, "key", column) == "business_id":
-                named.append(getattr(value, "value", None))
+        named += _business_ids_set_by_values(statement)
         return set(named) if named and None not in named else {ALL_BUSINESSES}
     from sqlalchemy.sql import operators
 
-    if any(getattr(column, "key", column) == "business_id"
-           for column in (getattr(statement, "_values", None) or {})):
+    if _business_ids_set_by_values(statement):
         return {ALL_BUSINESSES}  # rows moved between businesses: both must see it
     # Only "business_id = <value>" ANDed at the top narrows every row written to one business.
     criteria = statement.whereclause
