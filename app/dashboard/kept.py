@@ -40,20 +40,22 @@ from app.usage.services import package_of
 
 KEPT_SECONDS = 60
 _MAX_ENTRIES = 2048
-_EXTENSION = "kept_call_pages"
-
-
-_UNREAD = object()
+_EXTENSION = "kept_pieces"
+_READ_HERE = object()  # no mark passed in: read it
 
 
 class KeptPieces:
-    """What one request keeps for one business: the mark is read once (one
-    Redis round trip, or the one the caller already read) however many pieces
-    are asked for."""
+    """What one request keeps for one business: the mark (one Redis round
+    trip, or the one the caller already read) and the business's part of the
+    key are worked out once, however many pieces are asked for."""
 
-    def __init__(self, business, mark=_UNREAD):
+    def __init__(self, business, mark=_READ_HERE):
         self.business = business
-        self.mark = live_feed.current_mark(business.id) if mark is _UNREAD else mark
+        self.mark = live_feed.current_mark(business.id) if mark is _READ_HERE else mark
+        if self.mark is not None:
+            package = package_of(business)  # None once ended or suspended: the gates change with it
+            self._business_key = (request.script_root, business.id, business.slug, business.timezone,
+                                  package.slug if package else None, local_today(business), self.mark)
 
     def rendered(self, template: str, context: Callable[[], dict], *, by_query: bool = False,
                  variant: str = "") -> Markup:
@@ -68,11 +70,7 @@ class KeptPieces:
         this query string) within the last KEPT_SECONDS."""
         if self.mark is None:
             return compute()
-        business = self.business
-        package = package_of(business)  # None once ended or suspended: the gates change with it
-        key = (kind, request.script_root, business.id, business.slug, business.timezone,
-               package.slug if package else None, local_today(business), self.mark,
-               tuple(sorted(request.args.items(multi=True))) if by_query else None)
+        key = (kind, *self._business_key, tuple(sorted(request.args.items(multi=True))) if by_query else None)
         store = current_app.extensions.setdefault(_EXTENSION, {})
         now = clock.utcnow()
         found = store.get(key)

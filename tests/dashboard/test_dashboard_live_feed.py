@@ -340,7 +340,26 @@ def test_the_recent_rows_drawn_are_the_rows_the_poll_hashes(client, auth, factor
     db.session.execute(text("UPDATE calls SET caller_name = 'Behind The Hooks', remote_updated_at = started_at"
                             " WHERE remote_id = 'call_005000'"))
     db.session.commit()
-    kept = app.extensions["kept_call_pages"]
+    kept = app.extensions["kept_pieces"]
     for key in [key for key in kept if key[0] == "recent-calls"]:
         del kept[key]  # the list expired before the rows kept beside it
     assert "Behind The Hooks" in client.get(url).get_data(as_text=True)
+
+
+def test_kept_figures_turn_with_the_local_day(client, auth, factories, marks, clock):
+    """A piece kept seconds before the business's midnight is not shown after it:
+    the local day is in the key, not only the minute's expiry."""
+    from datetime import datetime, timezone
+
+    clock.set(datetime(2027, 3, 17, 6, 59, 50, tzinfo=timezone.utc))  # 23:59:50 in Los Angeles (PDT)
+    owner = factories.user()
+    business = factories.business(owner=owner, timezone="America/Los_Angeles")
+    activate(business, "ai_receptionist")
+    apply_remote_calls(business, [remote_call(5100, started_at=clock.now - timedelta(hours=1))])
+    db.session.commit()
+    auth.login(owner.email)
+    url = f"/businesses/{business.slug}/dashboard"
+    today = re.compile(r'data-window="today">.*?<div class="stat">(\d+) ', re.S)
+    assert today.search(client.get(url).get_data(as_text=True)).group(1) == "1"
+    clock.advance(seconds=20)  # 00:00:10: a new day, well within the kept minute
+    assert today.search(client.get(url).get_data(as_text=True)).group(1) == "0"
