@@ -214,11 +214,16 @@ def mark_read(business, contact) -> int:
     return len(unread)
 
 
+def _count_unread(business_id):
+    """Customers' messages to the business not yet read (`business_id`: a value, parameter or column)."""
+    return select(func.count()).select_from(ContactMessage).where(
+        ContactMessage.business_id == business_id, ContactMessage.direction == MessageDirection.INBOUND,
+        ContactMessage.read_at.is_(None))
+
+
 # Built once: the navigation badge runs on every business page, and building a
 # statement costs more than running it.
-_UNREAD_COUNT = select(func.count()).select_from(ContactMessage).where(
-    ContactMessage.business_id == bindparam("business_id"), ContactMessage.direction == MessageDirection.INBOUND,
-    ContactMessage.read_at.is_(None))
+_UNREAD_COUNT = _count_unread(bindparam("business_id"))
 # Read by the dashboard's leads panel inside its single statement (app/leads/services.panel_figures).
 HELD_COUNT = select(func.count().label("held")).select_from(ContactMessage).where(
     ContactMessage.business_id == bindparam("business_id"), ContactMessage.status == MessageState.HELD)
@@ -235,10 +240,7 @@ def unread_count(business) -> int:
 # the count in its own statement, as this column; the nav's badge then takes it
 # from the request instead of asking again. Marking messages read drops it.
 def unread_count_of(business_id_column):
-    return (select(func.count()).select_from(ContactMessage)
-            .where(ContactMessage.business_id == business_id_column,
-                   ContactMessage.direction == MessageDirection.INBOUND, ContactMessage.read_at.is_(None))
-            .scalar_subquery())
+    return _count_unread(business_id_column).scalar_subquery()
 
 
 def remember_unread(business_id, count: int) -> None:
