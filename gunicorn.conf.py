@@ -54,3 +54,10 @@ def post_fork(server, worker):
     with wsgi.app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+def post_worker_init(worker):
+    """The app is loaded in this worker: keep the collector off its start-up objects (app/process.py)."""
+    from app.process import freeze_startup_heap
+
+    freeze_startup_heap()

@@ -9,6 +9,7 @@ from rq import Queue
 
 from app import create_app
 from app.jobs.worker import AppContextWorker
+from app.process import freeze_startup_heap
 
 
 def main(argv: list[str]) -> None:
@@ -20,6 +21,7 @@ def main(argv: list[str]) -> None:
     names = argv or [app.config["RQ_QUEUE_NAME"]]
     worker = AppContextWorker([Queue(name, connection=connection) for name in names], connection=connection)
     worker.flask_app = app
+    freeze_startup_heap()  # before the first work horse is forked
     worker.work(with_scheduler=True)
 
 

@@ -68,6 +68,11 @@ def measure(url: str, fourcalls, organization: dict, calls: int, rounds: int, pr
         from app.packages.services import sync_catalog
 
         sync_catalog()
+        # This process stands in for an RQ worker, which freezes its start-up
+        # heap once its app is built (worker.py): do the same here.
+        from app.process import freeze_startup_heap
+
+        freeze_startup_heap()
         # Sync and raw insert alternate, each round into fresh businesses, so
         # a burst of load on this shared machine hits both about equally.
         results = [_round(app, db, fourcalls, organization, calls, number, profile and number == 0)
@@ -112,7 +117,7 @@ def _round(app, db, fourcalls, organization, calls: int, number: int, profile: b
 
         stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative"))
         stats.print_stats(45)
-        stats.print_callees("_apply_call_batch|apply_remote_calls|sync_kinds")
+        stats.print_callees(os.environ.get("BENCH_PROFILE_CALLEES", "_apply_call_batch|apply_remote_calls|sync_kinds"))
     run.status = "succeeded"
     db.session.commit()
     assert counts["calls"]["inserted"] == calls, counts
@@ -159,7 +164,7 @@ def main() -> None:
     from sandbox.fourcalls.testing import running_fourcalls
 
     logging.disable(logging.WARNING)
-    urls = [f"sqlite:///{tempfile.mkdtemp()}/sync-bench.sqlite3"] + ([args.postgres] if args.postgres else [])
+    urls = ([] if os.environ.get("BENCH_SKIP_SQLITE") else [f"sqlite:///{tempfile.mkdtemp()}/sync-bench.sqlite3"]) + ([args.postgres] if args.postgres else [])
     with running_fourcalls(Path(tempfile.mkdtemp()), log_requests=False) as fourcalls:
         from app import create_app
         from app.config import TestingConfig

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import Business, Call, CallQuestion
+from app.crm_sync.bulk import in_list
 from app.crm_sync.upserts import parse_timestamp
 
 MAX_QUESTION_LENGTH = 500
@@ -23,15 +24,18 @@ def question_key(text: str) -> str:
 
 
 def replace_call_questions(business: Business, rows: list[dict], written_ids: list[str],
-                           local_ids: dict | None = None) -> None:
+                           local_ids: dict | None = None, inserted_ids: list[str] = ()) -> None:
     """Store the unanswered questions of the calls just written (replacing what
     an older version of the call said). Part of the call upsert's transaction.
-    `local_ids` ({4calls id: call id}, from the upsert) saves reading them."""
+    `local_ids` ({4calls id: call id}, from the upsert) saves reading them;
+    `inserted_ids`, the calls this transaction inserted, have nothing to replace."""
     if not written_ids:
         return
     written = set(written_ids)
-    db.session.execute(delete(CallQuestion).where(CallQuestion.business_id == business.id,
-                                                  CallQuestion.call_remote_id.in_(list(written))))
+    replaced = written.difference(inserted_ids)
+    if replaced:
+        db.session.execute(delete(CallQuestion).where(CallQuestion.business_id == business.id,
+                                                      in_list(CallQuestion.call_remote_id, replaced)))
     asked = [row for row in rows if row["id"] in written and row.get("unanswered_questions")]
     if not asked:
         return

@@ -38,13 +38,19 @@ class ApplyResult:
     inserted_rows: list[dict] = field(default_factory=list)
 
     def add(self, other: "ApplyResult") -> None:
+        self.add_counts(other)
+        self.inserted_ids.extend(other.inserted_ids)
+        self.written_ids.extend(other.written_ids)
+        self.inserted_rows.extend(other.inserted_rows)
+
+    def add_counts(self, other: "ApplyResult") -> None:
+        """Add only the counts and the newest stamp: a sync's running total
+        across pages, which must not hold every page's rows (an initial sync
+        of a large account would keep them all alive to the end)."""
         self.received += other.received
         self.inserted += other.inserted
         self.updated += other.updated
         self.skipped += other.skipped
-        self.inserted_ids.extend(other.inserted_ids)
-        self.written_ids.extend(other.written_ids)
-        self.inserted_rows.extend(other.inserted_rows)
         if other.latest_updated_at and (not self.latest_updated_at or other.latest_updated_at > self.latest_updated_at):
             self.latest_updated_at = other.latest_updated_at
 

@@ -253,7 +253,7 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     # Every rollup column is in _CALL_UPDATED, so the written rows hold exactly these values.
     rollups.after_call_upsert(business, rollups_before, result.written_ids,
                               {v["remote_id"]: v for v in values})
-    replace_call_questions(business, batch, result.written_ids, result.local_ids)
+    replace_call_questions(business, batch, result.written_ids, result.local_ids, result.inserted_ids)
     refresh_after_new_calls(business, result.inserted_ids)
     if result.inserted_ids:
         new_ids = set(result.inserted_ids)

@@ -48,8 +48,13 @@ def recorded_run(kind: str, business_id: uuid.UUID | None = None, run_id: uuid.U
         db.session.commit()
 
 
-def update_progress(run: JobRun, progress: int, **counts) -> None:
+def set_progress(run: JobRun, progress: int, **counts) -> None:
+    """Move the run's progress and counts; they show once the caller commits."""
     run.progress = max(0, min(100, int(progress)))
     if counts:
         run.counts = {**(run.counts or {}), **counts}
+
+
+def update_progress(run: JobRun, progress: int, **counts) -> None:
+    set_progress(run, progress, **counts)
     db.session.commit()

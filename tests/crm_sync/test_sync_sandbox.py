@@ -147,3 +147,47 @@ def test_old_finished_runs_are_pruned(app, factories):
     db.session.commit()
     assert sync.prune_sync_runs() == 1
     assert db.session.scalar(select(func.count()).select_from(JobRun)) == 2
+
+
+@pytest.mark.parametrize("seconds_per_page, committed_pages", [(0.0, 0), (0.6, 2), (1.0, 3)])
+def test_pages_are_committed_once_a_second_and_a_failed_run_keeps_them(
+        app, fourcalls, factories, monkeypatch, seconds_per_page, committed_pages):
+    """Pages join one commit until COMMIT_EVERY_SECONDS have passed; a run that
+    fails keeps what it committed (cursor, calls, progress) and loses only the
+    pages after, which the next run fetches again."""
+    from app.models import SyncCursor
+
+    business = factories.business(owner=factories.user(), name="Paced Commits Cafe")
+    organization = provision(business)
+    fourcalls.seed(organization["id"], calls=4 * sync.PAGE_SIZE)
+    now = [0.0]
+    monkeypatch.setattr(sync, "_monotonic", lambda: now[0])
+    applied_pages = []
+    apply_calls = sync._APPLY["calls"]
+
+    def apply_then_fail_on_the_fourth(business, rows):
+        if len(applied_pages) == 3:
+            raise RuntimeError("worker killed")
+        applied_pages.append(rows)
+        now[0] += seconds_per_page
+        return apply_calls(business, rows)
+
+    monkeypatch.setitem(sync._APPLY, "calls", apply_then_fail_on_the_fourth)
+    run = sync.claim_slot(business.id, None)
+    with pytest.raises(RuntimeError):
+        sync.sync_kinds(business, ("calls",), run)
+    db.session.rollback()
+
+    kept = {call_id for call_id in local_ids(Call, business)}
+    assert len(kept) == committed_pages * sync.PAGE_SIZE
+    assert kept == {row["id"] for page in applied_pages[:committed_pages] for row in page}
+    cursor = db.session.scalar(select(SyncCursor).where(SyncCursor.business_id == business.id,
+                                                        SyncCursor.kind == "calls"))
+    db.session.refresh(run)
+    assert (run.counts or {}).get("calls", {}).get("inserted", 0) == committed_pages * sync.PAGE_SIZE
+    if committed_pages:
+        assert cursor.updated_since is not None
+
+    monkeypatch.setitem(sync._APPLY, "calls", apply_calls)
+    sync.sync_kinds(business, ("calls",), sync.claim_slot(business.id, None))
+    assert_mirrors(fourcalls, organization["id"], business)

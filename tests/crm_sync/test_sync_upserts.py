@@ -151,3 +151,35 @@ def test_call_upsert_maps_every_row_of_the_batch_to_its_local_id(app, factories)
     stored = dict(db.session.execute(select(Call.remote_id, Call.id).where(Call.business_id == business.id)).all())
     assert result.local_ids == stored and set(stored) == {"call_000001", "call_000002"}
     assert result.inserted_ids == ["call_000002"]
+
+
+def test_a_calls_unanswered_questions_follow_its_newest_version(app, factories):
+    from app.models import CallQuestion
+
+    business = factories.business(owner=factories.user())
+    t0 = datetime(2026, 3, 1, 15, tzinfo=timezone.utc)
+
+    def asked():
+        return sorted(db.session.execute(select(CallQuestion.call_remote_id, CallQuestion.question).where(
+            CallQuestion.business_id == business.id)).all())
+
+    apply_remote_calls(business, [remote_call(41, started_at=t0, unanswered_questions=["Do you deliver?"]),
+                                  remote_call(42, started_at=t0, unanswered_questions=["Open on Sundays?"])])
+    db.session.commit()
+    assert asked() == [("call_000041", "Do you deliver?"), ("call_000042", "Open on Sundays?")]
+
+    # A newer version of call 41 replaces its questions; a new call in the same
+    # batch adds its own; call 42, not in the batch, keeps its question.
+    apply_remote_calls(business, [
+        remote_call(41, started_at=t0, updated_at=t0 + timedelta(hours=1), unanswered_questions=["Gift cards?"]),
+        remote_call(43, started_at=t0, unanswered_questions=["Parking?"]),
+    ])
+    db.session.commit()
+    assert asked() == [("call_000041", "Gift cards?"), ("call_000042", "Open on Sundays?"),
+                       ("call_000043", "Parking?")]
+
+    # A newer version with no questions clears them; a stale one changes nothing.
+    apply_remote_calls(business, [remote_call(41, started_at=t0, updated_at=t0 + timedelta(hours=2)),
+                                  remote_call(42, started_at=t0, updated_at=t0, unanswered_questions=["Stale?"])])
+    db.session.commit()
+    assert asked() == [("call_000042", "Open on Sundays?"), ("call_000043", "Parking?")]
