@@ -9,6 +9,13 @@ difference is added to the rollups with INSERT ... ON CONFLICT DO UPDATE
 idempotently; it runs when the business's zone changed and as a command
 (`flask analytics rebuild-rollups`).
 
+The difference is held per transaction (`session.info`) and written once,
+just before the transaction commits: a sync commits several pages at once,
+and its pages share most of their rollup rows (one row per local day and
+topic, say, for hundreds of calls), so each row is written once per commit
+instead of once per page. A rollback drops it with the calls it counted. No
+call upsert runs inside a savepoint, whose rollback would not drop it.
+
 The dashboard can read `CallDailyRollup` too: every figure it shows is a sum
 over its dimensions.
 """
@@ -20,7 +27,8 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
@@ -116,8 +124,11 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
         changed(business.id)  # open dashboards show the calls on their next poll
     if before is None or not written_ids:
         return
-    state = _state(business, lock=False)
-    tally = Tally(zone_of(state.timezone))
+    pending = db.session.info.setdefault(_PENDING_KEY, {})
+    tally = pending.get(business.id)
+    if tally is None:
+        # The zone cannot change before this transaction ends: the state row is locked.
+        tally = pending[business.id] = Tally(zone_of(_state(business, lock=False).timezone))
     for remote_id in written_ids:
         old = before.get(remote_id)
         if old is not None:
@@ -128,7 +139,23 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
         new_versions = [SimpleNamespace(**written_values[remote_id]) for remote_id in written_ids]
     for row in new_versions:
         tally.add(row, +1)
-    apply_tally(business.id, tally, incremental=True)
+
+
+_PENDING_KEY = "call_rollups_pending"  # session.info: {business id: Tally} not yet written
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint's release (SQLAlchemy calls this hook for those too): wait for the real commit
+    for business_id, tally in session.info.pop(_PENDING_KEY, {}).items():
+        apply_tally(business_id, tally, incremental=True)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(_PENDING_KEY, None)
 
 
 def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> None:
@@ -186,6 +213,7 @@ def rebuild(business: Business) -> int:
             business_id=business.id, timezone=business.timezone or "UTC").on_conflict_do_nothing(
             index_elements=["business_id"]))
         state = _state(business, lock=True)
+    db.session.info.get(_PENDING_KEY, {}).pop(business.id, None)  # the recount includes those calls
     for model in ROLLUP_MODELS:
         db.session.execute(delete(model).where(model.business_id == business.id))
     tally = recount(business)

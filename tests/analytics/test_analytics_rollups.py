@@ -155,3 +155,44 @@ def test_overview_statement_count_does_not_grow_with_the_range(app, factories):
             lambda: services.build_report(business, DateRange("custom", first, date(2027, 3, 14))))
         counts.append(len(statements))
     assert counts[0] == counts[1] == 5  # per day, per assistant and campaign, previous period, heatmap, names
+
+
+def _matches_recount(business):
+    daily, hourly, topics = rollups.stored(business)
+    expected = rollups.recount(business)
+    return (daily == {k: v for k, v in expected.daily.items() if any(v)}
+            and hourly == {k: v for k, v in expected.hourly.items() if v}
+            and topics == {k: v for k, v in expected.topics.items() if v})
+
+
+def test_a_transactions_rollup_changes_are_written_once_as_it_commits(app, factories):
+    """Batches of one transaction share their rollup rows and write them at its
+    commit; a rollback drops them with the calls; a savepoint's release does not
+    write them; a rebuild in the same transaction does not count them twice."""
+    business = la_business(factories)
+    load(business, DST_WEEK[:2])
+    before = rollups.stored(business)
+
+    # Two batches, then a savepoint released: nothing written yet, then one write at the commit.
+    apply_remote_calls(business, rows_for(DST_WEEK[2:4], start_number=10))
+    apply_remote_calls(business, rows_for(DST_WEEK[4:], start_number=20))
+    with db.session.begin_nested():
+        pass
+    assert rollups.stored(business) == before
+    _, statements = statements_during(db.session.commit)
+    assert sum("INSERT INTO call_daily_rollups" in s for s in statements) == 1
+    assert rollups.stored(business) != before and _matches_recount(business)
+
+    # A rollback drops the calls and their pending rollup changes together.
+    committed = rollups.stored(business)
+    apply_remote_calls(business, rows_for(DST_WEEK, start_number=30))
+    db.session.rollback()
+    db.session.commit()
+    assert rollups.stored(business) == committed and _matches_recount(business)
+
+    # A rebuild after an upsert in the same transaction counts those calls once.
+    apply_remote_calls(business, rows_for(DST_WEEK, start_number=40))
+    rollups.rebuild(business)
+    db.session.commit()
+    assert _matches_recount(business)
+    assert rollups.stored(business)[0] != committed
