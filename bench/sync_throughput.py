@@ -1,6 +1,7 @@
 """Sync throughput against a raw bulk insert of the same rows, on SQLite and PostgreSQL in one run.
 
-    .venv/bin/python bench/sync_throughput.py [--calls 10000] [--rounds 3] [--postgres URL] [--profile]
+    .venv/bin/python bench/sync_throughput.py [--calls 10000] [--rounds 3] [--postgres URL] [--skip-sqlite]
+        [--profile]   (BENCH_PROFILE_SORT=tottime and BENCH_PROFILE_CALLEES=regex tune what it prints)
 
 The 4calls sandbox is seeded once with --calls calls (and their contacts).
 Then, for each database (a fresh SQLite file, and the PostgreSQL database in
@@ -158,13 +159,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternated sync / raw rounds per database (median)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="scratch PostgreSQL database (wiped); SQLite only without it")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each timed sync")
     args = parser.parse_args()
 
     from sandbox.fourcalls.testing import running_fourcalls
 
     logging.disable(logging.WARNING)
-    urls = ([] if os.environ.get("BENCH_SKIP_SQLITE") else [f"sqlite:///{tempfile.mkdtemp()}/sync-bench.sqlite3"]) + ([args.postgres] if args.postgres else [])
+    urls = ([] if args.skip_sqlite else [f"sqlite:///{tempfile.mkdtemp()}/sync-bench.sqlite3"]) + (
+        [args.postgres] if args.postgres else [])
     with running_fourcalls(Path(tempfile.mkdtemp()), log_requests=False) as fourcalls:
         from app import create_app
         from app.config import TestingConfig
