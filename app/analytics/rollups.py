@@ -37,7 +37,7 @@ from app.crm_sync.bulk import add_to_counters, dialect_insert, in_list
 from app.timezones import zone_of
 
 # The call columns a rollup depends on; a change in any of them moves the call.
-_CALL_COLUMNS = (Call.remote_id, Call.started_at, Call.direction, Call.status, Call.outcome,
+CALL_COLUMNS = (Call.remote_id, Call.started_at, Call.direction, Call.status, Call.outcome,
                  Call.coordinator_remote_id, Call.campaign_remote_id, Call.topic, Call.duration_seconds,
                  Call.appointment_remote_id)
 DAILY_MEASURES = ("calls", "talk_seconds", "bookings", "leads")
@@ -99,17 +99,17 @@ def _stored_rows(business: Business, remote_ids: Iterable[str]) -> list:
     if not ids:
         return []
     return db.session.execute(
-        select(*_CALL_COLUMNS).where(Call.business_id == business.id, in_list(Call.remote_id, ids))
+        select(*CALL_COLUMNS).where(Call.business_id == business.id, in_list(Call.remote_id, ids))
     ).all()
 
 
-def before_call_upsert(business: Business, remote_ids: list[str]) -> dict | None:
-    """Snapshot what the rollups currently count for these calls. The state row
-    is locked first, so a concurrent rebuild or batch waits (PostgreSQL)."""
-    state = _state(business, lock=True)
-    if state is None:
-        return None  # never built: the first analytics visit (or the command) builds from scratch
-    return {row.remote_id: row for row in _stored_rows(business, remote_ids)}
+def before_call_upsert(business: Business) -> tuple:
+    """The call columns the upsert must read from the batch's stored rows (the
+    versions the rollups count now, passed to `after_call_upsert`), or () when
+    the rollups were never built: the first analytics visit (or the command)
+    builds them from scratch. The state row is locked first, so a concurrent
+    rebuild or batch waits (PostgreSQL)."""
+    return CALL_COLUMNS if _state(business, lock=True) is not None else ()
 
 
 def after_call_upsert(business: Business, before: dict | None, written_ids: list[str],
@@ -197,7 +197,7 @@ def recount(business: Business) -> Tally:
     """The rollups as a full recount of the calls table would have them."""
     tally = Tally(zone_of(business))
     rows = db.session.execute(
-        select(*_CALL_COLUMNS).where(Call.business_id == business.id).execution_options(yield_per=5000)
+        select(*CALL_COLUMNS).where(Call.business_id == business.id).execution_options(yield_per=5000)
     )
     for row in rows:
         tally.add(row)

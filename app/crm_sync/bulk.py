@@ -36,6 +36,9 @@ class ApplyResult:
     # The values of the rows this apply inserted, exactly as stored: what a
     # new row sets off reads them here instead of reading the rows back.
     inserted_rows: list[dict] = field(default_factory=list)
+    # {4calls id: row} of the batch's rows stored before the write, with the
+    # columns the caller asked for (upsert's `read_stored`).
+    stored_before: dict = field(default_factory=dict)
 
     def add(self, other: "ApplyResult") -> None:
         self.add_counts(other)
@@ -110,13 +113,16 @@ def new_row_ids(count: int) -> list[uuid.UUID]:
     return [uuid.UUID(bytes=random[start:start + 16], version=4) for start in range(0, 16 * count, 16)]
 
 
-def upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, protect_pending: bool) -> ApplyResult:
+def upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, protect_pending: bool,
+           read_stored: tuple = ()) -> ApplyResult:
     """Insert new rows, then update existing ones that are older than the
     incoming version (and, with protect_pending, not waiting to be pushed).
 
     One indexed read first sorts the batch, so an unchanged row costs no
     write and is not even sent back; the statements' own conditions still
-    decide when a concurrent writer got there in between."""
+    decide when a concurrent writer got there in between. `read_stored`:
+    more columns that read fetches (`result.stored_before`), for a caller
+    that needs the old versions of the rows it is about to overwrite."""
     result = ApplyResult(received=len(values))
     stamps = [v["remote_updated_at"] for v in values if v["remote_updated_at"]]
     result.latest_updated_at = max(stamps) if stamps else None
@@ -127,20 +133,22 @@ def upsert(model, values: list[dict], updated_columns: tuple[str, ...], *, prote
     columns = [table.c.remote_id, table.c.remote_updated_at, table.c.id]
     if protect_pending:
         columns.append(table.c.sync_state)
+    columns += [table.c[column.key] for column in read_stored if column.key not in {c.key for c in columns}]
     stored = {
-        row[0]: row[1:]
+        row.remote_id: row
         for row in db.session.execute(
             select(*columns).where(table.c.business_id == values[0]["business_id"],
                                    in_list(table.c.remote_id, [v["remote_id"] for v in values]))
         )
     }
-    result.local_ids = {remote_id: row[1] for remote_id, row in stored.items()}
+    result.stored_before = stored
+    result.local_ids = {remote_id: row.id for remote_id, row in stored.items()}
     fresh = [v for v in values if v["remote_id"] not in stored]
     changed = [
         v for v in values
         if v["remote_id"] in stored
-        and _is_newer(v["remote_updated_at"], stored[v["remote_id"]][0])
-        and not (protect_pending and stored[v["remote_id"]][2] == SyncState.PENDING)
+        and _is_newer(v["remote_updated_at"], stored[v["remote_id"]].remote_updated_at)
+        and not (protect_pending and stored[v["remote_id"]].sync_state == SyncState.PENDING)
     ]
     inserted: set[str] = set()
     if fresh:

@@ -248,10 +248,10 @@ def _apply_call_batch(business: Business, batch: list[dict]) -> ApplyResult:
     from app.analytics.insights import refresh_after_new_calls
     from app.analytics.questions import replace_call_questions
 
-    rollups_before = rollups.before_call_upsert(business, [v["remote_id"] for v in values])
-    result = upsert(Call, values, _CALL_UPDATED, protect_pending=False)
+    rollup_columns = rollups.before_call_upsert(business)
+    result = upsert(Call, values, _CALL_UPDATED, protect_pending=False, read_stored=rollup_columns)
     # Every rollup column is in _CALL_UPDATED, so the written rows hold exactly these values.
-    rollups.after_call_upsert(business, rollups_before, result.written_ids,
+    rollups.after_call_upsert(business, result.stored_before if rollup_columns else None, result.written_ids,
                               {v["remote_id"]: v for v in values})
     replace_call_questions(business, batch, result.written_ids, result.local_ids, result.inserted_ids)
     refresh_after_new_calls(business, result.inserted_ids)
