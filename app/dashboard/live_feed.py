@@ -147,11 +147,14 @@ def _drop_marks(session, previous_transaction) -> None:
 
 # What the kept pieces of pages show (app/dashboard/kept.py): the calls, their
 # callers' contact names, the assistants (coordinators), today's appointments,
-# and the dashboard's leads panel (leads, missed-call texts, held messages).
+# the dashboard's leads panel (leads, missed-call texts, held messages) and
+# whether its owner prompts are due (waitlist, ratings, subscription history).
 # Any write to these marks its business, so nothing kept under the mark
 # outlives a change it shows.
 _MARKED_TABLES = frozenset({"calls", "contacts", "fourcalls_coordinators", "appointments", "leads",
-                            "missed_call_texts", "contact_messages"})
+                            "missed_call_texts", "contact_messages",
+                            # the dashboard's owner prompts (app/satisfaction/routes.py: owner_prompts)
+                            "rollout_waitlist", "satisfaction_ratings", "subscription_history"})
 
 
 @event.listens_for(Session, "after_flush")

@@ -109,7 +109,9 @@ def index(slug):
     return render_template(
         "dashboard/index.html",
         business=business,
-        appointments=context["kept"].value("todays-appointments", lambda: services.todays_appointments(business)),
+        appointments_list=context["kept"].rendered(
+            "dashboard/_todays_appointments.html",
+            lambda: {"business": business, "appointments": services.todays_appointments(business)}),
         notices=[(notice, usage_notices.notice_text(business, notice)) for notice in notices],
         leads_panel=context["kept"].rendered("leads/_dashboard_panel.html", lambda: {"business": business}),
         **context,

@@ -29,16 +29,26 @@ def rate(slug: str):
     return redirect(url_for("dashboard.index", slug=business.slug), 303)
 
 
-def owner_prompts(business) -> str:
-    """Jinja global for the dashboard: the rollout invitation and the monthly rating question."""
+def owner_prompts(business, kept=None) -> str:
+    """Jinja global for the dashboard: the rollout invitation and the monthly rating question.
+
+    With `kept` (the dashboard's KeptPieces), whether either is due is kept
+    under the business's change mark (writes to the waitlist, the ratings and
+    the subscription history move it), so most views read neither table. A
+    prompt that is due is checked again before it is shown: a kept "due"
+    never shows a prompt that was answered since."""
     from markupsafe import Markup
 
     from app.rollout.services import unseen_invitation
 
+    def due() -> tuple[bool, bool]:
+        return unseen_invitation(business) is not None, services.is_due(business)
+
+    invitation_due, rating_due = kept.value("owner-prompts", due) if kept is not None else due()
     parts = []
-    invitation = unseen_invitation(business)
+    invitation = unseen_invitation(business) if invitation_due else None
     if invitation is not None:
         parts.append(render_template("rollout/_invitation.html", business=business, invitation=invitation))
-    if services.is_due(business):
+    if rating_due and (kept is None or services.is_due(business)):
         parts.append(render_template("satisfaction/_prompt.html", business=business, error=None))
     return Markup("".join(parts))

@@ -13,7 +13,7 @@ from app.admin.metrics import kpis, mrr, usage
 from app.admin.metrics.periods import months_between
 from app.extensions import db
 from app.models import (AuditEntry, BillingAccount, Call, ChatConversation, ChatMessage, SatisfactionRating,
-                        WaitlistEntry)
+                        SubscriptionHistory, WaitlistEntry)
 from app.models import Appointment
 from tests.operator_helpers import at, history
 
@@ -26,12 +26,21 @@ def ops(factories, clock):
     return factories.user(email="ops@example.com", is_admin=True)
 
 
+@pytest.fixture(params=["read on each view", "kept under the change mark"])
+def owner_prompts_kept(request):
+    """The dashboard's owner prompts without Redis (read on every view), and
+    kept under the business's change mark (app/satisfaction/routes.py)."""
+    if request.param == "kept under the change mark":
+        request.getfixturevalue("marks")
+
+
 def _as(client, auth, user):
     auth.logout()
     auth.login(user.email)
 
 
-def test_beta_stage_offers_the_waitlist_then_an_invitation_opens_checkout(client, auth, factories, ops):
+def test_beta_stage_offers_the_waitlist_then_an_invitation_opens_checkout(client, auth, factories, ops,
+                                                                         owner_prompts_kept):
     owner = factories.user()
     shop = factories.business(owner=owner, name="Waiting Room Cafe")
     allowed = factories.business(owner=factories.user(), name="Beta Bakery")
@@ -92,14 +101,23 @@ def test_limited_stage_caps_active_packages_and_never_affects_subscribers(client
     assert may_subscribe(newcomer)
 
 
-def test_satisfaction_is_asked_once_a_month_after_thirty_days_and_averaged(client, auth, factories, clock, ops):
+def test_satisfaction_is_asked_once_a_month_after_thirty_days_and_averaged(client, auth, factories, clock, ops,
+                                                                           owner_prompts_kept):
     owner = factories.user()
     shop = factories.business(owner=owner, name="Rated Salon")
+    newer = factories.business(owner=owner, name="Newer Salon")
     history(shop, ("2027-05-25 12:00", R, 4900, "active", "subscribed"))
+    history(newer, ("2027-06-01 12:00", R, 4900, "active", "subscribed"))
     _as(client, auth, owner)
     assert "How happy are you" not in client.get(f"/businesses/{shop.slug}/dashboard").get_data(as_text=True)
-    clock.set(at("2027-06-25 12:00"))  # 31 days of use
+    clock.set(at("2027-06-25 12:00"))  # 31 days of use for the first, 24 for the second
     assert "How happy are you" in client.get(f"/businesses/{shop.slug}/dashboard").get_data(as_text=True)
+    assert "How happy are you" not in client.get(f"/businesses/{newer.slug}/dashboard").get_data(as_text=True)
+    # Its history rewritten the same day (an earlier start, from Stripe): due at once, not a minute later.
+    db.session.execute(SubscriptionHistory.__table__.update().where(SubscriptionHistory.business_id == newer.id)
+                       .values(started_at=at("2027-05-20 12:00")))
+    db.session.commit()
+    assert "How happy are you" in client.get(f"/businesses/{newer.slug}/dashboard").get_data(as_text=True)
     bad = client.post(f"/businesses/{shop.slug}/satisfaction", data={"rating": "9"}, headers={"HX-Request": "true"})
     assert bad.status_code == 422 and db.session.scalar(select(SatisfactionRating)) is None
     ok = client.post(f"/businesses/{shop.slug}/satisfaction", data={"rating": "4"}, headers={"HX-Request": "true"})
