@@ -56,8 +56,20 @@ def post_fork(server, worker):
             engine.dispose(close=False)
 
 
-def post_worker_init(worker):
-    """The app is loaded in this worker: keep the collector off its start-up objects (app/process.py)."""
-    from app.process import freeze_startup_heap
+def when_ready(server):
+    """With --preload the app was loaded here, in the arbiter: freeze its
+    start-up heap once, before the workers are forked (they inherit it frozen,
+    and a collection in each worker would write to every inherited page)."""
+    if server.cfg.preload_app:
+        from app.process import freeze_startup_heap
 
-    freeze_startup_heap()
+        freeze_startup_heap()
+
+
+def post_worker_init(worker):
+    """The app is loaded in this worker (no --preload): keep the collector off
+    its start-up objects (app/process.py)."""
+    if not worker.cfg.preload_app:
+        from app.process import freeze_startup_heap
+
+        freeze_startup_heap()

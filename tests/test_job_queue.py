@@ -81,3 +81,33 @@ def test_many_instant_jobs_never_deadlock_the_count(app):
     pool.drain(timeout=20)
     pool.close(timeout=20)
     assert pool.running == 0 and not pool.active_ids
+
+
+def test_work_queued_for_the_commit_survives_a_savepoint_rollback_and_dies_with_the_transaction(app, factories):
+    """`after_commit` callbacks and `enqueue_after_commit` jobs run once the
+    transaction commits; a savepoint rolled back inside it (a lost race for a
+    unique row) keeps them, a rollback of the whole transaction drops them."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from app.jobs.after_commit import after_commit, enqueue_after_commit
+    from tests.sync_helpers import queued_job_ids
+
+    ran = []
+    factories.business(owner=factories.user())  # a transaction with something in it
+    after_commit(lambda: ran.append("kept"))
+    enqueue_after_commit("app.analytics.jobs.rebuild_rollups_job", "kept-item", job_id="after-commit:kept")
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()
+    assert ran == []
+    db.session.commit()
+    assert ran == ["kept"]
+    assert "after-commit:kept" in queued_job_ids(app)
+
+    db.session.execute(text("SELECT 1"))  # a transaction under way
+    after_commit(lambda: ran.append("rolled back"))
+    enqueue_after_commit("app.analytics.jobs.rebuild_rollups_job", "gone-item", job_id="after-commit:gone")
+    db.session.rollback()
+    db.session.commit()
+    assert ran == ["kept"]
+    assert "after-commit:gone" not in queued_job_ids(app)

@@ -13,8 +13,9 @@ The difference is held per transaction (`session.info`) and written once,
 just before the transaction commits: a sync commits several pages at once,
 and its pages share most of their rollup rows (one row per local day and
 topic, say, for hundreds of calls), so each row is written once per commit
-instead of once per page. A rollback drops it with the calls it counted. No
-call upsert runs inside a savepoint, whose rollback would not drop it.
+instead of once per page. A rollback drops it with the calls it counted; an
+upsert inside a savepoint writes its increments at once, inside the savepoint.
+If writing them fails, the transaction refuses to commit until rolled back.
 
 The dashboard can read `CallDailyRollup` too: every figure it shows is a sum
 over its dimensions.
@@ -27,7 +28,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Iterable
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -109,7 +110,22 @@ def before_call_upsert(business: Business) -> tuple:
     the rollups were never built: the first analytics visit (or the command)
     builds them from scratch. The state row is locked first, so a concurrent
     rebuild or batch waits (PostgreSQL)."""
-    return CALL_COLUMNS if _state(business, lock=True) is not None else ()
+    if _state(business, lock=True) is not None:
+        return CALL_COLUMNS
+    _hold_off_rebuilds(business)  # these calls get no tally: a first build must wait and count them
+    return ()
+
+
+def _hold_off_rebuilds(business: Business) -> None:
+    """PostgreSQL: a per-business advisory lock held to the end of the
+    transaction, taken by every rebuild and by call upserts that find no
+    rollups. Without it, a first build committing while a sync's transaction
+    is still open would recount without that transaction's calls, and those
+    calls, written without a tally, would never be counted. (SQLite has one
+    writer at a time.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(business.id.bytes[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def after_call_upsert(business: Business, before: dict | None, written_ids: list[str],
@@ -124,11 +140,16 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
         changed(business.id)  # open dashboards show the calls on their next poll
     if before is None or not written_ids:
         return
-    pending = db.session.info.setdefault(_PENDING_KEY, {})
-    tally = pending.get(business.id)
-    if tally is None:
-        # The zone cannot change before this transaction ends: the state row is locked.
-        tally = pending[business.id] = Tally(zone_of(_state(business, lock=False).timezone))
+    in_savepoint = db.session().in_nested_transaction()
+    if in_savepoint:
+        # A savepoint's rollback would not drop a held tally: written now, inside it.
+        tally = Tally(zone_of(_state(business, lock=False).timezone))
+    else:
+        pending = db.session.info.setdefault(_PENDING_KEY, {})
+        tally = pending.get(business.id)
+        if tally is None:
+            # The zone cannot change before this transaction ends: the state row is locked.
+            tally = pending[business.id] = Tally(zone_of(_state(business, lock=False).timezone))
     for remote_id in written_ids:
         old = before.get(remote_id)
         if old is not None:
@@ -139,23 +160,39 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
         new_versions = [SimpleNamespace(**written_values[remote_id]) for remote_id in written_ids]
     for row in new_versions:
         tally.add(row, +1)
+    if in_savepoint:
+        apply_tally(business.id, tally, incremental=True)
 
 
 _PENDING_KEY = "call_rollups_pending"  # session.info: {business id: Tally} not yet written
+_FAILED_KEY = "call_rollups_failed"  # set when writing them failed: no commit until a rollback
+
+
+class PendingRollupsFailed(RuntimeError):
+    """The transaction's rollup increments could not be written; roll it back."""
 
 
 @event.listens_for(Session, "before_commit")
 def _write_pending(session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint's release (SQLAlchemy calls this hook for those too): wait for the real commit
-    for business_id, tally in session.info.pop(_PENDING_KEY, {}).items():
-        apply_tally(business_id, tally, incremental=True)
+    if session.info.get(_FAILED_KEY):
+        # A caller caught the failure below and committed again: the calls would
+        # go in without their increments (or with half of them, on SQLite).
+        raise PendingRollupsFailed("the call rollups of this transaction were not written; roll it back")
+    try:
+        for business_id, tally in session.info.pop(_PENDING_KEY, {}).items():
+            apply_tally(business_id, tally, incremental=True)
+    except Exception:
+        session.info[_FAILED_KEY] = True
+        raise
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # the whole transaction, not a savepoint
         session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_FAILED_KEY, None)
 
 
 def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> None:
@@ -207,6 +244,7 @@ def recount(business: Business) -> Tally:
 def rebuild(business: Business) -> int:
     """Recount every rollup row of the business in the business's current zone.
     Idempotent; runs in the caller's transaction. Returns the calls counted."""
+    _hold_off_rebuilds(business)
     state = _state(business, lock=True)
     if state is None:
         db.session.execute(dialect_insert(CallRollupState).values(

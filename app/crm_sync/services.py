@@ -2,10 +2,11 @@
 
 Each kind remembers (in `sync_cursors`) the largest 4calls `updated_at` it
 has applied, and asks for `updated_since` that instant. Pages are applied one
-by one and committed with the cursor and the run's progress at least every
-COMMIT_EVERY_SECONDS, so a run that dies half-way (4calls errors after the
-client's own retries, a lost connection, a killed worker) resumes where it
-last committed, and re-applying the overlap changes nothing.
+by one and committed with the cursor and the run's progress once
+COMMIT_EVERY_SECONDS have passed, or whenever the next page has not arrived
+yet, so a run that dies half-way (4calls errors after the client's own
+retries, a lost connection, a killed worker) resumes where it last
+committed, and re-applying the overlap changes nothing.
 
 At most MAX_SYNCS_PER_ORGANIZATION runs talk to one organization at once, so
 a burst of webhooks or a "Sync now" during the scheduled sync cannot flood
@@ -35,12 +36,14 @@ MAX_SYNCS_PER_ORGANIZATION = 2
 # A run marked running for longer than this was abandoned by a dead worker.
 STALE_RUN_AFTER = timedelta(minutes=15)
 RUN_RETENTION_DAYS = 14
-# Pages applied within this long of the last commit join the next one. A
-# commit per page (500 calls) was 10-15 % of a large sync's time on SQLite,
-# which writes the batch's index pages again at each commit. What it costs:
-# a run that dies loses at most this much work (re-applied by the next run),
+# Pages applied within this long of the last commit join the next one, unless
+# the next page is not here yet: the transaction (with the rollups' lock and
+# the rows it wrote) is never held open while waiting for 4calls. A commit per
+# page (500 calls) was 10-15 % of a large sync's time on SQLite, which writes
+# the batch's index pages again at each commit. What it costs: a run that
+# dies loses at most this much applying (re-applied by the next run),
 # progress moves once a second, and a webhook for the same business waits up
-# to this long for the rollups' lock.
+# to this long, plus one page's apply, for the rollups' lock.
 COMMIT_EVERY_SECONDS = 1.0
 _monotonic = time.monotonic  # replaced in tests
 # Integrations whose data is worth keeping current.
@@ -124,14 +127,16 @@ def _pager(client, kind: str, since):
 
 
 def _prefetched_pages(pager):
-    """The pager's pages in order, the next one fetched (in a thread) while
-    the caller applies this one: 4calls' time and ours overlap instead of
-    adding up. The transport is plain httpx, without app context or session."""
+    """(page, whether the page after it has arrived) in order, the next page
+    fetched (in a thread) while the caller applies this one: 4calls' time and
+    ours overlap instead of adding up. The transport is plain httpx, without
+    app context or session. Ask the second item after applying: it says
+    whether taking the next page would wait."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prefetch") as prefetch:
         page = pager.page(None)
         while True:
             upcoming = prefetch.submit(pager.page, page.next_cursor) if page.has_more and page.next_cursor else None
-            yield page
+            yield page, (upcoming.done if upcoming is not None else lambda: True)
             if upcoming is None:
                 return
             page = upcoming.result()
@@ -153,7 +158,7 @@ def sync_kinds(business: Business, kinds: tuple[str, ...], run: JobRun, client=N
         cursor_row = _cursor(business, kind)
         pages = 0
         committed_at = _monotonic()
-        for page in _prefetched_pages(_pager(client, kind, cursor_row.updated_since)):
+        for page, next_page_arrived in _prefetched_pages(_pager(client, kind, cursor_row.updated_since)):
             pages += 1
             applied = _APPLY[kind](business, page.data)
             result.add_counts(applied)
@@ -164,7 +169,7 @@ def sync_kinds(business: Business, kinds: tuple[str, ...], run: JobRun, client=N
             counts[kind] = result.as_counts()
             within = pages / (pages + 1)
             set_progress(run, int(100 * (position + within) / len(kinds)), **counts)
-            if _monotonic() - committed_at >= COMMIT_EVERY_SECONDS:
+            if _monotonic() - committed_at >= COMMIT_EVERY_SECONDS or not next_page_arrived():
                 db.session.commit()  # the pages so far, with their cursor and the progress
                 committed_at = _monotonic()
         cursor_row.last_synced_at = utcnow()

@@ -1,7 +1,7 @@
 """Pieces of business pages kept per process under the business's change mark,
 for at most a minute: the call log's results and assistant filter, the
-dashboard's recent calls, statistics, chart, leads panel, today's appointments
-and live assistants.
+dashboard's recent calls, statistics, chart, leads panel, today's appointments,
+live assistants, and whether its owner prompts are due.
 
 Reading them costs the heaviest statements of those pages (the log's page of
 calls and capped count, the dashboard's recent calls and figures) and drawing
@@ -10,7 +10,8 @@ each is kept:
 
 * under the business's live-feed change mark (app/dashboard/live_feed.py),
   which any write to the tables they show (calls, contacts, coordinators,
-  appointments, leads, missed-call texts, messages) moves when it commits (the session
+  appointments, leads, missed-call texts, messages, the rollout waitlist,
+  satisfaction ratings, subscription history) moves when it commits (the session
   hooks there), so the first view after a write computes afresh, in every
   process;
 * with everything else a piece shows in the key: the mount point, the

@@ -25,11 +25,21 @@ def enqueue_after_commit(job_path: str, item_id, *, job_id: str, **options) -> N
 
 
 def after_commit(callback: Callable[[], None]) -> None:
-    """Run `callback` once the current transaction commits (jobs must see the rows)."""
-    event.listen(db.session(), "after_commit", lambda _session: callback(), once=True)
+    """Run `callback` once the current transaction commits (jobs must see the
+    rows); a rollback of the transaction forgets it, as it forgets the rows."""
+    db.session.info.setdefault(_CALLBACKS_KEY, []).append(callback)
+
+
+_CALLBACKS_KEY = "callbacks_after_commit"
 
 
 def _enqueue_pending(session) -> None:
+    for callback in session.info.pop(_CALLBACKS_KEY, ()):
+        try:
+            callback()
+        except Exception:  # Redis down: the area's sweep picks the row up
+            log.warning("after-commit callback %s failed; the sweep will pick it up",
+                        getattr(callback, "__qualname__", callback), exc_info=True)
     pending = session.info.pop(_PENDING_KEY, None)
     if not pending:
         return
@@ -50,5 +60,14 @@ def install() -> None:
     from sqlalchemy.orm import Session
 
     event.listen(Session, "after_commit", _enqueue_pending)
-    event.listen(Session, "after_soft_rollback", lambda session, _tx: session.info.pop(_PENDING_KEY, None))
+    event.listen(Session, "after_soft_rollback", _forget_pending)
     _installed = True
+
+
+def _forget_pending(session, previous_transaction) -> None:
+    # Only when the whole transaction is gone: a savepoint rolled back (a lost
+    # race for a unique row, say) leaves the rest of the transaction to commit,
+    # and what it queued must go out with it.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_CALLBACKS_KEY, None)

@@ -41,14 +41,16 @@ def owner_prompts(business, kept=None) -> str:
 
     from app.rollout.services import unseen_invitation
 
-    def due() -> tuple[bool, bool]:
-        return unseen_invitation(business) is not None, services.is_due(business)
-
-    invitation_due, rating_due = kept.value("owner-prompts", due) if kept is not None else due()
+    if kept is None or kept.mark is None:  # nothing can be kept: read each once
+        invitation, rating_due = unseen_invitation(business), services.is_due(business)
+    else:
+        invitation_due, rating_due = kept.value(
+            "owner-prompts", lambda: (unseen_invitation(business) is not None, services.is_due(business)))
+        invitation = unseen_invitation(business) if invitation_due else None
+        rating_due = rating_due and services.is_due(business)
     parts = []
-    invitation = unseen_invitation(business) if invitation_due else None
     if invitation is not None:
         parts.append(render_template("rollout/_invitation.html", business=business, invitation=invitation))
-    if rating_due and (kept is None or services.is_due(business)):
+    if rating_due:
         parts.append(render_template("satisfaction/_prompt.html", business=business, error=None))
     return Markup("".join(parts))

@@ -195,4 +195,67 @@ def test_a_transactions_rollup_changes_are_written_once_as_it_commits(app, facto
     rollups.rebuild(business)
     db.session.commit()
     assert _matches_recount(business)
-    assert rollups.stored(business)[0] != committed
+    assert rollups.stored(business)[0] != committed[0]
+
+
+def test_an_upsert_in_a_savepoint_counts_inside_it_and_a_failed_write_blocks_the_commit(app, factories, monkeypatch):
+    import pytest
+
+    business = la_business(factories)
+    load(business, DST_WEEK[:2])
+    before = rollups.stored(business)
+    savepoint = db.session.begin_nested()
+    apply_remote_calls(business, rows_for(DST_WEEK[2:4], start_number=60))
+    savepoint.rollback()  # the calls and their increments go together
+    db.session.commit()
+    assert rollups.stored(business) == before and _matches_recount(business)
+    with db.session.begin_nested():
+        apply_remote_calls(business, rows_for(DST_WEEK[2:4], start_number=70))
+    db.session.commit()
+    assert rollups.stored(business) != before and _matches_recount(business)
+
+    # Writing the held increments fails: the transaction will not commit until it is rolled back.
+    counted = rollups.stored(business)
+    apply_remote_calls(business, rows_for(DST_WEEK[4:], start_number=80))
+    monkeypatch.setattr(rollups, "apply_tally", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("lock timeout")))
+    with pytest.raises(RuntimeError, match="lock timeout"):
+        db.session.commit()
+    monkeypatch.undo()
+    with pytest.raises(rollups.PendingRollupsFailed):
+        db.session.commit()  # a caller that caught the error and tried again
+    db.session.rollback()
+    db.session.commit()
+    assert rollups.stored(business) == counted and _matches_recount(business)
+
+
+def test_a_first_build_waits_for_calls_written_without_rollups(app, factories):
+    """PostgreSQL: a sync's open transaction wrote calls before the business had
+    rollups (so with no tally); a first build in another transaction waits for
+    it to commit and counts them, instead of leaving them out for good."""
+    import threading
+
+    import pytest
+
+    from app.models import Business
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("an advisory lock of PostgreSQL's; SQLite has one writer at a time")
+    business = la_business(factories)
+    business_id = business.id
+    apply_remote_calls(business, rows_for(DST_WEEK))  # no rollups yet: written without a tally
+    counted = []
+
+    def first_build():
+        with app.app_context():
+            counted.append(rollups.rebuild(db.session.get(Business, business_id)))
+            db.session.commit()
+            db.session.remove()
+
+    build = threading.Thread(target=first_build)
+    build.start()
+    build.join(timeout=1)
+    assert build.is_alive(), "the first build must wait for the transaction that wrote calls without a tally"
+    db.session.commit()
+    build.join(timeout=30)
+    assert counted == [len(DST_WEEK)]
+    assert _matches_recount(business)

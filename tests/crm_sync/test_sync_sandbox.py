@@ -162,6 +162,13 @@ def test_pages_are_committed_once_a_second_and_a_failed_run_keeps_them(
     fourcalls.seed(organization["id"], calls=4 * sync.PAGE_SIZE)
     now = [0.0]
     monkeypatch.setattr(sync, "_monotonic", lambda: now[0])
+    prefetched_pages = sync._prefetched_pages
+
+    def every_next_page_already_here(pager):  # only the clock decides here
+        for page, _ in prefetched_pages(pager):
+            yield page, lambda: True
+
+    monkeypatch.setattr(sync, "_prefetched_pages", every_next_page_already_here)
     applied_pages = []
     apply_calls = sync._APPLY["calls"]
 
@@ -190,4 +197,47 @@ def test_pages_are_committed_once_a_second_and_a_failed_run_keeps_them(
 
     monkeypatch.setitem(sync._APPLY, "calls", apply_calls)
     sync.sync_kinds(business, ("calls",), sync.claim_slot(business.id, None))
+    assert_mirrors(fourcalls, organization["id"], business)
+
+
+def test_the_pages_so_far_are_committed_before_waiting_for_a_slow_page(app, fourcalls, factories, monkeypatch):
+    """Within the second, but the next page has not arrived: the transaction,
+    with the rollups' lock and the rows written, is not held open while 4calls
+    takes its time."""
+    import threading
+
+    from sqlalchemy import event
+
+    business = factories.business(owner=factories.user(), name="Slow Page Bistro")
+    organization = provision(business)
+    fourcalls.seed(organization["id"], calls=2 * sync.PAGE_SIZE)
+    monkeypatch.setattr(sync, "_monotonic", lambda: 0.0)  # the clock never asks for a commit
+    happened, committed = [], threading.Event()
+    make_pager = sync._pager
+
+    class SecondPageWaitsForACommit:
+        def __init__(self, pager):
+            self.pager, self.fetched = pager, 0
+
+        def page(self, cursor):
+            self.fetched += 1
+            if self.fetched == 2:
+                committed.wait(timeout=10)  # returns at once when the sync commits first
+                happened.append("page 2 fetched")
+            return self.pager.page(cursor)
+
+    monkeypatch.setattr(sync, "_pager", lambda *args: SecondPageWaitsForACommit(make_pager(*args)))
+    apply_calls = sync._APPLY["calls"]
+
+    def apply_then_watch_for_the_commit(business, rows):
+        result = apply_calls(business, rows)
+        if not happened:
+            happened.append("page 1 applied")
+            event.listen(db.session(), "after_commit",
+                         lambda _session: (happened.append("commit"), committed.set()), once=True)
+        return result
+
+    monkeypatch.setitem(sync._APPLY, "calls", apply_then_watch_for_the_commit)
+    sync.sync_kinds(business, ("calls",), sync.claim_slot(business.id, None))
+    assert happened[:3] == ["page 1 applied", "commit", "page 2 fetched"]
     assert_mirrors(fourcalls, organization["id"], business)
