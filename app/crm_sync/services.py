@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from sqlalchemy import bindparam, func, select
@@ -37,14 +37,16 @@ MAX_SYNCS_PER_ORGANIZATION = 2
 STALE_RUN_AFTER = timedelta(minutes=15)
 RUN_RETENTION_DAYS = 14
 # Pages applied within this long of the last commit join the next one, unless
-# the next page is not here yet: the transaction (with the rollups' lock and
-# the rows it wrote) is never held open while waiting for 4calls. A commit per
+# the next page is not here yet (nor within NEXT_PAGE_GRACE_SECONDS): the
+# transaction (with the rollups' lock and the rows it wrote) is not held open
+# while waiting for 4calls. A commit per
 # page (500 calls) was 10-15 % of a large sync's time on SQLite, which writes
 # the batch's index pages again at each commit. What it costs: a run that
 # dies loses at most this much applying (re-applied by the next run),
 # progress moves once a second, and a webhook for the same business waits up
 # to this long, plus one page's apply, for the rollups' lock.
 COMMIT_EVERY_SECONDS = 1.0
+NEXT_PAGE_GRACE_SECONDS = 0.05
 _monotonic = time.monotonic  # replaced in tests
 # Integrations whose data is worth keeping current.
 SYNCED_STATUSES = (IntegrationStatus.ACTIVE, IntegrationStatus.PAST_DUE, IntegrationStatus.SUSPENDED)
@@ -127,7 +129,7 @@ def _pager(client, kind: str, since):
 
 
 def _prefetched_pages(pager):
-    """(page, whether the page after it has arrived) in order, the next page
+    """(page, whether the page after it has arrived (`_arrives`)) in order, the next page
     fetched (in a thread) while the caller applies this one: 4calls' time and
     ours overlap instead of adding up. The transport is plain httpx, without
     app context or session. Ask the second item after applying: it says
@@ -136,10 +138,17 @@ def _prefetched_pages(pager):
         page = pager.page(None)
         while True:
             upcoming = prefetch.submit(pager.page, page.next_cursor) if page.has_more and page.next_cursor else None
-            yield page, (upcoming.done if upcoming is not None else lambda: True)
+            yield page, (lambda upcoming=upcoming: upcoming is None or _arrives(upcoming))
             if upcoming is None:
                 return
             page = upcoming.result()
+
+
+def _arrives(upcoming) -> bool:
+    """Whether the page being fetched is here, or comes within NEXT_PAGE_GRACE_SECONDS:
+    the fetching thread needs the GIL too, so a page 4calls already sent may still
+    be in decoding when the one before is applied."""
+    return not wait([upcoming], timeout=NEXT_PAGE_GRACE_SECONDS).not_done
 
 
 _APPLY = {"contacts": apply_remote_contacts, "calls": apply_remote_calls, "appointments": apply_remote_appointments}
