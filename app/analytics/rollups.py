@@ -32,6 +32,7 @@ from sqlalchemy import delete, event, select, text
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.jobs.after_commit import forget_with_the_transaction
 from app.models import Business, Call, CallDailyRollup, CallHourlyRollup, CallRollupState, CallTopicRollup
 from app.models.base import utcnow
 from app.crm_sync.bulk import add_to_counters, dialect_insert, in_list
@@ -140,16 +141,13 @@ def after_call_upsert(business: Business, before: dict | None, written_ids: list
         changed(business.id)  # open dashboards show the calls on their next poll
     if before is None or not written_ids:
         return
+    # A savepoint's rollback would not drop a held tally: inside one, it is written now.
     in_savepoint = db.session().in_nested_transaction()
-    if in_savepoint:
-        # A savepoint's rollback would not drop a held tally: written now, inside it.
-        tally = Tally(zone_of(_state(business, lock=False).timezone))
-    else:
-        pending = db.session.info.setdefault(_PENDING_KEY, {})
-        tally = pending.get(business.id)
-        if tally is None:
-            # The zone cannot change before this transaction ends: the state row is locked.
-            tally = pending[business.id] = Tally(zone_of(_state(business, lock=False).timezone))
+    pending = {} if in_savepoint else db.session.info.setdefault(_PENDING_KEY, {})
+    tally = pending.get(business.id)
+    if tally is None:
+        # The zone cannot change before this transaction ends: the state row is locked.
+        tally = pending[business.id] = Tally(zone_of(_state(business, lock=False).timezone))
     for remote_id in written_ids:
         old = before.get(remote_id)
         if old is not None:
@@ -188,11 +186,7 @@ def _write_pending(session) -> None:
         raise
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop(_PENDING_KEY, None)
-        session.info.pop(_FAILED_KEY, None)
+forget_with_the_transaction(_PENDING_KEY, _FAILED_KEY)
 
 
 def apply_tally(business_id: uuid.UUID, tally: Tally, *, incremental: bool) -> None:

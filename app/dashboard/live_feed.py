@@ -49,6 +49,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.jobs.after_commit import forget_with_the_transaction
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,9 @@ def _write_marks(session) -> None:
         log.warning("live feed mark not written (%s)", type(exc).__name__)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_marks(session, previous_transaction) -> None:
-    # Only when the whole transaction is gone: a savepoint rolled back (a lost
-    # insert race in a sync batch, say) leaves the rest of the batch to commit,
-    # and its marks with it. A mark too many costs one recompute; one too few
-    # hides a change.
-    if previous_transaction.parent is None:
-        session.info.pop(_PENDING, None)
+# A savepoint rolled back (a lost insert race in a sync batch, say) keeps the
+# transaction's marks: a mark too many costs one recompute; one too few hides a change.
+forget_with_the_transaction(_PENDING)
 
 
 # What the kept pieces of pages show (app/dashboard/kept.py): the calls, their

@@ -60,14 +60,20 @@ def install() -> None:
     from sqlalchemy.orm import Session
 
     event.listen(Session, "after_commit", _enqueue_pending)
-    event.listen(Session, "after_soft_rollback", _forget_pending)
+    forget_with_the_transaction(_PENDING_KEY, _CALLBACKS_KEY)
     _installed = True
 
 
-def _forget_pending(session, previous_transaction) -> None:
-    # Only when the whole transaction is gone: a savepoint rolled back (a lost
-    # race for a unique row, say) leaves the rest of the transaction to commit,
-    # and what it queued must go out with it.
-    if previous_transaction.parent is None:
-        session.info.pop(_PENDING_KEY, None)
-        session.info.pop(_CALLBACKS_KEY, None)
+def forget_with_the_transaction(*keys: str) -> None:
+    """Drop these `session.info` entries (work held for a commit) when a whole
+    transaction rolls back. Not when a savepoint does: a savepoint rolled back
+    (a lost race for a unique row, say) leaves the rest of the transaction to
+    commit, and what it held must go out with it. Call once per process."""
+    from sqlalchemy.orm import Session
+
+    def forget(session, previous_transaction) -> None:
+        if previous_transaction.parent is None:
+            for key in keys:
+                session.info.pop(key, None)
+
+    event.listen(Session, "after_soft_rollback", forget)
