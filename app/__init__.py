@@ -68,6 +68,7 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     install_request_guard(app)
     register_cli(app)
     _configure_sqlite(app)
+    _configure_postgresql(app)
     # -- scale (issue 17): the dashboard's "nothing new" polls answered from a change mark
     from app.dashboard import live_feed
 
@@ -229,6 +230,17 @@ def _configure_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA wal_autocheckpoint=16000")  # pages; see the docstring
             cursor.close()
+
+
+def _configure_postgresql(app: Flask) -> None:
+    """Transactions that only read end with COMMIT, so psycopg keeps its
+    prepared statements (app/read_only_transactions.py)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    from app.read_only_transactions import end_reads_with_commit
+
+    with app.app_context():
+        end_reads_with_commit(db.engine)
 
 
 def _configure_logging(app: Flask) -> None:

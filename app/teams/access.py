@@ -2,7 +2,8 @@
 it without pulling in mail and audit."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select, union_all
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Business, Membership, Role
@@ -38,10 +39,16 @@ def remember_role(user, business, membership_role: str | None) -> str | None:
 
 
 def _yours(columns):
-    """A statement for the businesses the user (bound as `user_id`) owns or is a member of, by name."""
-    member_of = select(Membership.business_id).where(Membership.user_id == bindparam("user_id"))
-    return (select(*columns).where(or_(Business.owner_id == bindparam("user_id"), Business.id.in_(member_of)))
-            .order_by(Business.name))
+    """A statement for the businesses the user (bound as `user_id`) owns or is a member of, by name.
+
+    The ids come from a union of two index lookups. `owner_id = :user OR id IN
+    (memberships)` read every business in the directory on PostgreSQL (an OR
+    across two sources defeats both indexes): 1,000 rows on every page view
+    of a 1,000-business directory, growing with the directory."""
+    claimed = aliased(Business)
+    yours = union_all(select(claimed.id).where(claimed.owner_id == bindparam("user_id")),
+                      select(Membership.business_id).where(Membership.user_id == bindparam("user_id")))
+    return select(*columns).where(Business.id.in_(yours)).order_by(Business.name)
 
 
 # Built once: the business switcher reads its rows on every page, and building a
