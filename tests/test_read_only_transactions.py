@@ -85,4 +85,4 @@ def test_a_request_that_only_reads_leaves_its_statements_prepared(app, client, a
         db.session.remove()
     # Each pooled connection served at least 5 of the requests (one thread: the
     # pool holds one or two), so whichever this test is handed has them prepared.
-    assert any("FROM user_sessions" in statement for statement in _prepared_here())
+    assert any("JOIN user_sessions" in statement for statement in _prepared_here())

@@ -7,6 +7,7 @@ request, remember-me cookie included.
 """
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from flask import current_app, request
@@ -16,13 +17,25 @@ from sqlalchemy import bindparam, select, update
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.base import utcnow
+from app.teams.access import remember_business_choices
 from app.web import parse_uuid
 
 _TOUCH_EVERY = timedelta(minutes=5)
-# The session row and its user in one statement, built once: this runs on
-# every request, and building a statement costs more than running it.
-_SESSION_AND_USER = (select(UserSession, User).join(User, User.id == UserSession.user_id)
-                     .where(UserSession.id == bindparam("session_id")))
+
+
+@functools.cache
+def _user_and_session(dialect_name: str):
+    """The user, the columns of their session row the loader checks, and the
+    business switcher's rows (app/teams/access.py), in one statement built
+    once per dialect: this runs on every request, and building a statement
+    costs more than running it. The session row's columns, not the row: an
+    entity costs more to load than the check uses."""
+    from app.teams.access import business_choices_json
+
+    return (select(User, UserSession.user_id, UserSession.revoked_at, UserSession.expires_at,
+                   UserSession.last_seen_at, UserSession.created_at, business_choices_json(dialect_name))
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.id == bindparam("session_id")))
 
 
 def init_app(app) -> None:
@@ -40,6 +53,7 @@ def init_app(app) -> None:
         g.pop("_login_user", None)
         g.pop("_roles", None)
         g.pop("_unread_messages", None)
+        g.pop("_business_choices", None)
         # Load now: the loader may commit its "last seen" touch, which must never
         # happen midway through a route's own transaction.
         current_user._get_current_object()
@@ -70,20 +84,23 @@ def load(cookie_id: str) -> User | None:
     user_id, session_id = parse_uuid(user_part), parse_uuid(session_part)
     if user_id is None or session_id is None:
         return None
-    found = db.session.execute(_SESSION_AND_USER, {"session_id": session_id}).first()
+    statement = _user_and_session(db.session.get_bind().dialect.name)
+    found = db.session.execute(statement, {"session_id": session_id, "user_id": user_id}).first()
     now = utcnow()
     if found is None:
         return None
-    row, user = found
-    if row.user_id != user_id or row.revoked_at is not None or row.expires_at <= now:
+    user, session_user_id, revoked_at, expires_at, last_seen_at, created_at, business_choices = found
+    if session_user_id != user_id or revoked_at is not None or expires_at <= now:
         return None
-    if now - row.last_seen_at >= _TOUCH_EVERY:
-        row.last_seen_at = now
-        if row.expires_at - row.created_at < current_app.config["REMEMBER_COOKIE_DURATION"]:
+    if now - last_seen_at >= _TOUCH_EVERY:
+        touched = {"last_seen_at": now}
+        if expires_at - created_at < current_app.config["REMEMBER_COOKIE_DURATION"]:
             # Sessions without remember-me end after SESSION_IDLE_HOURS of inactivity.
-            row.expires_at = now + timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+            touched["expires_at"] = now + timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+        db.session.execute(update(UserSession).where(UserSession.id == session_id).values(**touched))
         db.session.commit()
-    user.login_session_id = str(row.id)
+    user.login_session_id = str(session_id)
+    remember_business_choices(user, business_choices)
     return user
 
 

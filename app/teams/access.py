@@ -2,8 +2,13 @@
 it without pulling in mail and audit."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, union_all
-from sqlalchemy.orm import aliased
+import functools
+import json
+import uuid
+from typing import NamedTuple
+
+from sqlalchemy import Text, bindparam, cast, event, func, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from app.extensions import db
 from app.models import Business, Membership, Role
@@ -64,12 +69,64 @@ def businesses_for(user) -> list[Business]:
     return list(db.session.scalars(_YOUR_BUSINESSES, {"user_id": user.id}))
 
 
+class BusinessChoice(NamedTuple):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
 def business_choices_for(user) -> list:
     """(id, slug, name) of every business the user owns or is a member of, by
-    name: what the page header's switcher shows, without loading the businesses."""
+    name: what the page header's switcher shows, without loading the businesses.
+
+    The user loader reads them in its own statement (`business_choices_json`);
+    they serve the request until its session commits, which may have changed them."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
-    return list(db.session.execute(_YOUR_BUSINESS_CHOICES, {"user_id": user.id}))
+    read_with_the_user = _prefetched_choices()
+    if read_with_the_user is not None and read_with_the_user[0] == user.id:
+        return [BusinessChoice(uuid.UUID(id_), slug, name) for id_, slug, name in json.loads(read_with_the_user[1] or "[]")]
+    return [BusinessChoice(*row) for row in db.session.execute(_YOUR_BUSINESS_CHOICES, {"user_id": user.id})]
+
+
+@functools.cache
+def business_choices_json(dialect_name: str):
+    """A scalar subquery: the switcher's rows for the user bound as `user_id`,
+    as JSON text ([[id, slug, name], ...] by name; NULL or "[]" for none). The
+    user loader selects it beside the user, saving the switcher a statement on
+    every page; it is parsed only if the page shows the switcher."""
+    choices = _YOUR_BUSINESS_CHOICES.subquery()
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        rows = func.json_agg(aggregate_order_by(func.json_build_array(choices.c.id, choices.c.slug, choices.c.name),
+                                                choices.c.name))
+    else:  # SQLite aggregates in the subquery's order
+        rows = func.json_group_array(func.json_array(choices.c.id, choices.c.slug, choices.c.name))
+    return select(cast(rows, Text)).scalar_subquery()
+
+
+def remember_business_choices(user, choices_json: str | None) -> None:
+    """Keep the switcher's rows the user loader read (`business_choices_json`) for this request."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g._business_choices = (user.id, choices_json)
+
+
+def _prefetched_choices():
+    from flask import g, has_request_context
+
+    return g.get("_business_choices") if has_request_context() else None
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_prefetched_choices(session) -> None:
+    # A commit may have added, renamed or left a business: read them afresh.
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pop("_business_choices", None)
 
 
 def _request_cache():

@@ -168,3 +168,25 @@ def test_a_session_without_remember_me_ends_after_a_day_idle(app, client, auth, 
     assert client.get(f"/businesses/{business.slug}/calls").status_code == 200
     clock.advance(hours=25)
     assert client.get(f"/businesses/{business.slug}/calls").status_code == 302
+
+
+def test_a_visit_marks_the_session_seen_and_leaves_a_remember_me_expiry_alone(app, client, factories, clock):
+    """The user loader touches the session row at most every five minutes:
+    `last_seen_at` moves; a remember-me session keeps its 30-day end."""
+    from datetime import datetime, timedelta, timezone
+
+    clock.set(datetime(2027, 3, 3, 9, 0, tzinfo=timezone.utc))
+    user = factories.user()
+    business = factories.business(owner=user)
+    client.post("/login", data={"email": user.email, "password": "correct-horse-battery", "remember": "y"})
+    row = db.session.scalar(select(UserSession))
+    started, ends = row.last_seen_at, row.expires_at
+    clock.advance(minutes=3)  # within five minutes: not written
+    assert client.get(f"/businesses/{business.slug}/calls").status_code == 200
+    db.session.refresh(row)
+    assert row.last_seen_at == started
+    clock.advance(minutes=10)
+    assert client.get(f"/businesses/{business.slug}/calls").status_code == 200
+    db.session.refresh(row)
+    assert row.last_seen_at == started + timedelta(minutes=13)
+    assert row.expires_at == ends

@@ -152,3 +152,61 @@ def test_business_switcher_only_reaches_own_businesses(client, logged_in_owner, 
     theirs = factories.business(owner=factories.user(), name="Theirs")
     assert client.get(f"/businesses/switch?slug={mine.slug}").status_code == 302
     assert client.get(f"/businesses/switch?slug={theirs.slug}").status_code == 404
+
+
+def _switcher_names(html: bytes) -> list[str]:
+    import re
+
+    select_html = re.search(rb'<select id="business-switcher".*?</select>', html, re.S)
+    return [name.decode() for name in re.findall(rb"<option [^>]*>([^<]*)</option>", select_html.group(0))] \
+        if select_html else []
+
+
+def test_the_switcher_comes_with_the_user_and_lists_owned_and_member_businesses_by_name(
+        client, logged_in_owner, factories):
+    """The user loader reads the switcher's rows in its own statement: a page
+    runs no statement of its own for them, and still lists every business the
+    user owns or is a member of (and no other), by name."""
+    from app.models import Membership, Role
+    from tests.sql_helpers import statements_during
+
+    zulu = factories.business(owner=logged_in_owner, name="Zulu Plumbing")
+    zulu_slug = zulu.slug
+    factories.business(owner=logged_in_owner, name="alpha Bakery")
+    colleague_owned = factories.business(owner=factories.user(), name="Middle Dental")
+    db.session.add(Membership(business_id=colleague_owned.id, user_id=logged_in_owner.id, role=Role.STAFF))
+    factories.business(owner=factories.user(), name="Not Mine")
+    db.session.commit()
+    expected = [row[0] for row in db.session.execute(
+        select(Business.name).where(Business.name != "Not Mine").order_by(Business.name))]  # the database's collation
+    db.session.remove()
+
+    response, statements = statements_during(lambda: client.get(f"/businesses/{zulu_slug}/calls"))
+    assert response.status_code == 200
+    assert _switcher_names(response.data) == expected
+    assert sum("FROM businesses" in statement and "ORDER BY businesses.name" in statement
+               and "user_sessions" not in statement for statement in statements) == 0
+    assert f'<option value="{zulu_slug}" selected>'.encode() in response.data
+
+
+def test_the_switcher_is_read_afresh_after_a_commit_in_the_same_request(app, client, logged_in_owner, factories):
+    """Rows read with the user serve the request only until its session commits."""
+    from flask import g
+
+    from app.auth import sessions
+    from app.teams.access import business_choices_for
+
+    first = factories.business(owner=logged_in_owner, name="First")
+    db.session.commit()
+    with app.test_request_context():
+        from app.models import UserSession
+
+        row = db.session.scalar(select(UserSession).where(UserSession.user_id == logged_in_owner.id))
+        user = sessions.load(f"{logged_in_owner.id}:{row.id}")
+        assert [choice.name for choice in business_choices_for(user)] == ["First"]
+        assert g._business_choices[0] == user.id
+        factories.business(owner=user, name="Second")
+        db.session.commit()
+        assert "_business_choices" not in g
+        assert [choice.name for choice in business_choices_for(user)] == ["First", "Second"]
+    assert first.name == "First"
