@@ -37,6 +37,9 @@ def dashboard_site(tmp_path_factory):
         with app.app_context():
             business = db.session.scalar(select(Business).where(Business.slug == CLAIMED_DEMO_SLUG))
             business.owner_id = register_user("Dana Owner", OWNER_EMAIL, OWNER_PASSWORD).id
+            # A second business, so the header's switcher shows (test_switching_business_...).
+            db.session.add(Business(name="Dana's Second Shop", slug="danas-second-shop", category="Salon",
+                                    city="Springfield", timezone=business.timezone, owner_id=business.owner_id))
             organization = connect_sandbox_organization(app, business, "ai_receptionist", active_for_days=40,
                                                         timezone_name=business.timezone, webhook_url=f"{server_url}/webhooks/fourcalls")
             db.session.commit()
@@ -97,3 +100,27 @@ def test_call_log_filters_search_and_call_page(dashboard_site, page, shot):
     page.goto(f"{server.url}/businesses/{slug}/calls?from=not-a-date")
     expect(page.locator(".flash.error")).to_contain_text("Enter a date as YYYY-MM-DD.")
     shot("call-log-bad-filter")
+
+
+def test_switching_business_from_the_header_and_a_rename_shows_at_once(dashboard_site, page, shot):
+    """The switcher lists the owner's businesses by name, takes them to the one
+    chosen, and shows a business's new name on the next page after a rename."""
+    server, slug = dashboard_site["server"], dashboard_site["slug"]
+    log_in(page, server)
+    page.goto(f"{server.url}/businesses/{slug}/calls")
+    switcher = page.locator("#business-switcher")
+    expect(switcher).to_have_value(slug)
+    names = switcher.locator("option").all_inner_texts()
+    assert "Dana's Second Shop" in names and len(names) == 2 and names == sorted(names, key=str.casefold)
+    shot("switcher-on-the-call-log")
+    switcher.select_option("danas-second-shop")
+    expect(page).to_have_url(re.compile(r"/businesses/danas-second-shop(/|$)"))
+    expect(page.locator("#business-switcher")).to_have_value("danas-second-shop")
+    shot("switched-to-the-second-business")
+
+    page.goto(f"{server.url}/businesses/danas-second-shop/edit")
+    page.fill("#name", "Dana's Corner Shop")
+    page.click("form button[type=submit]:has-text('Save')")
+    expect(page.locator(".flash.success")).to_contain_text("Profile saved.")
+    expect(page.locator("#business-switcher option:checked")).to_have_text("Dana's Corner Shop")
+    shot("renamed-in-the-switcher")
