@@ -9,14 +9,16 @@ was 0.7 ms). psycopg keeps them across a COMMIT, and for a transaction that
 ran nothing but SELECTs a COMMIT leaves the database exactly as a ROLLBACK
 does: nothing was written, and locks and the snapshot end either way.
 
-How: each statement SQLAlchemy sends is checked as it goes out. Anything that
-does not begin with SELECT (INSERT, UPDATE, DELETE, a WITH that may hold one,
-DDL, text the app wrote) marks the transaction as one that wrote, and that
-transaction is rolled back as before. Just before SQLAlchemy rolls back a
-transaction that was never marked, and is in a sound state (not failed), the
-connection commits instead; psycopg's ROLLBACK then finds no transaction and
-sends nothing. The app's SELECTs have no side effects (locks aside) -- keep it
-so: a SELECT calling a function that writes would be committed here.
+How: each statement is checked as it goes out. Only a SELECT that SQLAlchemy
+built (`select(...)`, compiled) and whose SQL begins with SELECT and holds no
+";" counts as a read. Anything else marks the transaction as one that wrote,
+and that transaction is rolled back as before: INSERT, UPDATE, DELETE, a WITH
+(it may hold one), SAVEPOINT, DDL, and every text() the app wrote, whatever
+it says (`SELECT set_config(...)` or `SELECT 1; INSERT ...` would write).
+Just before SQLAlchemy rolls back a transaction that was never marked, and is
+in a sound state (not failed), the connection commits instead; psycopg's
+ROLLBACK then finds no transaction and sends nothing. A select() calling a
+function that writes would be committed here: the app has none -- keep it so.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ import logging
 import re
 
 from sqlalchemy import event
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.selectable import CompoundSelect
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +35,11 @@ _WROTE = "transaction_wrote"  # key in the pooled DBAPI connection's `info`
 _BEGINS_WITH_SELECT = re.compile(r"\s*SELECT\b", re.IGNORECASE).match
 
 
-def reads_only(statement: str) -> bool:
-    """Whether a statement can only read: it begins with SELECT."""
-    return _BEGINS_WITH_SELECT(statement) is not None
+def reads_only(statement: str, compiled=None) -> bool:
+    """Whether a statement can only read: a select() SQLAlchemy compiled
+    (`compiled`, the execution context's), whose SQL is one SELECT."""
+    return (compiled is not None and isinstance(compiled.statement, (Select, CompoundSelect))
+            and _BEGINS_WITH_SELECT(statement) is not None and ";" not in statement)
 
 
 def end_reads_with_commit(engine) -> None:
@@ -47,7 +53,7 @@ def end_reads_with_commit(engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _note_a_write(connection, cursor, statement, parameters, context, executemany):
-        if not reads_only(statement):
+        if not reads_only(statement, getattr(context, "compiled", None)):
             connection.info[_WROTE] = True
 
     @event.listens_for(engine, "rollback")
@@ -64,5 +70,5 @@ def end_reads_with_commit(engine) -> None:
             return  # idle (nothing to end) or failed: the rollback handles both
         try:
             dbapi_connection.commit()
-        except Exception:  # the connection broke: SQLAlchemy's rollback, next, deals with it
+        except Exception:  # a broken connection, a serialization failure: the rollback, next, deals with it
             log.warning("committing a read-only transaction failed; rolling it back", exc_info=True)

@@ -84,7 +84,8 @@ def load(cookie_id: str) -> User | None:
     user_id, session_id = parse_uuid(user_part), parse_uuid(session_part)
     if user_id is None or session_id is None:
         return None
-    statement = _user_and_session(db.session.get_bind().dialect.name)
+    dialect_name = db.session.get_bind().dialect.name
+    statement = _user_and_session(dialect_name)
     found = db.session.execute(statement, {"session_id": session_id, "user_id": user_id}).first()
     now = utcnow()
     if found is None:
@@ -100,7 +101,7 @@ def load(cookie_id: str) -> User | None:
         db.session.execute(update(UserSession).where(UserSession.id == session_id).values(**touched))
         db.session.commit()
     user.login_session_id = str(session_id)
-    remember_business_choices(user, business_choices)
+    remember_business_choices(user, business_choices, dialect_name)
     return user
 
 

@@ -80,38 +80,46 @@ def business_choices_for(user) -> list:
     name: what the page header's switcher shows, without loading the businesses.
 
     The user loader reads them in its own statement (`business_choices_json`);
-    they serve the request until its session commits, which may have changed them."""
+    they serve the request until its session flushes a business or membership,
+    or commits, either of which may have changed them."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     read_with_the_user = _prefetched_choices()
     if read_with_the_user is not None and read_with_the_user[0] == user.id:
-        return [BusinessChoice(uuid.UUID(id_), slug, name) for id_, slug, name in json.loads(read_with_the_user[1] or "[]")]
+        _, choices_json, sort_here = read_with_the_user
+        choices = [BusinessChoice(uuid.UUID(id_), slug, name) for id_, slug, name in json.loads(choices_json or "[]")]
+        if sort_here:
+            # SQLite's default (binary) collation orders as Python orders str.
+            choices.sort(key=lambda choice: choice.name)
+        return choices
     return [BusinessChoice(*row) for row in db.session.execute(_YOUR_BUSINESS_CHOICES, {"user_id": user.id})]
 
 
 @functools.cache
 def business_choices_json(dialect_name: str):
     """A scalar subquery: the switcher's rows for the user bound as `user_id`,
-    as JSON text ([[id, slug, name], ...] by name; NULL or "[]" for none). The
-    user loader selects it beside the user, saving the switcher a statement on
-    every page; it is parsed only if the page shows the switcher."""
+    as JSON text ([[id, slug, name], ...]; NULL or "[]" for none), by name on
+    PostgreSQL, in no set order on SQLite (`remember_business_choices` sorts).
+    The user loader selects it beside the user, saving the statement the
+    header's switcher ran on every page. The loader runs it on every signed-in
+    request, rendering or not: an index lookup or two and a few rows."""
     choices = _YOUR_BUSINESS_CHOICES.subquery()
     if dialect_name == "postgresql":
         from sqlalchemy.dialects.postgresql import aggregate_order_by
 
         rows = func.json_agg(aggregate_order_by(func.json_build_array(choices.c.id, choices.c.slug, choices.c.name),
                                                 choices.c.name))
-    else:  # SQLite aggregates in the subquery's order
+    else:  # SQLite before 3.44 has no ORDER BY inside an aggregate
         rows = func.json_group_array(func.json_array(choices.c.id, choices.c.slug, choices.c.name))
     return select(cast(rows, Text)).scalar_subquery()
 
 
-def remember_business_choices(user, choices_json: str | None) -> None:
+def remember_business_choices(user, choices_json: str | None, dialect_name: str) -> None:
     """Keep the switcher's rows the user loader read (`business_choices_json`) for this request."""
     from flask import g, has_request_context
 
     if has_request_context():
-        g._business_choices = (user.id, choices_json)
+        g._business_choices = (user.id, choices_json, dialect_name != "postgresql")
 
 
 def _prefetched_choices():
@@ -120,13 +128,24 @@ def _prefetched_choices():
     return g.get("_business_choices") if has_request_context() else None
 
 
-@event.listens_for(Session, "after_commit")
-def _forget_prefetched_choices(session) -> None:
-    # A commit may have added, renamed or left a business: read them afresh.
+def _forget_prefetched_choices() -> None:
     from flask import g, has_request_context
 
     if has_request_context():
         g.pop("_business_choices", None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_choices_after_a_commit(session) -> None:
+    # A commit may have added, renamed or left a business (Core UPDATEs included): read them afresh.
+    _forget_prefetched_choices()
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_choices_after_a_flush_of_businesses(session, flush_context) -> None:
+    # A page rendered after a flush, before its commit, shows what was flushed.
+    if any(isinstance(item, (Business, Membership)) for item in (*session.new, *session.dirty, *session.deleted)):
+        _forget_prefetched_choices()
 
 
 def _request_cache():

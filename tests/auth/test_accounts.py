@@ -190,3 +190,19 @@ def test_a_visit_marks_the_session_seen_and_leaves_a_remember_me_expiry_alone(ap
     db.session.refresh(row)
     assert row.last_seen_at == started + timedelta(minutes=13)
     assert row.expires_at == ends
+
+
+def test_a_visit_pushes_the_end_of_a_session_without_remember_me(app, client, factories, clock, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    monkeypatch.setitem(app.config, "SESSION_IDLE_HOURS", 24)
+    clock.set(datetime(2027, 3, 3, 9, 0, tzinfo=timezone.utc))
+    user = factories.user()
+    business = factories.business(owner=user)
+    client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    clock.advance(hours=6)
+    assert client.get(f"/businesses/{business.slug}/calls").status_code == 200
+    row = db.session.scalar(select(UserSession))
+    db.session.refresh(row)
+    assert row.last_seen_at == clock.now
+    assert row.expires_at == clock.now + timedelta(hours=24)

@@ -190,7 +190,8 @@ def test_the_switcher_comes_with_the_user_and_lists_owned_and_member_businesses_
 
 
 def test_the_switcher_is_read_afresh_after_a_commit_in_the_same_request(app, client, logged_in_owner, factories):
-    """Rows read with the user serve the request only until its session commits."""
+    """Rows read with the user serve the request only until its session commits,
+    or flushes a change to a business or membership."""
     from flask import g
 
     from app.auth import sessions
@@ -209,4 +210,11 @@ def test_the_switcher_is_read_afresh_after_a_commit_in_the_same_request(app, cli
         db.session.commit()
         assert "_business_choices" not in g
         assert [choice.name for choice in business_choices_for(user)] == ["First", "Second"]
-    assert first.name == "First"
+
+    with app.test_request_context():  # a flush of a business, before any commit
+        user = sessions.load(f"{logged_in_owner.id}:{row.id}")
+        assert [choice.name for choice in business_choices_for(user)] == ["First", "Second"]
+        db.session.get(Business, first.id).name = "Renamed"
+        db.session.flush()
+        assert [choice.name for choice in business_choices_for(user)] == ["Renamed", "Second"]
+        db.session.rollback()
