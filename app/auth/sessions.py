@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, update
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.base import utcnow
-from app.teams.access import remember_business_choices
+from app.teams.access import business_choices_json, remember_business_choices
 from app.web import parse_uuid
 
 _TOUCH_EVERY = timedelta(minutes=5)
@@ -30,8 +30,6 @@ def _user_and_session(dialect_name: str):
     once per dialect: this runs on every request, and building a statement
     costs more than running it. The session row's columns, not the row: an
     entity costs more to load than the check uses."""
-    from app.teams.access import business_choices_json
-
     return (select(User, UserSession.user_id, UserSession.revoked_at, UserSession.expires_at,
                    UserSession.last_seen_at, UserSession.created_at, business_choices_json(dialect_name))
             .join(UserSession, UserSession.user_id == User.id)

@@ -144,6 +144,9 @@ def _forget_choices_after_a_commit(session) -> None:
 @event.listens_for(Session, "after_flush")
 def _forget_choices_after_a_flush_of_businesses(session, flush_context) -> None:
     # A page rendered after a flush, before its commit, shows what was flushed.
+    # Most flushes (jobs, syncs of hundreds of calls) have no rows kept: skip the scan.
+    if _prefetched_choices() is None:
+        return
     if any(isinstance(item, (Business, Membership)) for item in (*session.new, *session.dirty, *session.deleted)):
         _forget_prefetched_choices()
 
