@@ -12,14 +12,17 @@ has already started may have read the table before this row was committed,
 and would never see it. A job queued for window w first waits until w ends,
 so it reads the table after every row that any process stored during w, the
 rows whose receiver skipped queueing because w's job was already queued.
-With WEBHOOK_BATCH_SECONDS = 0 (tests) every event queues the batch job under
-one id, and the queue's own duplicate check keeps it to one.
+With WEBHOOK_BATCH_SECONDS = 0 (tests) there is no window to wait for, so
+every event queues a batch job of its own, under a fresh id. One shared id
+would lose events: the queue skips an id whose job is still running, and that
+job may already have made its last, empty read of the table.
 """
 from __future__ import annotations
 
 import math
 import threading
 import time
+import uuid
 
 from flask import current_app
 
@@ -35,7 +38,7 @@ def announce_stored_event(source: str) -> None:
 
     seconds = float(current_app.config.get("WEBHOOK_BATCH_SECONDS") or 0)
     if seconds <= 0:
-        enqueue(BATCH_JOB, source, job_id=f"webhooks:{source}:batch")
+        enqueue(BATCH_JOB, source, job_id=f"webhooks:{source}:batch:{uuid.uuid4().hex}", fresh_id=True)
         return
     window = math.floor(time.time() / seconds)
     with _lock:

@@ -147,6 +147,9 @@ def test_upsell_enterprise_reports_share_link_and_insights(analytics_site, page,
         with page.expect_navigation():  # the form posts and redirects back; wait for it before leaving
             page.click("button:has-text('Refresh now')")
         expect(page.locator(".page-head")).to_contain_text("Last full refresh")
+        # While the refresh runs the page polls, then reloads itself when it ends:
+        # wait for that before leaving, or the reload aborts the next page's load.
+        expect(page.locator("#insights-status button")).to_have_text("Refresh now", timeout=20_000)
         expect(page.locator("#who-to-call")).to_be_visible()
         shot("customer-insights")
         page.goto(f"{server.url}/businesses/{slug}/analytics/weekly-report/preview")
