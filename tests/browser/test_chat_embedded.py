@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.demo import CLAIMED_DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD
 from app.extensions import db
 from app.models import Appointment, Business
+from app.timezones import to_local
 from sandbox.fourcalls.testing import running_fourcalls
 from tests.browser.conftest import LiveServer, build_live_app, free_port
 from tests.chat_helpers import provision_chat
@@ -140,13 +141,15 @@ def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
     with chat_site["app"].app_context():
         appointment = db.session.scalar(select(Appointment).where(Appointment.customer_phone == "+15552013344"))
         assert appointment is not None and appointment.source == "chat"
+        # The slot may fall in next week (on a Sunday, "Friday" does): open the calendar there.
+        booked_day = to_local(appointment.starts_at, db.session.get(Business, appointment.business_id)).date()
 
     # The owner finds the booking and the conversation.
     log_in_as_owner(page, server)
     app = chat_site["app"]
     if "appointments.calendar" in app.view_functions:
         with app.test_request_context():
-            calendar_path = url_for("appointments.calendar", slug=CLAIMED_DEMO_SLUG)
+            calendar_path = url_for("appointments.calendar", slug=CLAIMED_DEMO_SLUG, date=booked_day.isoformat())
         page.goto(server.url + calendar_path)
         expect(page.locator("main")).to_contain_text("Ann Lee")
         shot("owner-calendar")
