@@ -1,7 +1,8 @@
 """Pieces of business pages kept per process under the business's change mark,
 for at most a minute: the call log's results and assistant filter, the
 dashboard's recent calls, statistics, chart, leads panel, today's appointments,
-live assistants, and whether its owner prompts are due.
+live assistants, usage meters and notices, sync card, and whether its owner
+prompts are due.
 
 Reading them costs the heaviest statements of those pages (the log's page of
 calls and capped count, the dashboard's recent calls and figures) and drawing
@@ -11,9 +12,9 @@ each is kept:
 * under the business's live-feed change mark (app/dashboard/live_feed.py),
   which any write to the tables they show (calls, contacts, coordinators,
   appointments, leads, missed-call texts, messages, the rollout waitlist,
-  satisfaction ratings, subscription history) moves when it commits (the session
-  hooks there), so the first view after a write computes afresh, in every
-  process;
+  satisfaction ratings, subscription history, usage rows and notices, sync
+  runs and cursors) moves when it commits (the session hooks there), so the
+  first view after a write computes afresh, in every process;
 * with everything else a piece shows in the key: the mount point, the
   business's slug, time zone, package (as it applies now: none once ended)
   and local day, and for the log the query string (filters, cursor); the
@@ -48,10 +49,12 @@ _READ_HERE = object()  # no mark passed in: read it
 class KeptPieces:
     """What one request keeps for one business: the mark (one Redis round
     trip, or the one the caller already read) and the business's part of the
-    key are worked out once, however many pieces are asked for."""
+    key are worked out once, however many pieces are asked for; a piece asked
+    for twice is worked out once, with or without a mark."""
 
     def __init__(self, business, mark=_READ_HERE):
         self.business = business
+        self._this_request: dict = {}
         self.mark = live_feed.current_mark(business.id) if mark is _READ_HERE else mark
         if self.mark is not None:
             package = package_of(business)  # None once ended or suspended: the gates change with it
@@ -69,6 +72,12 @@ class KeptPieces:
     def value(self, kind: str, compute: Callable, by_query: bool = False):
         """`compute()`, or what it gave for this business state (and, `by_query`,
         this query string) within the last KEPT_SECONDS."""
+        if kind in self._this_request:
+            return self._this_request[kind]
+        self._this_request[kind] = value = self._kept_value(kind, compute, by_query)
+        return value
+
+    def _kept_value(self, kind: str, compute: Callable, by_query: bool):
         if self.mark is None:
             return compute()
         key = (kind, *self._business_key, tuple(sorted(request.args.items(multi=True))) if by_query else None)

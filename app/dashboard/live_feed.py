@@ -47,6 +47,7 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from app import clock
 from app.jobs.after_commit import forget_with_the_transaction
@@ -62,6 +63,9 @@ _KEY = "live-feed:{}"
 # (a bulk update by contact ids, say): every business's mark includes it.
 _ALL_KEY = "live-feed:all"
 ALL_BUSINESSES = "*"
+# An execution option for a write that changes nothing a page shows (a usage
+# period's rows created, at zero, by the very view that reads them): no mark.
+SHOWN_UNCHANGED = "live_feed_shown_unchanged"
 _SALT = "dashboard-live-feed"
 
 
@@ -165,6 +169,27 @@ def _mark_flushed_calls_and_contacts(session, _flush_context) -> None:
                 changed(ALL_BUSINESSES, session)
 
 
+# The dashboard's status rows, also kept under the mark (app/dashboard/routes.py):
+# the usage meters and notices, the sync runs and cursors. Jobs write them
+# between commits, when a row's business_id is often expired; it is read before
+# the flush (at most one SELECT) instead of marking every business, which these
+# frequent writes would do all day. Rows of no business (a global job's run) mark nothing.
+_MARKED_STATUS_TABLES = frozenset({"alphasite_ai_service_usage", "usage_notices", "job_runs", "sync_cursors"})
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_flushed_status_rows(session, _flush_context, _instances) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if getattr(instance, "__tablename__", None) not in _MARKED_STATUS_TABLES:
+            continue
+        try:
+            business_id = instance.business_id  # loaded here if expired: before the flush, SQL may run
+        except ObjectDeletedError:  # gone meanwhile: whose it was is not known
+            business_id = ALL_BUSINESSES
+        if business_id is not None:
+            changed(business_id, session)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _mark_bulk_writes_to_calls_and_contacts(execute_state) -> None:
     """INSERT / UPDATE / DELETE statements run through the session (bulk
@@ -172,17 +197,30 @@ def _mark_bulk_writes_to_calls_and_contacts(execute_state) -> None:
     their WHERE clause, else every business."""
     if not (execute_state.is_insert or execute_state.is_update or execute_state.is_delete):
         return
+    if execute_state.execution_options.get(SHOWN_UNCHANGED):
+        return
     table = getattr(getattr(execute_state.statement, "table", None), "name", None)
-    if table not in _MARKED_TABLES:
+    if table not in _MARKED_TABLES and table not in _MARKED_STATUS_TABLES:
         return
     for business_id in _businesses_written(execute_state.statement, execute_state.parameters, table):
         changed(business_id, execute_state.session)
 
 
 def _business_ids_set_by_values(statement) -> list:
-    """The business_id a statement's .values() writes (None where it is not a plain value)."""
-    return [getattr(value, "value", None) for column, value in (getattr(statement, "_values", None) or {}).items()
-            if getattr(column, "key", column) == "business_id"]
+    """The business_id a statement's .values() writes (None where it is not a
+    plain value), one per row of a multi-row .values([...]) too."""
+    named = [getattr(value, "value", None) for column, value in (getattr(statement, "_values", None) or {}).items()
+             if getattr(column, "key", column) == "business_id"]
+    for rows in getattr(statement, "_multi_values", None) or ():
+        named += [_plain_business_id(row) for row in rows]
+    return named
+
+
+def _plain_business_id(row) -> object:
+    """A multi-row insert's row's business_id, or None when it names none (or as SQL)."""
+    values = row.items() if isinstance(row, dict) else ()
+    value = next((value for column, value in values if getattr(column, "key", column) == "business_id"), None)
+    return value if isinstance(value, (uuid.UUID, str)) else None
 
 
 def _businesses_written(statement, parameters, table: str) -> set:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -25,25 +26,60 @@ from app.web import is_htmx, owned_business_or_404
 bp = Blueprint("dashboard", __name__, url_prefix="/businesses/<slug>/dashboard")
 
 
-def _figures_context(business, kept: KeptPieces, sync_facts=None, meters=None):
-    """The figures that move with the live feed: meters, assistants, last synced.
-    `meters`: the current period's, when the caller has just read them."""
-    facts = sync_facts or _sync_facts(business)
+def _figures_context(business, kept: KeptPieces):
+    """The figures that move with the live feed: meters, assistants, last synced."""
+    facts = _kept_sync_facts(business, kept)
     coordinators = kept.value("live-coordinators", lambda: services.live_coordinators(business))
     return {
-        "meters": usage.usage_summary(business) if meters is None else meters,
+        "meters": _kept_usage(business, kept)["meters"],
         "assistant": services.assistant_status(business, coordinators),
         "running": facts["running"],
         "last_synced_at": facts["last_synced_at"],
     }
 
 
+@dataclass(frozen=True)
+class _ShownRun:
+    """What the sync card shows of the latest sync run: plain values, which
+    may be kept between requests (an ORM row may not)."""
+    status: str
+    progress: int
+    counts: dict | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class _ShownNotice:
+    """What the dashboard shows of a usage notice, besides its text."""
+    id: uuid.UUID
+    threshold: int
+
+
 def _sync_facts(business):
     """Read once per view: the figures and the sync card both show them."""
     run = sync.latest_sync_run(business)
     last_synced_at, error = sync.sync_cursor_facts(business)
-    return {"run": run, "running": sync.unfinished(run) is not None, "last_synced_at": last_synced_at,
+    shown = _ShownRun(run.status, run.progress, dict(run.counts) if run.counts else None, run.error) if run else None
+    return {"run": shown, "running": sync.unfinished(run) is not None, "last_synced_at": last_synced_at,
             "sync_error": error}
+
+
+def _kept_sync_facts(business, kept: KeptPieces):
+    # Kept under the business's mark: writes to its sync runs and cursors move it (live_feed.py).
+    return kept.value("sync-facts", lambda: _sync_facts(business))
+
+
+def _usage(business):
+    """The current period's meters and open notices (with their text): one read of each."""
+    period, meters = usage.current_usage(business)  # the notices are of this very period
+    notices = [(_ShownNotice(notice.id, notice.threshold), usage_notices.notice_text(business, notice))
+               for notice in usage_notices.open_notices(business, period)]
+    return {"meters": meters, "notices": notices}
+
+
+def _kept_usage(business, kept: KeptPieces):
+    # Kept under the business's mark: writes to its usage rows and notices move it (live_feed.py).
+    return kept.value("usage", lambda: _usage(business))
 
 
 def _content_hash(calls, figures) -> str:
@@ -69,15 +105,14 @@ def _call_pieces(business, kept: KeptPieces, calls, *, oob: bool) -> dict:
             "call_figures": kept.rendered("dashboard/_call_figures.html", figures, variant=":oob" if oob else "")}
 
 
-def _feed_context(business, mark, sync_facts, meters):
+def _feed_context(business, kept: KeptPieces):
     """What the live feed shows, and the token its next poll sends back. The
     mark is read before the rows, so a change committed in between shows on
     the next poll instead of being hidden under the new mark."""
-    kept = KeptPieces(business, mark)
     calls = _recent_calls(business, kept)
-    figures = _figures_context(business, kept, sync_facts, meters)
+    figures = _figures_context(business, kept)
     content_hash = _content_hash(calls, figures)
-    version = live_feed.issue(business, current_user.get_id(), mark, content_hash)
+    version = live_feed.issue(business, current_user.get_id(), kept.mark, content_hash)
     return {"calls": calls, "version": version, "content_hash": content_hash, "kept": kept,
             **_call_pieces(business, kept, calls, oob=False), **figures}
 
@@ -93,27 +128,20 @@ def _sync_context(business, sync_facts=None):
     }
 
 
-def _page_context(business, meters):
-    mark = live_feed.current_mark(business.id)
-    facts = _sync_facts(business)
-    return {**_feed_context(business, mark, facts, meters), **_sync_context(business, facts)}
-
-
 @bp.get("")
 @login_required
 def index(slug):
     business = owned_business_or_404(slug)
-    period, meters = usage.current_usage(business)  # one read: the meters and the notices are of this period
-    notices = usage_notices.open_notices(business, period)
-    context = _page_context(business, meters)
+    kept = KeptPieces(business)
+    context = {**_feed_context(business, kept), **_sync_context(business, _kept_sync_facts(business, kept))}
     return render_template(
         "dashboard/index.html",
         business=business,
-        appointments_list=context["kept"].rendered(
+        appointments_list=kept.rendered(
             "dashboard/_todays_appointments.html",
             lambda: {"business": business, "appointments": services.todays_appointments(business)}),
-        notices=[(notice, usage_notices.notice_text(business, notice)) for notice in notices],
-        leads_panel=context["kept"].rendered("leads/_dashboard_panel.html", lambda: {"business": business}),
+        notices=_kept_usage(business, kept)["notices"],
+        leads_panel=kept.rendered("leads/_dashboard_panel.html", lambda: {"business": business}),
         **context,
     )
 

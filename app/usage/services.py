@@ -87,6 +87,11 @@ class Meter:
         return int(self.used * 100 / self.limit)
 
     @property
+    def bar_percent(self) -> int:
+        """How full the meter's bar is drawn: past the limit it stays full."""
+        return min(self.percent, 100)
+
+    @property
     def level(self) -> str:
         """"ok", "warning" (80 % or more of a consumable), "full" (all of a
         consumable used) or "over" (more than the package allows). Having
@@ -237,6 +242,7 @@ def _gauge_value(business: Business, service_type: str) -> int:
 def _ensure_period_rows(business: Business, period: Period) -> None:
     """Create this period's rows (idempotent; safe when two processes race)."""
     from app.crm_sync.bulk import dialect_insert
+    from app.dashboard.live_feed import SHOWN_UNCHANGED
 
     existing = set(db.session.scalars(
         select(AIServiceUsage.service_type).where(
@@ -266,6 +272,8 @@ def _ensure_period_rows(business: Business, period: Period) -> None:
         dialect_insert(AIServiceUsage)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["business_id", "service_type", "period_start"])
+        # Made by the view that reads them, with the values it shows: no other view has them to redraw.
+        .execution_options(**{SHOWN_UNCHANGED: True})
     )
 
 
@@ -403,7 +411,7 @@ def record_usage(business: Business, service_type: str, amount: int = 1) -> int 
         return None
     count, limit = db.session.execute(
         update(AIServiceUsage)
-        .where(AIServiceUsage.id == row.id)
+        .where(AIServiceUsage.business_id == business.id, AIServiceUsage.id == row.id)  # names whose mark moves
         .values(usage_count=_not_below_zero(AIServiceUsage.usage_count + amount), updated_at=utcnow())
         .returning(AIServiceUsage.usage_count, AIServiceUsage.usage_limit)
         .execution_options(synchronize_session=False)
@@ -434,7 +442,7 @@ def set_usage(business: Business, service_type: str, value: int) -> int | None:
     before = row.usage_count
     if before != value:
         db.session.execute(
-            update(AIServiceUsage).where(AIServiceUsage.id == row.id)
+            update(AIServiceUsage).where(AIServiceUsage.business_id == business.id, AIServiceUsage.id == row.id)
             .values(usage_count=value, updated_at=utcnow()).execution_options(synchronize_session=False)
         )
         note_thresholds(business, service_type, row.period_start, before, value, row.usage_limit)
