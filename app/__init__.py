@@ -234,13 +234,16 @@ def _configure_sqlite(app: Flask) -> None:
 
 def _configure_postgresql(app: Flask) -> None:
     """Transactions that only read end with COMMIT, so psycopg keeps its
-    prepared statements (app/read_only_transactions.py)."""
+    prepared statements (app/read_only_transactions.py); cursors describe
+    their results only when asked (app/psycopg_cursor.py)."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
+    from app.psycopg_cursor import use_lazy_descriptions
     from app.read_only_transactions import end_reads_with_commit
 
     with app.app_context():
         end_reads_with_commit(db.engine)
+        use_lazy_descriptions(db.engine)
 
 
 def _configure_logging(app: Flask) -> None:
