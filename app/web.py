@@ -45,24 +45,79 @@ def fragment_or_page(page_template: str, fragment, page_context):
     return _varying_on_htmx(fragment if _wants_fragment() else render_template(page_template, **page_context()))
 
 
-@functools.cache
-def _business_and_role():
-    """The business and the user's membership in one statement, built once:
-    every business page runs it, and building costs more than running it."""
+def _page_business_parts(business, membership):
+    """What a business page reads of its business (`business`: the entity or
+    an alias): the columns, the loader options and the membership's join."""
     from sqlalchemy import and_, bindparam
     from sqlalchemy.orm import joinedload
 
     from app.messaging.services import unread_count_of
-    from app.models import BillingAccount, Business, Membership
+    from app.models import BillingAccount
 
-    return (select(Business, Membership.role, unread_count_of(Business.id))  # the count: the nav's badge
-            .options(joinedload(Business.integration),  # read by the navigation's package gates
-                     # read by the past-due banner: its two columns, not the whole account
-                     joinedload(Business.billing_account).load_only(BillingAccount.status,
-                                                                    BillingAccount.past_due_since))
-            .outerjoin(Membership, and_(Membership.business_id == Business.id,
-                                        Membership.user_id == bindparam("user_id")))
+    columns = (business, membership.role, unread_count_of(business.id))  # the count: the nav's badge
+    options = (joinedload(business.integration),  # read by the navigation's package gates
+               # read by the past-due banner: its two columns, not the whole account
+               joinedload(business.billing_account).load_only(BillingAccount.status, BillingAccount.past_due_since))
+    return columns, options, and_(membership.business_id == business.id, membership.user_id == bindparam("user_id"))
+
+
+@functools.cache
+def _business_and_role():
+    """The business and the user's membership in one statement, built once:
+    every business page runs it, and building costs more than running it."""
+    from sqlalchemy import bindparam
+
+    from app.models import Business, Membership
+
+    columns, options, membership_joined = _page_business_parts(Business, Membership)
+    return (select(*columns).options(*options).outerjoin(Membership, membership_joined)
             .where(Business.slug == bindparam("slug")))
+
+
+def with_the_page_business(user_statement):
+    """The user loader's statement (`user_id` bound to the cookie's user) with
+    the business of the page's URL and the user's membership added: the
+    business page's own statement, read in the same round trip. Aliased, so
+    nothing else in the statement can correlate with it."""
+    from sqlalchemy import bindparam
+    from sqlalchemy.orm import aliased
+
+    from app.models import Business, Membership
+
+    business, membership = aliased(Business, name="page_business"), aliased(Membership, name="page_membership")
+    columns, options, membership_joined = _page_business_parts(business, membership)
+    return (user_statement.add_columns(*columns).options(*options)
+            .outerjoin(business, business.slug == bindparam("slug")).outerjoin(membership, membership_joined))
+
+
+def page_business_slug() -> str | None:
+    """The slug of a business page's URL (/businesses/<slug>/...), else None."""
+    rule = request.url_rule
+    if rule is None or not rule.rule.startswith("/businesses/<slug>"):
+        return None
+    return (request.view_args or {}).get("slug")
+
+
+def remember_page_business(user_id, slug: str, business_and_role: tuple) -> None:
+    """Keep what the user loader read of the page's business for
+    `owned_business_or_404`, which takes it once instead of reading it again."""
+    from flask import g
+
+    g._page_business = (user_id, slug, business_and_role)
+
+
+def _take_page_business(slug: str, user_id):
+    """The (business, role, unread count) the user loader read for this slug
+    and user, None when it found no such business; _NOT_READ when it read none."""
+    from flask import g
+
+    kept = g.pop("_page_business", None)
+    if kept is None or kept[0] != user_id or kept[1] != slug:
+        return _NOT_READ
+    return kept[2] if kept[2][0] is not None else None
+
+
+_NOT_READ = object()
 
 
 def owned_business_or_404(slug: str, permission: str | None = None):
@@ -78,7 +133,9 @@ def owned_business_or_404(slug: str, permission: str | None = None):
 
     if not current_user.is_authenticated:
         abort(404)
-    found = db.session.execute(_business_and_role(), {"slug": slug, "user_id": current_user.id}).first()
+    found = _take_page_business(slug, current_user.id)
+    if found is _NOT_READ:
+        found = db.session.execute(_business_and_role(), {"slug": slug, "user_id": current_user.id}).first()
     business = found[0] if found else None
     role = remember_role(current_user, business, found[1]) if found else None
     if role is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import login_user
 from sqlalchemy import bindparam, select, update
 
@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models import User, UserSession
 from app.models.base import utcnow
 from app.teams.access import business_choices_json, remember_business_choices
-from app.web import parse_uuid
+from app.web import page_business_slug, parse_uuid, remember_page_business, with_the_page_business
 
 _TOUCH_EVERY = timedelta(minutes=5)
 
@@ -34,6 +34,13 @@ def _user_and_session(dialect_name: str):
                    UserSession.last_seen_at, UserSession.created_at, business_choices_json(dialect_name))
             .join(UserSession, UserSession.user_id == User.id)
             .where(UserSession.id == bindparam("session_id")))
+
+
+@functools.cache
+def _user_session_and_page_business(dialect_name: str):
+    """The same, and the business of the page's URL with the user's role in
+    it (app/web.py: with_the_page_business): a business page's one statement."""
+    return with_the_page_business(_user_and_session(dialect_name))
 
 
 def init_app(app) -> None:
@@ -52,6 +59,7 @@ def init_app(app) -> None:
         g.pop("_roles", None)
         g.pop("_unread_messages", None)
         g.pop("_business_choices", None)
+        g.pop("_page_business", None)
         # Load now: the loader may commit its "last seen" touch, which must never
         # happen midway through a route's own transaction.
         current_user._get_current_object()
@@ -83,14 +91,20 @@ def load(cookie_id: str) -> User | None:
     if user_id is None or session_id is None:
         return None
     dialect_name = db.session.get_bind().dialect.name
-    statement = _user_and_session(dialect_name)
-    found = db.session.execute(statement, {"session_id": session_id, "user_id": user_id}).first()
+    slug = page_business_slug() if has_request_context() else None
+    parameters = {"session_id": session_id, "user_id": user_id}
+    if slug is None:
+        found = db.session.execute(_user_and_session(dialect_name), parameters).first()
+    else:
+        found = db.session.execute(_user_session_and_page_business(dialect_name), {**parameters, "slug": slug}).first()
     now = utcnow()
     if found is None:
         return None
-    user, session_user_id, revoked_at, expires_at, last_seen_at, created_at, business_choices = found
+    user, session_user_id, revoked_at, expires_at, last_seen_at, created_at, business_choices, *page_business = found
     if session_user_id != user_id or revoked_at is not None or expires_at <= now:
         return None
+    if slug is not None:
+        remember_page_business(user.id, slug, tuple(page_business))
     if now - last_seen_at >= _TOUCH_EVERY:
         touched = {"last_seen_at": now}
         if expires_at - created_at < current_app.config["REMEMBER_COOKIE_DURATION"]:
