@@ -3,8 +3,8 @@
 psycopg's `Cursor.description` makes a `Column` object for every column of the
 result each time it is read (a name decoded, a type looked up). SQLAlchemy
 reads it after every statement, but once a compiled statement has cached its
-result metadata it only checks that it is not None. A business page's two
-statements return about 60 columns: that was 60 objects a request nobody used.
+result metadata it only checks that it is not None. A business page's
+statement returns about 60 columns: that was 60 objects a request nobody used.
 
 `LazyDescriptionCursor.description` answers the None check at once and builds
 the columns on the first read of an item. They are built from the result the

@@ -103,15 +103,15 @@ def load(cookie_id: str) -> User | None:
     user, session_user_id, revoked_at, expires_at, last_seen_at, created_at, business_choices, *page_business = found
     if session_user_id != user_id or revoked_at is not None or expires_at <= now:
         return None
-    if slug is not None:
-        remember_page_business(user.id, slug, tuple(page_business))
     if now - last_seen_at >= _TOUCH_EVERY:
         touched = {"last_seen_at": now}
         if expires_at - created_at < current_app.config["REMEMBER_COOKIE_DURATION"]:
             # Sessions without remember-me end after SESSION_IDLE_HOURS of inactivity.
             touched["expires_at"] = now + timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
         db.session.execute(update(UserSession).where(UserSession.id == session_id).values(**touched))
-        db.session.commit()
+        db.session.commit()  # expires the rows just read: the page reads its business afresh, in one statement
+    elif slug is not None:
+        remember_page_business(user.id, slug, tuple(page_business))
     user.login_session_id = str(session_id)
     remember_business_choices(user, business_choices, dialect_name)
     return user

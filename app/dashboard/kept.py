@@ -69,15 +69,17 @@ class KeptPieces:
         return self.value(f"{template}{variant}", lambda: Markup(render_template(template, **context())),
                           by_query=by_query)
 
-    def value(self, kind: str, compute: Callable, by_query: bool = False):
+    def value(self, kind: str, compute: Callable, by_query: bool = False, until: Callable | None = None):
         """`compute()`, or what it gave for this business state (and, `by_query`,
-        this query string) within the last KEPT_SECONDS."""
+        this query string) within the last KEPT_SECONDS; `until(value)`, when
+        given, is a moment the value stops being true by the clock alone (the
+        end of a usage period): it is not kept past it."""
         if kind in self._this_request:
             return self._this_request[kind]
-        self._this_request[kind] = value = self._kept_value(kind, compute, by_query)
+        self._this_request[kind] = value = self._kept_value(kind, compute, by_query, until)
         return value
 
-    def _kept_value(self, kind: str, compute: Callable, by_query: bool):
+    def _kept_value(self, kind: str, compute: Callable, by_query: bool, until: Callable | None):
         if self.mark is None:
             return compute()
         key = (kind, *self._business_key, tuple(sorted(request.args.items(multi=True))) if by_query else None)
@@ -89,7 +91,9 @@ class KeptPieces:
         value = compute()
         if len(store) >= _MAX_ENTRIES:
             _make_room(store, now)
-        store[key] = (value, now + timedelta(seconds=KEPT_SECONDS))
+        expires = now + timedelta(seconds=KEPT_SECONDS)
+        ends = until(value) if until else None
+        store[key] = (value, min(expires, ends) if ends else expires)
         return value
 
 

@@ -63,8 +63,10 @@ _KEY = "live-feed:{}"
 # (a bulk update by contact ids, say): every business's mark includes it.
 _ALL_KEY = "live-feed:all"
 ALL_BUSINESSES = "*"
-# An execution option for a write that changes nothing a page shows (a usage
-# period's rows created, at zero, by the very view that reads them): no mark.
+# An execution option for a write that changes nothing any page shows: no mark.
+# A usage period's rows created at their starting values (app/usage/services.py):
+# a view that kept the old period's meters lets them go at that period's end
+# (app/dashboard/routes.py), and a view of the new period computes these values.
 SHOWN_UNCHANGED = "live_feed_shown_unchanged"
 _SALT = "dashboard-live-feed"
 
@@ -172,18 +174,32 @@ def _mark_flushed_calls_and_contacts(session, _flush_context) -> None:
 # The dashboard's status rows, also kept under the mark (app/dashboard/routes.py):
 # the usage meters and notices, the sync runs and cursors. Jobs write them
 # between commits, when a row's business_id is often expired; it is read before
-# the flush (at most one SELECT) instead of marking every business, which these
-# frequent writes would do all day. Rows of no business (a global job's run) mark nothing.
+# the flush (a SELECT for each such row) instead of marking every business,
+# which these frequent writes would do all day. Rows of no business (a global
+# job's run) mark nothing, and of the job runs only the CRM sync's, the one the
+# sync card shows: a campaign's or a push's runs would move the mark for nothing.
 _MARKED_STATUS_TABLES = frozenset({"alphasite_ai_service_usage", "usage_notices", "job_runs", "sync_cursors"})
+
+
+def _shown_on_the_dashboard(row) -> bool:
+    if row.__tablename__ != "job_runs":
+        return True
+    from app.crm_sync.services import JOB_KIND
+
+    return row.kind == JOB_KIND
 
 
 @event.listens_for(Session, "before_flush")
 def _mark_flushed_status_rows(session, _flush_context, _instances) -> None:
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        if getattr(instance, "__tablename__", None) not in _MARKED_STATUS_TABLES:
+    dirty = session.dirty  # a property that builds a new set on each read
+    for row in (*session.new, *dirty, *session.deleted):
+        if getattr(row, "__tablename__", None) not in _MARKED_STATUS_TABLES:
+            continue
+        if row in dirty and not session.is_modified(row):  # `dirty` holds rows set to what they were too
             continue
         try:
-            business_id = instance.business_id  # loaded here if expired: before the flush, SQL may run
+            # Loaded here if expired: before the flush, SQL may run.
+            business_id = row.business_id if _shown_on_the_dashboard(row) else None
         except ObjectDeletedError:  # gone meanwhile: whose it was is not known
             business_id = ALL_BUSINESSES
         if business_id is not None:

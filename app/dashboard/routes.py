@@ -31,7 +31,7 @@ def _figures_context(business, kept: KeptPieces):
     facts = _kept_sync_facts(business, kept)
     coordinators = kept.value("live-coordinators", lambda: services.live_coordinators(business))
     return {
-        "meters": _kept_usage(business, kept)["meters"],
+        "meters": _kept_meters(business, kept)[1],
         "assistant": services.assistant_status(business, coordinators),
         "running": facts["running"],
         "last_synced_at": facts["last_synced_at"],
@@ -69,17 +69,22 @@ def _kept_sync_facts(business, kept: KeptPieces):
     return kept.value("sync-facts", lambda: _sync_facts(business))
 
 
-def _usage(business):
-    """The current period's meters and open notices (with their text): one read of each."""
-    period, meters = usage.current_usage(business)  # the notices are of this very period
-    notices = [(_ShownNotice(notice.id, notice.threshold), usage_notices.notice_text(business, notice))
-               for notice in usage_notices.open_notices(business, period)]
-    return {"meters": meters, "notices": notices}
+def _kept_meters(business, kept: KeptPieces):
+    """The current period and its meters, kept under the business's mark (writes
+    to its usage rows move it: live_feed.py) and never past the period's end."""
+    return kept.value("usage-meters", lambda: usage.current_usage(business),
+                      until=lambda found: found[0].end if found[0] else None)
 
 
-def _kept_usage(business, kept: KeptPieces):
-    # Kept under the business's mark: writes to its usage rows and notices move it (live_feed.py).
-    return kept.value("usage", lambda: _usage(business))
+def _kept_notices(business, kept: KeptPieces):
+    """The open usage notices of the current period, with their text, kept likewise."""
+    period, _meters = _kept_meters(business, kept)
+
+    def notices():
+        return [(_ShownNotice(notice.id, notice.threshold), usage_notices.notice_text(business, notice))
+                for notice in usage_notices.open_notices(business, period)]
+
+    return kept.value("usage-notices", notices, until=lambda _found: period.end if period else None)
 
 
 def _content_hash(calls, figures) -> str:
@@ -140,7 +145,7 @@ def index(slug):
         appointments_list=kept.rendered(
             "dashboard/_todays_appointments.html",
             lambda: {"business": business, "appointments": services.todays_appointments(business)}),
-        notices=_kept_usage(business, kept)["notices"],
+        notices=_kept_notices(business, kept),
         leads_panel=kept.rendered("leads/_dashboard_panel.html", lambda: {"business": business}),
         **context,
     )

@@ -272,7 +272,7 @@ def _ensure_period_rows(business: Business, period: Period) -> None:
         dialect_insert(AIServiceUsage)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["business_id", "service_type", "period_start"])
-        # Made by the view that reads them, with the values it shows: no other view has them to redraw.
+        # At their starting values, which no view kept: one of the old period lets it go at its end.
         .execution_options(**{SHOWN_UNCHANGED: True})
     )
 

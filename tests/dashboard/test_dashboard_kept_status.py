@@ -14,8 +14,9 @@ from sqlalchemy import insert
 from app.crm_sync import services as sync
 from app.dashboard import live_feed
 from app.extensions import db
+from app.timezones import local_today
 from app.jobs.records import create_run, recorded_run
-from app.models import AIServiceUsage, JobRun, UsageNotice
+from app.models import AIServiceUsage, UsageNotice
 from app.usage import notices
 from app.usage import services as usage
 from tests.sql_helpers import statements_during
@@ -55,7 +56,7 @@ def test_a_second_view_reads_no_status_row_and_each_write_shows_on_the_next(clie
     run = sync.request_sync(business, track=True)
     assert run is not None
     assert "Sync queued" in client.get(url).get_data(as_text=True)
-    run = db.session.get(JobRun, run.id)
+    db.session.expire(run)  # as a job finds it after its commits: whose it is is read back
     run.status, run.progress, run.finished_at = "failed", 40, datetime.now(timezone.utc)
     run.error = "Unavailable: down"
     db.session.commit()
@@ -82,10 +83,22 @@ def test_status_writes_move_only_their_own_businesses_mark(factories, marks):
 
     before = moved()
     with recorded_run(sync.JOB_KIND, mine.id) as run:
-        db.session.commit()  # the job's own commits expire the run: its business_id is read again
+        db.session.commit()  # the job's own commits expire the run
         assert "business_id" not in run.__dict__
-    after = moved()
-    assert after[0] != before[0] and after[1] == before[1]
+        started = moved()
+    finished = moved()  # its last write ("succeeded") read the expired business_id back
+    assert started[0] != before[0] and finished[0] != started[0]
+    assert started[1] == finished[1] == before[1]
+
+    with recorded_run("campaign_dispatch", mine.id):  # a run the dashboard does not show
+        pass
+    assert moved() == finished
+    cursor = sync._cursor(mine, "calls")
+    db.session.commit()
+    untouched = moved()
+    cursor.last_error = cursor.last_error  # dirty, yet unchanged
+    db.session.commit()
+    assert moved() == untouched
 
     usage.record_usage(mine, "inbound_minutes", 3)  # an update by row id, narrowed to its business
     db.session.commit()
@@ -97,6 +110,20 @@ def test_status_writes_move_only_their_own_businesses_mark(factories, marks):
     db.session.commit()
     assert moved() == untouched
     assert marks().redis.get(live_feed._ALL_KEY) == everyone
+
+
+def test_a_new_usage_period_is_not_kept_past_the_old_ones_end(client, auth, factories, marks, clock):
+    business, url = _owner_with_dashboard(client, auth, factories)
+    period = usage.current_period(business)
+    clock.set(period.end - timedelta(seconds=30))  # kept for a minute: it would outlive the period
+    usage.record_usage(business, "inbound_minutes", 42)
+    db.session.commit()
+    assert "42 of 500" in client.get(url).get_data(as_text=True)
+    last_day = local_today(business)
+    clock.set(period.end + timedelta(seconds=1))  # a new period, the same local day, no mark moved
+    assert local_today(business) == last_day
+    html = client.get(url).get_data(as_text=True)
+    assert "42 of 500" not in html and "0 of 500" in html
 
 
 def test_a_multi_row_insert_marks_the_businesses_it_names():

@@ -143,3 +143,21 @@ def test_staff_refused_a_page_by_role_with_what_the_loader_read(app, client, aut
             owned_business_or_404(business.slug, permission="manage")
     finally:
         context.pop()
+
+
+def test_the_request_that_touches_the_session_reads_the_business_afresh(app, client, logged_in_owner, factories):
+    """Its commit expired what the loader read: reloading each row would cost
+    more statements than reading the business again in one."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+
+    business = factories.business(owner=logged_in_owner)
+    db.session.execute(UserSession.__table__.update().where(UserSession.user_id == logged_in_owner.id)
+                       .values(last_seen_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    context, user = _load_in_page_of(app, logged_in_owner, business.slug)
+    try:
+        assert user is not None and "_page_business" not in g
+    finally:
+        context.pop()
