@@ -235,15 +235,19 @@ def _configure_sqlite(app: Flask) -> None:
 def _configure_postgresql(app: Flask) -> None:
     """Transactions that only read end with COMMIT, so psycopg keeps its
     prepared statements (app/read_only_transactions.py); cursors describe
-    their results only when asked (app/psycopg_cursor.py)."""
+    their results only when asked (app/psycopg_cursor.py); a pooled
+    connection is pinged only after sitting idle (app/idle_ping.py)."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return
+    from app.idle_ping import ping_connections_left_idle
     from app.psycopg_cursor import use_lazy_descriptions
     from app.read_only_transactions import end_reads_with_commit
 
     with app.app_context():
         end_reads_with_commit(db.engine)
         use_lazy_descriptions(db.engine)
+        if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+            ping_connections_left_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
 
 
 def _configure_logging(app: Flask) -> None:

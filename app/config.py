@@ -49,7 +49,10 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY")
     ENCRYPTION_KEYS = _env("ENCRYPTION_KEYS")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: on PostgreSQL a connection is pinged at checkout only
+    # after sitting idle this long (app/idle_ping.py); under load, never.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(_env("DATABASE_PING_AFTER_IDLE_SECONDS", "1"))
     REDIS_URL = _env("REDIS_URL")
     RQ_QUEUE_NAME = _env("RQ_QUEUE_NAME", "default")
     # Seconds between retries of a failed background job.

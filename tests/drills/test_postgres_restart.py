@@ -1,6 +1,6 @@
 """Fault drill: PostgreSQL restarts under the app. Requests during the outage
 answer 503 (never a crash page that needs the database), and the app recovers
-by itself afterwards: the pool's pre-ping replaces dead connections. The drill
+by itself afterwards: dead pooled connections are replaced (app/idle_ping.py). The drill
 runs its own PostgreSQL cluster on a free port, never the machine's."""
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -64,10 +65,11 @@ def cluster():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def test_the_app_answers_503_while_postgres_is_down_and_recovers_without_a_restart(cluster):
-    # The configuration production uses (pool_pre_ping comes from Config).
+def test_the_app_answers_503_while_postgres_is_down_and_recovers_without_a_restart(cluster, monkeypatch):
+    # The configuration production uses: a connection idle for a second is pinged at checkout (app/idle_ping.py).
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=cluster.url, JOB_BACKEND="eager")
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    assert not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping")
+    assert app.config["DATABASE_PING_AFTER_IDLE_SECONDS"] == 1
     with app.app_context():
         db.create_all()
         from app.packages.services import sync_catalog
@@ -83,9 +85,19 @@ def test_the_app_answers_503_while_postgres_is_down_and_recovers_without_a_resta
     assert client.get("/healthz").status_code in (200, 503)
 
     cluster.pg_ctl("start")
-    # Pooled connections died with the server; pre-ping replaces them, no restart needed.
+    # The failed request's disconnect made SQLAlchemy drop every pooled connection: new ones, no restart needed.
     for _ in range(3):
         assert client.get("/directory").status_code == 200
+
+    # A restart nobody saw: the pooled connection died while idle. Its checkout
+    # pings it (it sat longer than a second: the clock is moved, not slept),
+    # and the pool replaces it before the request uses it.
+    cluster.pg_ctl("restart")
+    from app import idle_ping
+
+    later = time.monotonic() + 5
+    monkeypatch.setattr(idle_ping.time, "monotonic", lambda: later)
+    assert client.get("/directory").status_code == 200
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
