@@ -51,7 +51,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
     # No pool_pre_ping: on PostgreSQL a connection is pinged at checkout only
     # after sitting idle this long (app/idle_ping.py); under load, never.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_use_lifo": True}
     DATABASE_PING_AFTER_IDLE_SECONDS = float(_env("DATABASE_PING_AFTER_IDLE_SECONDS", "1"))
     REDIS_URL = _env("REDIS_URL")
     RQ_QUEUE_NAME = _env("RQ_QUEUE_NAME", "default")

@@ -23,11 +23,15 @@ def _use_a_connection():
 
 
 def test_a_connection_back_a_moment_ago_is_not_pinged_and_an_idle_one_is(app, pings, monkeypatch):
-    _use_a_connection()
-    pings.clear()
-    _use_a_connection()  # checked in just now
+    db.engine.dispose()  # no connection left idle by an earlier test
+    _use_a_connection()  # a new connection: just connected, not pinged
+    _use_a_connection()  # the same one, checked in just now
     assert pings == []
-    later = idle_ping.time.monotonic() + app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
-    monkeypatch.setattr(idle_ping.time, "monotonic", lambda: later)
+    later = idle_ping._now() + app.config["DATABASE_PING_AFTER_IDLE_SECONDS"]
+    monkeypatch.setattr(idle_ping, "_now", lambda: later)
     _use_a_connection()
     assert pings == [1]
+
+
+def test_the_pool_hands_out_the_connection_checked_in_last(app, pings):
+    assert db.engine.pool._pool.use_lifo  # the busy connection skips the ping; the idle ones wait for it

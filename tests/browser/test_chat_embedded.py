@@ -117,6 +117,9 @@ def test_embedded_widget_streams_books_and_keeps_history(chat_site, page, shot):
     fourcalls.clear_faults()
     shot("streamed-answer")
 
+    # The composer takes the next message once the answer's stream has ended
+    # (its button is disabled until then, and a message sent meanwhile is not taken).
+    expect(frame.locator("#composer button[type=submit]")).to_be_enabled(timeout=10_000)
     frame.locator("#text").fill("Can I book a table for Friday?")
     frame.locator("#text").press("Enter")
     slots = frame.locator("form[data-book]")
