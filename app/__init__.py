@@ -63,9 +63,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     from app.auth import sessions as login_sessions
 
     security_headers.init_app(app)
+    install_request_guard(app)  # first: the user loader may read the URL's slug
     login_sessions.init_app(app)
     install_text_guard()
-    install_request_guard(app)
     register_cli(app)
     _configure_sqlite(app)
     _configure_postgresql(app)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import abort, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import MultiDict
@@ -124,13 +124,17 @@ def nul_refusal(names: list[str]) -> str:
 
 def install_request_guard(app) -> None:
     """NUL reaches no handler: PostgreSQL refuses it in any text parameter
-    (a 500 even for a search), and no browser sends one. Query strings, form
-    fields and JSON bodies with a NUL get a 422 naming the fields. Other
-    control characters are left to the forms' field errors above."""
+    (a 500 even for a search), and no browser sends one. A URL whose path
+    holds one (a slug, an id) names nothing: 404. Query strings, form fields
+    and JSON bodies with a NUL get a 422 naming the fields. Other control
+    characters are left to the forms' field errors above. Installed before
+    the user loader, which reads the page's business by the URL's slug."""
     from app.errors import error_response
 
     @app.before_request
     def refuse_nul_characters():
+        if any("\x00" in value for value in (request.view_args or {}).values() if isinstance(value, str)):
+            abort(404)
         names = []
         try:
             form = request.form

@@ -201,3 +201,9 @@ def test_nul_never_reaches_the_database(client, owned):
     assert settings.status_code == 422
     widget = client.post("/widget/nope/messages", json={"text": ["ok", {"deep": "x\x00"}]})
     assert widget.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/businesses/a%00b/calls", "/businesses/{slug}/contacts/%00", "/b/%00"])
+def test_a_nul_in_the_urls_path_names_nothing(client, owned, path):
+    # Before the user loader too: on a business page it reads the business by the URL's slug.
+    assert client.get(path.format(slug=owned.slug)).status_code == 404
