@@ -109,7 +109,9 @@ def test_failed_deliveries_are_retried_with_backoff(sandbox, api, receiver):
     assert gaps[1] > gaps[0] * 1.5, f"backoff should grow: {gaps}"
     signatures = {d["headers"]["X-FourCalls-Signature"] for d in attempts}
     assert all(verify_signature(s, attempts[0]["raw"]) for s in signatures)
-    log = [d for d in sandbox.webhooks(org["id"]) if d["event_id"] == event["id"]][0]
+    # The receiver records the 200 before the sandbox hears it back and writes the outcome down.
+    log = wait_until(lambda: [d for d in sandbox.webhooks(org["id"])
+                              if d["event_id"] == event["id"] and d["state"] != "pending"], timeout=10)[0]
     assert log["state"] == "delivered" and log["attempts"] == 3
     assert [entry["status_code"] for entry in log["log"]] == [500, 500, 200]
 
