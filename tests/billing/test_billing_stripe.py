@@ -29,6 +29,7 @@ from tests.billing_helpers import (
     checkout_session_id,
     events_for,
     post_event,
+    signature,
 )
 
 
@@ -311,6 +312,17 @@ def test_webhook_with_a_bad_signature_is_rejected(billing, client):
     assert "Signature verification failed" in response.get_json()["error"]["message"]
     unsigned = client.post("/webhooks/stripe", data="{}", headers={"Content-Type": "application/json"})
     assert unsigned.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+def test_a_signed_body_that_is_not_a_json_event_is_refused(billing, client):
+    headers = {"Content-Type": "application/json"}
+    for body, refusal in (("not json", "not a JSON event"), ("[1, 2]", "not a Stripe event"),
+                          ('{"type": "invoice.paid"}', "not a Stripe event")):
+        response = client.post("/webhooks/stripe", data=body, headers={**headers, "Stripe-Signature": signature(body)})
+        assert response.status_code == 400 and refusal in response.get_json()["error"]["message"], body
+    not_utf8 = client.post("/webhooks/stripe", data=b"\xff\xfe{}", headers={**headers, "Stripe-Signature": signature("{}")})
+    assert not_utf8.status_code == 400 and "not a JSON event" in not_utf8.get_json()["error"]["message"]
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
 
 
