@@ -18,6 +18,7 @@ from app.billing.gateway import as_dict, client, translated_errors
 from app.billing.services import invoice_subscription_id, store_invoice
 from app.extensions import db
 from app.models.webhooks import WebhookEvent
+from app.validation import strict_json_loads
 from app.web import parse_uuid
 from app.webhooks.services import insert_event_once, queue_processing
 
@@ -50,10 +51,10 @@ def verify(payload: bytes, signature_header: str | None) -> dict:
             payload, signature_header, current_app.config["STRIPE_WEBHOOK_SECRET"], tolerance=SIGNATURE_TOLERANCE_SECONDS
         )
         # The body as sent, not the library's object: that one turns *_decimal strings into Decimals.
-        event = json.loads(payload)
+        event = strict_json_loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise InvalidWebhook(f"Signature verification failed: {exc.user_message or exc}") from exc
-    except ValueError as exc:  # not UTF-8, or not JSON
+    except ValueError as exc:  # not UTF-8, or not JSON (NaN and Infinity are not)
         raise InvalidWebhook("The body is not a JSON event") from exc
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise InvalidWebhook("The body is not a Stripe event")

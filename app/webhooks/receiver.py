@@ -18,7 +18,7 @@ import logging
 
 from flask import Flask, current_app
 
-from app.validation import nul_field_names, nul_refusal
+from app.validation import nul_field_names, nul_refusal, strict_json_loads
 from app.webhooks.handoff import announce_stored_event
 from app.webhooks.rate_limit import over_rate_limit
 from app.webhooks.services import InvalidSignature, accept_fourcalls_event, verify_fourcalls_signature
@@ -39,8 +39,7 @@ def receive_fourcalls(raw: bytes, signature: str | None, address: str | None) ->
     except InvalidSignature as exc:
         return _refusal(400, str(exc))
     try:
-        # NaN and Infinity are no JSON (PostgreSQL refuses them in jsonb).
-        event = json.loads(raw, parse_constant=_no_constants)
+        event = strict_json_loads(raw)
     except ValueError:
         return _refusal(400, "body is not JSON")
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
@@ -53,10 +52,6 @@ def receive_fourcalls(raw: bytes, signature: str | None, address: str | None) ->
         return 200, {"received": True, "duplicate": True}
     announce_stored_event("fourcalls")
     return 200, {"received": True}
-
-
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not JSON")
 
 
 def _text(raw: bytes) -> str | None:

@@ -93,6 +93,16 @@ def test_write_contacts_and_leads(client, business):
     assert db.session.scalar(select(db.func.count()).select_from(Lead)) == 1
 
 
+def test_nan_and_infinity_are_not_json(client, business):
+    # Python's json reads them; PostgreSQL's jsonb refused the custom field at the INSERT (a 500).
+    raw = make_token(client, business, "read_write")
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        body = '{"name": "Odd Numbers", "custom_fields": {"score": %s}}' % constant
+        response = client.post("/api/v1/contacts", data=body, headers={**bearer(raw), "Content-Type": "application/json"})
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json", constant
+    assert db.session.scalar(select(db.func.count()).select_from(Contact)) == 0
+
+
 def test_lists_filter_and_page_with_cursors(client, business):
     raw = make_token(client, business)
     base = datetime(2027, 3, 1, tzinfo=timezone.utc)

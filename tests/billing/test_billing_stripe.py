@@ -318,7 +318,9 @@ def test_webhook_with_a_bad_signature_is_rejected(billing, client):
 def test_a_signed_body_that_is_not_a_json_event_is_refused(billing, client):
     headers = {"Content-Type": "application/json"}
     for body, refusal in (("not json", "not a JSON event"), ("[1, 2]", "not a Stripe event"),
-                          ('{"type": "invoice.paid"}', "not a Stripe event")):
+                          ('{"type": "invoice.paid"}', "not a Stripe event"),
+                          ('{"id": "evt_nan", "type": "invoice.paid", "data": {"object": {"total": NaN}}}',
+                           "not a JSON event")):
         response = client.post("/webhooks/stripe", data=body, headers={**headers, "Stripe-Signature": signature(body)})
         assert response.status_code == 400 and refusal in response.get_json()["error"]["message"], body
     not_utf8 = client.post("/webhooks/stripe", data=b"\xff\xfe{}", headers={**headers, "Stripe-Signature": signature("{}")})
