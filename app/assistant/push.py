@@ -344,7 +344,7 @@ class AssistantPush:
         except ValidationError as exc:
             # 4calls refused this edit: its previous settings stay live. Record
             # what it said; the edit is not pushed again until the owner changes it.
-            record_refusal(Coordinator, row.id, version, exc)
+            record_refusal(Coordinator, self.business_id, row.id, version, exc)
             return
         except (NotFound, Conflict):
             # Retired or removed on 4calls' side: replace it, keeping its texts.
@@ -355,7 +355,8 @@ class AssistantPush:
             return
         # Only synced_version is written, so an edit saved meanwhile stays pending.
         db.session.execute(
-            update(Coordinator).where(Coordinator.id == row.id, Coordinator.synced_version < version)
+            update(Coordinator).where(Coordinator.business_id == self.business_id, Coordinator.id == row.id,
+                                      Coordinator.synced_version < version)
             .values(synced_version=version, last_error=None, applied=fields)
         )
         db.session.commit()
@@ -379,10 +380,11 @@ class AssistantPush:
         try:
             self.with_org_key(lambda client: client.update_call_handling(self.integration.organization_id, rules))
         except ValidationError as exc:
-            record_refusal(CallHandling, handling.id, version, exc)
+            record_refusal(CallHandling, self.business_id, handling.id, version, exc)
             return
         db.session.execute(
-            update(CallHandling).where(CallHandling.id == handling.id, CallHandling.synced_version < version)
+            update(CallHandling).where(CallHandling.business_id == self.business_id, CallHandling.id == handling.id,
+                                       CallHandling.synced_version < version)
             .values(synced_version=version, last_error=None, applied=rules)
         )
         db.session.commit()

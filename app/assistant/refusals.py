@@ -13,12 +13,13 @@ from app.models import Coordinator
 log = logging.getLogger(__name__)
 
 
-def record_refusal(model, row_id, version: int, exc: ValidationError) -> None:
+def record_refusal(model, business_id, row_id, version: int, exc: ValidationError) -> None:
     """4calls refused `version` of a coordinator or the call-handling rules:
     keep the owner's edit, remember the refusal and 4calls' words."""
     db.session.rollback()
     db.session.execute(
-        update(model).where(model.id == row_id, model.version == version)
+        # The business named, so the change mark moves for it alone (app/dashboard/live_feed.py).
+        update(model).where(model.business_id == business_id, model.id == row_id, model.version == version)
         .values(refused_version=version, last_error=plain_words(exc))
     )
     db.session.commit()

@@ -316,7 +316,13 @@ def _write(business: Business, new_rows: dict, merges: dict) -> None:
         changes.append({"id": cid, **values, "custom_fields": custom, "sync_state": SyncState.PENDING,
                         "updated_at": now})
     if changes:
-        db.session.execute(update(Contact), changes)
+        # By primary key, within the business: the change mark moves for it alone.
+        # SQLAlchemy cannot bring loaded rows up to date after such an UPDATE,
+        # so the rows read above are expired instead (read again if used).
+        db.session.execute(update(Contact).where(Contact.business_id == business.id)
+                           .execution_options(synchronize_session=None), changes)
+        for contact in contacts.values():
+            db.session.expire(contact)
     tag_rows += [{"contact_id": cid, "tag": tag, "business_id": business.id}
                  for cid, r in new_rows.items() for tag in r.tags]
     if tag_rows:

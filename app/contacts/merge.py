@@ -131,10 +131,13 @@ def merge(business, plan: MergePlan, actor=None) -> Contact:
             services.mark_pending(other)
         db.session.flush()
         # Earlier merges into a contact merged now follow it to the kept one.
-        db.session.execute(update(Contact).where(Contact.merged_into_id.in_(ids)).values(merged_into_id=kept.id)
+        # Each UPDATE names the business: the dashboard's change mark moves for it alone.
+        db.session.execute(update(Contact).where(Contact.business_id == kept.business_id, Contact.merged_into_id.in_(ids))
+                           .values(merged_into_id=kept.id)
                            .execution_options(synchronize_session=False))
         for model, _one, _many in MOVED:
-            db.session.execute(update(model).where(model.contact_id.in_(ids)).values(contact_id=kept.id)
+            db.session.execute(update(model).where(model.business_id == kept.business_id, model.contact_id.in_(ids))
+                               .values(contact_id=kept.id)
                                .execution_options(synchronize_session=False))
         _move_campaign_targets(kept, ids)
         for name in CHOSEN_FIELDS:

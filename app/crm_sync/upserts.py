@@ -141,7 +141,8 @@ def _adopt_unlinked_local_contacts(business: Business, batch: list[dict]) -> Non
     ))
     for contact_id, phone in orphans:
         if phones[phone] not in known:
-            db.session.execute(update(Contact).where(Contact.id == contact_id).values(remote_id=phones[phone]))
+            db.session.execute(update(Contact).where(Contact.business_id == business.id, Contact.id == contact_id)
+                               .values(remote_id=phones[phone]))
             known.add(phones[phone])
 
 
