@@ -26,7 +26,9 @@ def error_response(status: int, message: str | None = None):
 
     title, default = MESSAGES.get(status, ("Error", "Something went wrong."))
     limit_mb = current_app.config.get("MAX_CONTENT_LENGTH", 0) // (1024 * 1024)
-    text = (message or default).format(limit=f"{limit_mb} MB")
+    # Only our own default is a template: a message may quote what the user
+    # sent (a form field's name), and "{" there must not be read as one.
+    text = message or default.format(limit=f"{limit_mb} MB")
     if _wants_json():
         return jsonify(error={"status": status, "message": text}), status
     return render_template("errors/error.html", status=status, title=title, message=text), status
@@ -55,7 +57,7 @@ def register_error_handlers(app: Flask) -> None:
     def database_unavailable(error):
         # A lost connection (PostgreSQL restarting) is a short outage, not a bug:
         # 503 with Retry-After, rendered without touching the database again.
-        # The pool's pre-ping replaces dead connections on the next request.
+        # The pool's idle ping (app/idle_ping.py) replaces dead connections on the next request.
         if not getattr(error, "connection_invalidated", False) and not _is_disconnect(error):
             raise error
         from app.extensions import db

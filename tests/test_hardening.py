@@ -203,6 +203,15 @@ def test_nul_never_reaches_the_database(client, owned):
     assert widget.status_code == 422
 
 
+def test_a_refusal_quoting_a_field_name_with_braces_is_shown_as_sent(client, owned):
+    # The refusal names the fields; a name with "{" was read as a format template (a 500).
+    url = f"/businesses/{owned.slug}/appointments/settings"
+    page = client.post(url, data={"{": "\x00", "{limit}": "x\x00"})
+    assert page.status_code == 422 and "{, {limit}" in page.get_data(as_text=True)
+    api = client.post("/api/v1/contacts", json={"}{0": "\x00"})
+    assert api.status_code == 422 and "}{0" in api.get_json()["error"]["message"]
+
+
 @pytest.mark.parametrize("path", ["/businesses/a%00b/calls", "/businesses/{slug}/contacts/%00", "/b/%00"])
 def test_a_nul_in_the_urls_path_names_nothing(client, owned, path):
     # Before the user loader too: on a business page it reads the business by the URL's slug.
