@@ -17,6 +17,9 @@ def create_app(config: type | None = None, **overrides) -> Flask:
         static_folder=str(BASE_DIR / "static"),
         instance_path=str(INSTANCE_DIR),
     )
+    from app.validation import StrictJSONProvider
+
+    app.json = StrictJSONProvider(app)  # before anything (Jinja's tojson) binds the default one
     config_class = config or config_from_environment()
     app.config.from_object(config_class)
     app.config.update(overrides)
@@ -58,12 +61,11 @@ def create_app(config: type | None = None, **overrides) -> Flask:
     register_filters(app)
     # -- accounts and hardening (issue 12)
     from app import security_headers
-    from app.validation import StrictJSONProvider, install_request_guard, install_text_guard
+    from app.validation import install_request_guard, install_text_guard
 
     from app.auth import sessions as login_sessions
 
     security_headers.init_app(app)
-    app.json = StrictJSONProvider(app)
     install_request_guard(app)  # first: the user loader may read the URL's slug
     login_sessions.init_app(app)
     install_text_guard()

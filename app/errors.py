@@ -57,7 +57,8 @@ def register_error_handlers(app: Flask) -> None:
     def database_unavailable(error):
         # A lost connection (PostgreSQL restarting) is a short outage, not a bug:
         # 503 with Retry-After, rendered without touching the database again.
-        # The pool's idle ping (app/idle_ping.py) replaces dead connections on the next request.
+        # The pool drops the dead connections (app/idle_ping.py checks one idle
+        # for a second or more before handing it out), so the next request recovers.
         if not getattr(error, "connection_invalidated", False) and not _is_disconnect(error):
             raise error
         from app.extensions import db

@@ -10,6 +10,7 @@ It also makes a JSON body posted to a form arrive as plain strings.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import abort, request
@@ -128,20 +129,48 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999: a literal JSON allows, too large for a float or for jsonb here
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+# A lone surrogate can only arrive escaped (UTF-8 cannot carry one): a cheap
+# look at the text decides whether the parsed value needs the exact check.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(text, value) -> None:
+    pattern = _SURROGATE_ESCAPE_BYTES if isinstance(text, (bytes, bytearray)) else _SURROGATE_ESCAPE
+    if pattern.search(text):
+        # json.loads joins a proper pair into one character; a lone half cannot be
+        # written as UTF-8, nor stored (psycopg, sqlite3 and jsonb all refuse it).
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError is a ValueError
+
+
+_STRICT = {"parse_constant": _refuse_constant, "parse_float": _finite_float}
+
+
 def strict_json_loads(text: str | bytes):
-    """json.loads for what RFC 8259 calls JSON: Python's json also reads NaN
-    and Infinity, which PostgreSQL's jsonb refuses (a 500 at the INSERT) and
-    no browser's JSON.stringify sends. ValueError for either, as for bad JSON."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    """json.loads for JSON every layer below can store. Python's json also
+    reads NaN, Infinity, numbers too large for a float (as infinity) and
+    lone UTF-16 surrogates ("\\ud800"); PostgreSQL's jsonb or the drivers
+    refuse each (a 500 at the INSERT). ValueError for each, as for bad JSON."""
+    value = json.loads(text, **_STRICT)
+    _refuse_lone_surrogates(text, value)
+    return value
 
 
 class StrictJSONProvider(DefaultJSONProvider):
     """Flask's JSON with `strict_json_loads`' reading: request.get_json()
-    answers 400 to NaN or Infinity (silent=True gives None), as to bad JSON."""
+    answers 400 to what it refuses (silent=True gives None), as to bad JSON."""
 
     def loads(self, s, **kwargs):
-        kwargs.setdefault("parse_constant", _refuse_constant)
-        return super().loads(s, **kwargs)
+        value = super().loads(s, **{**_STRICT, **kwargs})
+        _refuse_lone_surrogates(s, value)
+        return value
 
 
 def install_request_guard(app) -> None:

@@ -94,7 +94,8 @@ def merge_plan(business, contacts: list[Contact], kept_id=None, picks: dict | No
     plan.notes = _combined_notes(plan)
     ids = [c.id for c in others]
     for model, _one, many in MOVED:
-        count = db.session.scalar(select(func.count()).select_from(model).where(model.contact_id.in_(ids))) or 0
+        count = db.session.scalar(select(func.count()).select_from(model)
+                                  .where(model.business_id == business.id, model.contact_id.in_(ids))) or 0
         if count:
             plan.moves[many] = count
     return plan

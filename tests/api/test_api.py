@@ -93,14 +93,19 @@ def test_write_contacts_and_leads(client, business):
     assert db.session.scalar(select(db.func.count()).select_from(Lead)) == 1
 
 
-def test_nan_and_infinity_are_not_json(client, business):
-    # Python's json reads them; PostgreSQL's jsonb refused the custom field at the INSERT (a 500).
+def test_json_no_database_can_store_is_refused_as_bad_json(client, business):
+    # Python's json reads each of these. A lone surrogate in a name could not be
+    # written by the driver (a 500 on SQLite and PostgreSQL); the numbers were
+    # refused later, by the custom field's own check (422).
     raw = make_token(client, business, "read_write")
-    for constant in ("NaN", "Infinity", "-Infinity"):
-        body = '{"name": "Odd Numbers", "custom_fields": {"score": %s}}' % constant
+    for value in ('{"score": NaN}', '{"score": Infinity}', '{"score": -1e400}', '"Ada \\ud800"', '"\\udfff"'):
+        body = '{"name": "Odd Input", "custom_fields": %s}' % value if value.startswith("{") else '{"name": %s}' % value
         response = client.post("/api/v1/contacts", data=body, headers={**bearer(raw), "Content-Type": "application/json"})
-        assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json", constant
-    assert db.session.scalar(select(db.func.count()).select_from(Contact)) == 0
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json", value
+    paired = client.post("/api/v1/contacts", data='{"name": "Ada \\ud83d\\ude00"}',  # a proper pair: one emoji
+                         headers={**bearer(raw), "Content-Type": "application/json"})
+    assert paired.status_code == 201 and paired.get_json()["name"] == "Ada \U0001F600"
+    assert db.session.scalar(select(db.func.count()).select_from(Contact)) == 1
 
 
 def test_lists_filter_and_page_with_cursors(client, business):

@@ -120,7 +120,9 @@ def test_any_matching_v1_is_accepted_during_secret_rotation(client):
 
 def test_signed_body_that_is_not_an_event_is_400(client):
     for body in (b"not json", b"[1, 2]", b'{"type": "call.completed"}',
-                 b'{"id": "evt_nan", "type": "call.completed", "data": {"duration_seconds": NaN}}'):
+                 b'{"id": "evt_nan", "type": "call.completed", "data": {"duration_seconds": NaN}}',
+                 b'{"id": "evt_big", "type": "call.completed", "data": {"duration_seconds": 1e999}}',
+                 b'{"id": "evt_half", "type": "call.completed", "data": {"summary": "\\udc00"}}'):
         assert deliver(client, body, signature(body)).status_code == 400, body
     assert stored_events() == []
 
