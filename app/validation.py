@@ -153,12 +153,12 @@ def _refuse_lone_surrogates(text, value) -> None:
 _STRICT = {"parse_constant": _refuse_constant, "parse_float": _finite_float}
 
 
-def strict_json_loads(text: str | bytes):
+def strict_json_loads(text: str | bytes, **kwargs):
     """json.loads for JSON every layer below can store. Python's json also
     reads NaN, Infinity, numbers too large for a float (as infinity) and
     lone UTF-16 surrogates ("\\ud800"); PostgreSQL's jsonb or the drivers
     refuse each (a 500 at the INSERT). ValueError for each, as for bad JSON."""
-    value = json.loads(text, **_STRICT)
+    value = json.loads(text, **{**_STRICT, **kwargs})
     _refuse_lone_surrogates(text, value)
     return value
 
@@ -168,9 +168,7 @@ class StrictJSONProvider(DefaultJSONProvider):
     answers 400 to what it refuses (silent=True gives None), as to bad JSON."""
 
     def loads(self, s, **kwargs):
-        value = super().loads(s, **{**_STRICT, **kwargs})
-        _refuse_lone_surrogates(s, value)
-        return value
+        return strict_json_loads(s, **kwargs)
 
 
 def install_request_guard(app) -> None:
